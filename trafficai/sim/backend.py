@@ -1,0 +1,58 @@
+"""The simulation backend Protocol: everything above ``sim/`` talks to SUMO through this."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from trafficai.core.geometry import NetGeometry
+from trafficai.core.kpis import TripRecords
+from trafficai.core.scenario import Scenario
+from trafficai.core.signals import SignalProgram
+from trafficai.core.snapshot import Snapshot
+
+
+class SignalActuator(Protocol):
+    """The narrow interface the safety layer uses to set signals."""
+
+    def set_signal_state(self, signal_id: str, state: str) -> None: ...
+
+    def run_program(self, signal_id: str, program_id: str, phase_index: int) -> None:
+        """Hand the signal to one of its SUMO programs, starting at ``phase_index``."""
+        ...
+
+    def install_program(self, signal_id: str, program: SignalProgram) -> None:
+        """Add a program (e.g. an actuated variant) SUMO can run by id."""
+        ...
+
+
+class SimBackend(SignalActuator, Protocol):
+    scenario: Scenario
+    geometry: NetGeometry
+    step_length_s: float
+
+    @property
+    def step(self) -> int: ...
+
+    @property
+    def time_s(self) -> float: ...
+
+    @property
+    def end_step(self) -> int: ...
+
+    def advance(self) -> None:
+        """One simulation step."""
+        ...
+
+    def snapshot(self, vehicles: bool = True) -> Snapshot: ...
+
+    def set_demand_scale(self, factor: float) -> None: ...
+
+    def set_lane_closed(self, lane_id: str, closed: bool) -> None: ...
+
+    def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str: ...
+
+    def finish(self) -> TripRecords:
+        """Close SUMO and return the per-vehicle trip records of the run (finished or not)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,34 @@
+"""In-process SUMO through libsumo: the fast default. One simulation per process."""
+
+from __future__ import annotations
+
+import threading
+
+from trafficai.core.scenario import Scenario
+from trafficai.errors import SimulationError
+from trafficai.sim.sumo_backend import SumoBackend
+from trafficai.sim.sumo_command import SumoOptions, sumo_args, sumo_binary
+
+_active_lock = threading.Lock()
+_active: list[LibsumoBackend] = []
+
+
+class LibsumoBackend(SumoBackend):
+    def __init__(self, scenario: Scenario, options: SumoOptions, *, vehicles: bool = True) -> None:
+        import libsumo
+
+        with _active_lock:
+            for other in list(_active):  # libsumo holds one simulation per process
+                other.close()
+            try:
+                libsumo.start([str(sumo_binary("sumo")), *sumo_args(scenario, options)])
+            except Exception as exc:
+                raise SimulationError(f"SUMO could not load {scenario.source}: {exc}", scenario=scenario.name) from exc
+            _active.append(self)
+        super().__init__(libsumo, scenario, options, vehicles=vehicles)
+
+    def close(self) -> None:
+        super().close()
+        with _active_lock:
+            if self in _active:
+                _active.remove(self)

@@ -1,0 +1,362 @@
+"""The SUMO backend shared by libsumo (in-process) and TraCI (socket; sumo-gui or remote SUMO).
+
+Per-vehicle state comes only from subscriptions (each vehicle is subscribed once, when it
+departs). Aggregates (lanes, signals, detectors) are read on demand when a snapshot is taken:
+libsumo evaluates every subscription on every step whether it is read or not, so a controller that
+looks every 5 s would otherwise pay for all the steps in between.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import xml.etree.ElementTree as ET
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trafficai.core.geometry import NetGeometry
+from trafficai.core.kpis import TripRecords
+from trafficai.core.scenario import Scenario
+from trafficai.core.signals import SignalProgram
+from trafficai.core.snapshot import (
+    DetectorArrays,
+    LaneArrays,
+    NetworkCounters,
+    SignalArrays,
+    Snapshot,
+    VehicleArrays,
+    frozen,
+)
+from trafficai.errors import SimulationError
+from trafficai.sim.net_loader import detector_periods, load_geometry
+from trafficai.sim.sumo_command import SumoOptions
+
+TYPE_IDS = {"static": 0, "actuated": 3, "NEMA": 4, "delay_based": 5}
+
+
+class SumoBackend:
+    """Common implementation over a TraCI-compatible API object (``libsumo`` or a traci connection)."""
+
+    def __init__(self, api: Any, scenario: Scenario, options: SumoOptions, *, vehicles: bool = True) -> None:
+        self.api = api
+        self.scenario = scenario
+        self.options = options
+        self._tc = api.constants if hasattr(api, "constants") else __import__("traci").constants
+        self.step_length_s = options.step_length_s or scenario.step_length_s
+        self._begin_ms = round(scenario.begin_s * 1000)
+        self._step_ms = round(self.step_length_s * 1000)
+        end_s = options.end_s if options.end_s is not None else scenario.end_s
+        self._end_step = math.floor((end_s - scenario.begin_s) * 1000 / self._step_ms + 1e-9)
+        self._step = 0
+        self._vehicles_on = vehicles
+        self._closed = False
+        self._signal_state_since: dict[str, tuple[str, int]] = {}
+        self._departed = self._arrived = self._teleports = self._collisions = 0
+        self._departed_step = self._arrived_step = 0
+        self._e1_totals: np.ndarray = np.zeros(0, np.int64)
+        self._e1_interval: np.ndarray = np.zeros(0, np.int64)
+        self._type_index: dict[str, int] = {}
+        self._vehicle_type: dict[str, int] = {}
+        self._geometry: NetGeometry | None = None
+        self._lane_index: dict[str, int] = {}
+        self.geometry = self._load_geometry()
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def _load_geometry(self) -> NetGeometry:
+        tc = self._tc
+        try:
+            sim_vars = [
+                tc.VAR_DEPARTED_VEHICLES_NUMBER,
+                tc.VAR_ARRIVED_VEHICLES_NUMBER,
+                tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER,
+                tc.VAR_COLLIDING_VEHICLES_NUMBER,
+            ]
+            if self._vehicles_on:
+                sim_vars += [tc.VAR_DEPARTED_VEHICLES_IDS, tc.VAR_ARRIVED_VEHICLES_IDS]
+            self.api.simulation.subscribe(sim_vars)
+            geometry = load_geometry(self.scenario.net, self.api)
+        except SimulationError:
+            raise
+        except Exception as exc:
+            self.close()
+            raise self._wrap(exc, "cannot load the network") from exc
+        self._lane_index = geometry.lanes.index()
+        self._e1_ids = geometry.e1.ids
+        self._e2_ids = geometry.e2.ids
+        periods = detector_periods(self.scenario.additional)
+        self._e1_period_steps = np.array(
+            [max(1, round(periods.get(d, 0.0) * 1000 / self._step_ms)) if periods.get(d) else 0 for d in self._e1_ids],
+            dtype=np.int64,
+        )
+        self._e1_totals = np.zeros(len(self._e1_ids), np.int64)
+        self._e1_last_interval = np.full(len(self._e1_ids), -1, np.int64)
+        self._tls_ids = tuple(s.id for s in geometry.signals)
+        self._vehicle_vars = (tc.VAR_POSITION, tc.VAR_ANGLE, tc.VAR_SPEED, tc.VAR_LANE_ID, tc.VAR_WAITING_TIME)
+        self._vehicle_get = itemgetter(*self._vehicle_vars)
+        return geometry
+
+    def _wrap(self, exc: BaseException, what: str) -> SimulationError:
+        return SimulationError(f"SUMO: {what}: {exc}", scenario=self.scenario.name, time_s=self.time_s)
+
+    @property
+    def step(self) -> int:
+        return self._step
+
+    @property
+    def end_step(self) -> int:
+        return self._end_step
+
+    @property
+    def time_s(self) -> float:
+        return (self._begin_ms + self._step * self._step_ms) / 1000.0
+
+    def advance(self) -> None:
+        tc = self._tc
+        try:
+            self.api.simulationStep()
+            self._step += 1
+            sim = self.api.simulation.getSubscriptionResults()
+            self._departed_step = int(sim[tc.VAR_DEPARTED_VEHICLES_NUMBER])
+            self._arrived_step = int(sim[tc.VAR_ARRIVED_VEHICLES_NUMBER])
+            self._departed += self._departed_step
+            self._arrived += self._arrived_step
+            self._teleports += int(sim[tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER])
+            self._collisions += int(sim[tc.VAR_COLLIDING_VEHICLES_NUMBER])
+            if self._vehicles_on:
+                subscribe, variables = self.api.vehicle.subscribe, self._vehicle_vars
+                type_of, types = self.api.vehicle.getTypeID, self._type_index
+                for vehicle in sim[tc.VAR_DEPARTED_VEHICLES_IDS]:
+                    subscribe(vehicle, variables)
+                    vtype = type_of(vehicle)  # once per vehicle, at departure
+                    self._vehicle_type[vehicle] = types.setdefault(vtype, len(types))
+                for vehicle in sim[tc.VAR_ARRIVED_VEHICLES_IDS]:
+                    self._vehicle_type.pop(vehicle, None)
+        except Exception as exc:
+            raise self._wrap(exc, "simulation step failed") from exc
+
+    # -- reading state ------------------------------------------------------------------------
+
+    def snapshot(self, vehicles: bool = True) -> Snapshot:
+        try:
+            return Snapshot(
+                step=self._step,
+                time_s=self.time_s,
+                lanes=self._lanes(),
+                signals=self._signals(),
+                detectors=self._detectors(),
+                counters=self._counters(),
+                vehicles=self._vehicles() if vehicles and self._vehicles_on else VehicleArrays(),
+                vehicle_types=tuple(self._type_index),
+            )
+        except SimulationError:
+            raise
+        except Exception as exc:
+            raise self._wrap(exc, "reading the simulation state failed") from exc
+
+    def _vehicles(self) -> VehicleArrays:
+        results = self.api.vehicle.getAllSubscriptionResults()
+        n = len(results)
+        if not n:
+            return VehicleArrays()
+        positions, angles, speeds, lanes, waiting = zip(*map(self._vehicle_get, results.values()), strict=True)
+        lane_index = self._lane_index.get
+        vtype = np.fromiter(map(self._vehicle_type.get, results, itertools.repeat(0)), np.int32, n)
+        return VehicleArrays(
+            ids=tuple(results),
+            xy=frozen(np.array(positions, dtype=np.float32).reshape(n, 2)),  # type: ignore[arg-type]
+            angle=frozen(np.array(angles, dtype=np.float32)),  # type: ignore[arg-type]
+            speed=frozen(np.array(speeds, dtype=np.float32)),  # type: ignore[arg-type]
+            lane=frozen(np.fromiter((lane_index(lane, -1) for lane in lanes), np.int32, n)),  # type: ignore[arg-type]
+            vtype=frozen(vtype),  # type: ignore[arg-type]
+            waiting=frozen(np.array(waiting, dtype=np.float32)),  # type: ignore[arg-type]
+        )
+
+    def _lanes(self) -> LaneArrays:
+        lane = self.api.lane
+        ids = self.geometry.lanes.ids
+        n = len(ids)
+
+        def read(getter: Any, dtype: type) -> Any:
+            return frozen(np.fromiter(map(getter, ids), dtype, n))
+
+        return LaneArrays(
+            vehicles=read(lane.getLastStepVehicleNumber, np.int32),
+            halting=read(lane.getLastStepHaltingNumber, np.int32),
+            occupancy=frozen(np.fromiter(map(lane.getLastStepOccupancy, ids), np.float32, n) / 100.0),  # type: ignore[arg-type]
+            mean_speed=read(lane.getLastStepMeanSpeed, np.float32),
+            waiting=read(lane.getWaitingTime, np.float32),
+            co2_mg_s=read(lane.getCO2Emission, np.float32),
+        )
+
+    def _signals(self) -> SignalArrays:
+        tls = self.api.trafficlight
+        states = tuple(tls.getRedYellowGreenState(t) for t in self._tls_ids)
+        since = []
+        for t, state in zip(self._tls_ids, states, strict=True):
+            last = self._signal_state_since.get(t)
+            if last is None or last[0] != state:
+                self._signal_state_since[t] = (state, self._step)
+                last = (state, self._step)
+            since.append((self._step - last[1]) * self._step_ms / 1000.0)
+        return SignalArrays(
+            state=states,
+            phase=frozen(np.fromiter(map(tls.getPhase, self._tls_ids), np.int32, len(self._tls_ids))),  # type: ignore[arg-type]
+            time_in_phase=frozen(np.array(since, dtype=np.float32)),  # type: ignore[arg-type]
+        )
+
+    def _detectors(self) -> DetectorArrays:
+        e1, e2 = self.api.inductionloop, self.api.lanearea
+        n1, n2 = len(self._e1_ids), len(self._e2_ids)
+        ids1, ids2 = self._e1_ids, self._e2_ids
+        return DetectorArrays(
+            e1_count=frozen(self._e1_cumulative()),  # type: ignore[arg-type]
+            e1_occupancy=frozen(np.fromiter(map(e1.getLastStepOccupancy, ids1), np.float32, n1) / 100.0),  # type: ignore[arg-type]
+            e1_speed=frozen(np.fromiter(map(e1.getLastStepMeanSpeed, ids1), np.float32, n1)),  # type: ignore[arg-type]
+            e2_vehicles=frozen(np.fromiter(map(e2.getLastStepVehicleNumber, ids2), np.int32, n2)),  # type: ignore[arg-type]
+            e2_halting=frozen(np.fromiter(map(e2.getLastStepHaltingNumber, ids2), np.int32, n2)),  # type: ignore[arg-type]
+            e2_occupancy=frozen(np.fromiter(map(e2.getLastStepOccupancy, ids2), np.float32, n2) / 100.0),  # type: ignore[arg-type]
+            e2_speed=frozen(np.fromiter(map(e2.getLastStepMeanSpeed, ids2), np.float32, n2)),  # type: ignore[arg-type]
+        )
+
+    def _e1_cumulative(self) -> np.ndarray:
+        """Vehicles counted by each loop since the start (needs one read per detector period)."""
+        e1 = self.api.inductionloop
+        out = np.zeros(len(self._e1_ids), np.int32)
+        for i, det in enumerate(self._e1_ids):
+            period = self._e1_period_steps[i]
+            if period <= 0:
+                out[i] = e1.getIntervalVehicleNumber(det)
+                continue
+            interval = (self._step - 1) // period if self._step > 0 else 0
+            if self._e1_last_interval[i] >= 0 and interval > self._e1_last_interval[i]:
+                self._e1_totals[i] += e1.getLastIntervalVehicleNumber(det)
+            self._e1_last_interval[i] = interval
+            out[i] = self._e1_totals[i] + e1.getIntervalVehicleNumber(det)
+        return out
+
+    def _counters(self) -> NetworkCounters:
+        sim = self.api.simulation
+        return NetworkCounters(
+            running=int(self.api.vehicle.getIDCount()),
+            departed_total=self._departed,
+            arrived_total=self._arrived,
+            pending=len(sim.getPendingVehicles()),
+            teleports_total=self._teleports,
+            collisions_total=self._collisions,
+            arrived_step=self._arrived_step,
+            departed_step=self._departed_step,
+        )
+
+    # -- acting -------------------------------------------------------------------------------
+
+    def set_signal_state(self, signal_id: str, state: str) -> None:
+        try:
+            self.api.trafficlight.setRedYellowGreenState(signal_id, state)
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot set signal {signal_id}") from exc
+
+    def run_program(self, signal_id: str, program_id: str, phase_index: int) -> None:
+        try:
+            self.api.trafficlight.setProgram(signal_id, program_id)
+            self.api.trafficlight.setPhase(signal_id, phase_index)
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot run program {program_id!r} on signal {signal_id}") from exc
+
+    def install_program(self, signal_id: str, program: SignalProgram) -> None:
+        tl = self.api.trafficlight
+        try:
+            phases = [tl.Phase(p.duration, p.state, p.min_dur, p.max_dur) for p in program.phases]
+            logic = tl.Logic(program.program_id, TYPE_IDS.get(program.kind, 0), 0, phases)
+            current = tl.getProgram(signal_id)
+            phase = tl.getPhase(signal_id)
+            tl.setProgramLogic(signal_id, logic)
+            # setProgramLogic activates the new program; keep the running one until asked
+            if current != program.program_id:
+                tl.setProgram(signal_id, current)
+                tl.setPhase(signal_id, phase)
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot install program {program.program_id!r} on {signal_id}") from exc
+
+    def set_demand_scale(self, factor: float) -> None:
+        self.api.simulation.setScale(factor)
+
+    def set_lane_closed(self, lane_id: str, closed: bool) -> None:
+        if lane_id not in self._lane_index:
+            raise SimulationError(f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s)
+        try:
+            if closed:
+                self.api.lane.setDisallowed(lane_id, ["all"])
+            else:
+                self.api.lane.setAllowed(lane_id, ["all"])
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot change lane {lane_id}") from exc
+
+    def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str:
+        if lane_id not in self._lane_index:
+            raise SimulationError(f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s)
+        edge, _, index = lane_id.rpartition("_")
+        vehicle = f"incident_{lane_id}_{self._step}"
+        try:
+            route = f"incident_route_{edge}"
+            if route not in self.api.route.getIDList():
+                self.api.route.add(route, [edge])
+            length = self.geometry.lanes.lengths[self._lane_index[lane_id]]
+            pos = float(min(max(position_m, 1.0), length - 1.0))
+            self.api.vehicle.add(vehicle, route, departLane=index, departPos=f"{pos:.1f}", departSpeed="0")
+            self.api.vehicle.setStop(vehicle, edge, pos=pos, laneIndex=int(index), duration=duration_s)
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot block lane {lane_id}") from exc
+        return vehicle
+
+    def finish(self) -> TripRecords:
+        self.close()
+        path = self.options.tripinfo_path
+        return read_tripinfo(path) if path is not None and path.exists() else TripRecords.empty()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.api.close()
+        except Exception:  # already closed after a SUMO error: nothing left to release
+            pass
+
+
+def read_tripinfo(path: Path) -> TripRecords:
+    """Per-vehicle records from SUMO's tripinfo output (with write-unfinished)."""
+    ids: list[str] = []
+    rows: list[tuple[float, ...]] = []
+    try:
+        for _event, node in ET.iterparse(path):
+            if node.tag != "tripinfo":
+                continue
+            emissions = node.find("emissions")
+            co2 = float(emissions.get("CO2_abs", 0.0)) if emissions is not None else 0.0
+            arrival = float(node.get("arrival", -1))
+            depart = float(node.get("depart", -1))
+            ids.append(node.get("id", ""))
+            rows.append(
+                (
+                    depart,
+                    arrival,
+                    float(node.get("duration", 0)),
+                    max(0.0, float(node.get("timeLoss", 0))),
+                    max(0.0, float(node.get("departDelay", 0))),
+                    float(node.get("waitingTime", 0)),
+                    float(node.get("waitingCount", 0)),
+                    co2,
+                )
+            )
+            node.clear()
+    except ET.ParseError as exc:
+        raise SimulationError(f"{path}: cannot read tripinfo output: {exc}") from exc
+    if not rows:
+        return TripRecords.empty()
+    cols = np.array(rows, dtype=np.float64).T
+    return TripRecords(tuple(ids), *cols)
+
