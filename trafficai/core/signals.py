@@ -142,6 +142,7 @@ class SignalStateMachine:
     pending: int | None = None
     steps_in_stage: int = 0
     held: bool = False
+    flash_wanted: bool = False
     state: str = ""
 
     def __post_init__(self) -> None:
@@ -199,9 +200,26 @@ class SignalStateMachine:
         self.held = False
         self.pending = (self.current_green + 1) % len(self.greens)
 
+    def flash(self, on: bool) -> None:
+        """Flashing operation (SUMO 'o': blinking, yield). Entered through yellow, left through all-red."""
+        self.flash_wanted = on
+
     def tick(self) -> str:
         """Advance one step and return the state to show during it."""
         self.steps_in_stage += 1
+        if self.stage is Stage.FLASH:
+            if not self.flash_wanted:
+                self.stage = Stage.ALL_RED
+                self.steps_in_stage = 1
+                self.target_green = self.current_green
+                self.state = "r" * len(self.state)
+            return self.state
+        if self.flash_wanted and self.stage is Stage.GREEN:
+            self.stage = Stage.YELLOW
+            self.steps_in_stage = 1
+            self.target_green = None
+            self.state = yellow_state(self.state, "r" * len(self.state))
+            return self.state
         if self.stage is Stage.GREEN:
             if (
                 self.pending is None
@@ -216,7 +234,7 @@ class SignalStateMachine:
         elif self.stage is Stage.YELLOW:
             if self.steps_in_stage > self.yellow_steps:
                 self._after_yellow()
-        elif self.stage is Stage.ALL_RED and self.steps_in_stage > self.all_red_steps:
+        elif self.stage is Stage.ALL_RED and self.steps_in_stage > max(1, self.all_red_steps):
             self._enter_green()
         return self.state
 
@@ -232,7 +250,11 @@ class SignalStateMachine:
             self._enter_green()
 
     def _after_yellow(self) -> None:
-        assert self.target_green is not None
+        if self.target_green is None:  # clearance into flashing operation
+            self.stage = Stage.FLASH
+            self.steps_in_stage = 1
+            self.state = "o" * len(self.state)
+            return
         if self.all_red_steps > 0:
             self.stage = Stage.ALL_RED
             self.steps_in_stage = 1

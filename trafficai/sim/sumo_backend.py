@@ -259,6 +259,12 @@ class SumoBackend:
         except Exception as exc:
             raise self._wrap(exc, f"cannot set signal {signal_id}") from exc
 
+    def signal_state(self, signal_id: str) -> str:
+        try:
+            return str(self.api.trafficlight.getRedYellowGreenState(signal_id))
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot read signal {signal_id}") from exc
+
     def run_program(self, signal_id: str, program_id: str, phase_index: int) -> None:
         try:
             self.api.trafficlight.setProgram(signal_id, program_id)

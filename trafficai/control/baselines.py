@@ -1,0 +1,175 @@
+"""Classical signal-control baselines. All of them only *ask* for green stages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trafficai.control.controller import ControlContext, Controller
+from trafficai.control.safety import SignalStatus
+from trafficai.core.signals import clearance_times, is_green
+from trafficai.core.snapshot import Snapshot
+
+
+def _argmax_or_keep(scores: list[float], current: int) -> int:
+    """Best stage; ties keep the current stage so equal demand does not cause needless switching."""
+    best = max(scores)
+    if 0 <= current < len(scores) and scores[current] >= best:
+        return current
+    return int(np.argmax(scores))
+
+
+class GreedyController(Controller):
+    """Serve the stage with the longest queue (halting vehicles on its approach lanes)."""
+
+    name = "greedy"
+
+    def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
+        halting = snapshot.lanes.halting
+        out: dict[str, int] = {}
+        for signal_id in self.context.signal_ids:
+            moves = self.context.movements[signal_id]
+            scores = [float(halting[np.unique(lanes)].sum()) for lanes in moves.incoming]
+            out[signal_id] = _argmax_or_keep(scores, status[signal_id].current_green)
+        return out
+
+
+class MaxPressureController(Controller):
+    """Varaiya's max-pressure: the stage with the largest sum of (upstream - downstream) queues."""
+
+    name = "max-pressure"
+
+    def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
+        vehicles = snapshot.lanes.vehicles.astype(np.float64)
+        out: dict[str, int] = {}
+        for signal_id in self.context.signal_ids:
+            moves = self.context.movements[signal_id]
+            scores = [
+                float(vehicles[inc].sum() - vehicles[outg].sum())
+                for inc, outg in zip(moves.incoming, moves.outgoing, strict=True)
+            ]
+            out[signal_id] = _argmax_or_keep(scores, status[signal_id].current_green)
+        return out
+
+
+@dataclass
+class SotlController(Controller):
+    """Self-organising traffic lights (Gershenson): switch when the vehicles waiting at red, summed
+    over time, exceed ``theta`` (after min green), unless a short platoon is about to clear."""
+
+    theta: float = 40.0
+    platoon: int = 3
+    name: str = "sotl"
+    kappa: dict[str, float] = field(default_factory=dict)
+
+    def reset(self, context: ControlContext) -> None:
+        super().reset(context)
+        self.kappa = dict.fromkeys(context.signal_ids, 0.0)
+
+    def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
+        vehicles = snapshot.lanes.vehicles
+        out: dict[str, int] = {}
+        for signal_id in self.context.signal_ids:
+            st = status[signal_id]
+            moves = self.context.movements[signal_id]
+            if not st.controlled or st.stage != "green":
+                continue
+            served = np.unique(moves.incoming[st.current_green])
+            red = np.setdiff1d(moves.approach_lanes, served)
+            self.kappa[signal_id] += float(vehicles[red].sum())
+            on_green = float(vehicles[served].sum())
+            if st.can_switch and self.kappa[signal_id] >= self.theta and not (0 < on_green <= self.platoon):
+                demand = [float(vehicles[np.setdiff1d(np.unique(inc), served)].sum()) for inc in moves.incoming]
+                demand[st.current_green] = -1.0
+                out[signal_id] = int(np.argmax(demand))
+                self.kappa[signal_id] = 0.0
+        return out
+
+
+SATURATION_FLOW_VEH_S = 0.5  # 1,800 veh/h per lane
+
+
+def webster_plan(
+    critical_flows: list[float], lost_time_s: float, min_green_s: float, min_cycle_s: float = 40.0, max_cycle_s: float = 150.0
+) -> tuple[float, list[float]]:
+    """Webster's optimal cycle C = (1.5 L + 5) / (1 - Y) and greens split by critical flow ratio."""
+    ratios = [max(q, 0.0) / SATURATION_FLOW_VEH_S for q in critical_flows]
+    y_total = min(sum(ratios), 0.9)  # past 0.9 the formula diverges; cap as practice does
+    cycle = (1.5 * lost_time_s + 5.0) / (1.0 - y_total)
+    cycle = min(max(cycle, min_cycle_s, lost_time_s + min_green_s * len(ratios)), max_cycle_s)
+    effective = max(cycle - lost_time_s, min_green_s * len(ratios))
+    total = sum(ratios)
+    shares = [r / total if total > 0 else 1.0 / len(ratios) for r in ratios]
+    greens = [max(min_green_s, effective * s) for s in shares]
+    return cycle, greens
+
+
+@dataclass
+class WebsterController(Controller):
+    """Fixed-time control re-optimised every cycle from flows measured at the stop-line loops.
+
+    Starts from the net's own green durations; each new cycle uses the mean flows measured so far
+    by the E1 loops (a signal whose approaches have no loops keeps the net's own splits)."""
+
+    name: str = "webster"
+    decision_interval_s: float | None = 1.0
+    plans: dict[str, list[float]] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)
+    elapsed: dict[str, float] = field(default_factory=dict)
+
+    def reset(self, context: ControlContext) -> None:
+        super().reset(context)
+        geometry = context.geometry
+        self._loop_of_lane = {int(lane): i for i, lane in enumerate(geometry.e1.lanes) if lane >= 0}
+        self._start_counts: np.ndarray | None = None
+        self._start_time = 0.0
+        for signal_id in context.signal_ids:
+            program = geometry.signal(signal_id).program
+            durations: dict[str, float] = {}
+            for phase in program.phases:
+                if is_green(phase.state):
+                    durations[phase.state] = durations.get(phase.state, 0.0) + phase.duration
+            self.plans[signal_id] = [max(durations[s], context.min_green_s) for s in context.greens[signal_id]]
+            self.position[signal_id] = 0
+            self.elapsed[signal_id] = 0.0
+
+    def _replan(self, signal_id: str, snapshot: Snapshot) -> None:
+        if self._start_counts is None or snapshot.time_s - self._start_time < 120.0:
+            return  # too little data: keep the current plan
+        duration = snapshot.time_s - self._start_time
+        counts = snapshot.detectors.e1_count.astype(np.float64) - self._start_counts
+        moves = self.context.movements[signal_id]
+        flows = []
+        for lanes in moves.incoming:
+            per_lane = [counts[self._loop_of_lane[int(lane)]] / duration for lane in np.unique(lanes) if int(lane) in self._loop_of_lane]
+            flows.append(max(per_lane) if per_lane else 0.0)
+        if not any(flows):
+            return
+        yellow, all_red = clearance_times(self.context.geometry.signal(signal_id).program)
+        lost = len(flows) * (yellow + all_red)
+        _cycle, greens = webster_plan(flows, lost, self.context.min_green_s)
+        self.plans[signal_id] = greens
+
+    def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
+        if self._start_counts is None:
+            self._start_counts = snapshot.detectors.e1_count.astype(np.float64)
+            self._start_time = snapshot.time_s
+        interval = self.decision_interval_s or self.context.decision_interval_s
+        out: dict[str, int] = {}
+        for signal_id in self.context.signal_ids:
+            st = status[signal_id]
+            if not st.controlled:
+                continue
+            plan = self.plans[signal_id]
+            if st.stage == "green" and st.current_green == self.position[signal_id]:
+                self.elapsed[signal_id] += interval
+            if self.elapsed[signal_id] >= plan[self.position[signal_id]]:
+                nxt = (self.position[signal_id] + 1) % len(plan)
+                if nxt == 0:
+                    self._replan(signal_id, snapshot)
+                self.position[signal_id] = nxt
+                self.elapsed[signal_id] = 0.0
+            out[signal_id] = self.position[signal_id]
+        return out

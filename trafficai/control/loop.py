@@ -1,0 +1,140 @@
+"""The control loop: controllers decide on their cadence, the safety layer acts, SUMO steps.
+
+A controller that raises, or does not answer within the deadline, is dropped and its signals fall
+back to the net's own plan (an alarm event says so); the run goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trafficai.config import SafetyConfig
+from trafficai.control.controller import Controller, build_context
+from trafficai.control.safety import SafetyLayer, SignalStatus
+from trafficai.core.signals import SafetySettings, steps_for
+from trafficai.core.snapshot import Snapshot
+from trafficai.errors import ControllerError
+from trafficai.sim.backend import SimBackend
+
+
+def call_with_deadline(fn: Callable[[], Any], deadline_s: float) -> Any:
+    """Run ``fn`` in a daemon thread; raise ControllerError if it takes longer than the deadline.
+
+    A daemon thread, not an executor: a stalled controller must never keep the process alive.
+    """
+    result: list[Any] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(fn())
+        except BaseException as exc:  # reported to the caller, whatever it was
+            error.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True, name="controller-decide")
+    thread.start()
+    thread.join(deadline_s)
+    if thread.is_alive():
+        raise ControllerError(f"no answer within {deadline_s:g} s")
+    if error:
+        raise error[0]
+    return result[0] if result else None
+
+
+@dataclass
+class Assignment:
+    controller: Controller
+    signals: tuple[str, ...]
+    interval_steps: int
+
+
+def safety_settings(config: SafetyConfig) -> SafetySettings:
+    return SafetySettings(config.min_green_s, config.max_green_s, config.yellow_s, config.all_red_s)
+
+
+class ControlLoop:
+    def __init__(
+        self,
+        backend: SimBackend,
+        safety_config: SafetyConfig | None = None,
+        decision_interval_s: float = 5.0,
+        *,
+        use_deadline: bool = True,
+    ) -> None:
+        self.backend = backend
+        self.config = safety_config or SafetyConfig()
+        self.decision_interval_s = decision_interval_s
+        self.use_deadline = use_deadline
+        self.safety = SafetyLayer(
+            backend.geometry,
+            backend,
+            backend.step_length_s,
+            safety_settings(self.config),
+            read_state=backend.signal_state,
+            begin_s=backend.scenario.begin_s,
+        )
+        self.assignments: list[Assignment] = []
+
+    def controller_of(self, signal_id: str) -> str:
+        for a in self.assignments:
+            if signal_id in a.signals:
+                return a.controller.name
+        return "fixed"
+
+    def assign(self, controller: Controller, signals: Sequence[str] | None = None) -> None:
+        """Give ``signals`` (default: every controllable one) to ``controller``."""
+        all_ids = self.safety.signal_ids
+        wanted = tuple(signals) if signals else tuple(s for s in all_ids if self.safety.controllable(s))
+        unknown = [s for s in wanted if s not in all_ids]
+        if unknown:
+            raise ControllerError(f"unknown signal(s): {', '.join(unknown)}")
+        if not wanted:
+            raise ControllerError("the network has no controllable signals (none with two or more green stages)")
+        for a in self.assignments:
+            a.signals = tuple(s for s in a.signals if s not in wanted)
+        self.assignments = [a for a in self.assignments if a.signals]
+        interval_s = controller.decision_interval_s or self.decision_interval_s
+        interval = max(1, steps_for(interval_s, self.backend.step_length_s))
+        controller.reset(
+            build_context(self.backend.geometry, wanted, self.backend.step_length_s, interval_s, self.config.min_green_s)
+        )
+        if controller.program is not None:
+            self.safety.delegate(wanted, controller.program)
+        else:
+            self.safety.take_control(wanted)
+        self.assignments.append(Assignment(controller, wanted, interval))
+
+    def _due(self, step: int) -> list[Assignment]:
+        return [a for a in self.assignments if a.controller.program is None and step % a.interval_steps == 0]
+
+    def step(self, want_snapshot: bool = False, vehicles: bool = False) -> Snapshot | None:
+        """Decide (when due), apply through the safety layer, advance SUMO one step.
+
+        Returns the snapshot taken before stepping, if one was taken (decision or ``want_snapshot``).
+        """
+        due = self._due(self.backend.step)
+        snapshot = self.backend.snapshot(vehicles=vehicles) if (due or want_snapshot) else None
+        if snapshot is not None:
+            for assignment in due:
+                self._decide(assignment, snapshot)
+        self.safety.before_step()
+        self.backend.advance()
+        return snapshot
+
+    def _decide(self, assignment: Assignment, snapshot: Snapshot) -> None:
+        status: dict[str, SignalStatus] = {s: self.safety.status(s) for s in assignment.signals}
+        controller = assignment.controller
+        try:
+            if self.use_deadline:
+                wanted = call_with_deadline(lambda: controller.decide(snapshot, status), self.config.controller_deadline_s)
+            else:
+                wanted = controller.decide(snapshot, status)
+            for signal_id, green in (wanted or {}).items():
+                if signal_id in assignment.signals:
+                    self.safety.request(signal_id, int(green))
+        except Exception as exc:
+            self.assignments.remove(assignment)
+            self.safety.fall_back(assignment.signals, f"controller '{controller.name}' failed: {exc}")

@@ -1,0 +1,250 @@
+"""The one safety layer: the only code that sets signal states.
+
+Each signal is either *delegated* to one of its SUMO programs (the net's own plan, or an actuated
+variant) or *controlled* through a :class:`SignalStateMachine`. Hand-overs happen only at green:
+taking control waits until SUMO shows a green stage; handing back waits until clearance is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from trafficai.core.events import Event
+from trafficai.core.geometry import NetGeometry, SignalInfo
+from trafficai.core.signals import (
+    Phase,
+    SafetySettings,
+    SignalProgram,
+    SignalStateMachine,
+    Stage,
+    green_stages,
+    is_green,
+)
+from trafficai.errors import SignalError
+from trafficai.sim.backend import SignalActuator
+
+ACTUATED_PROGRAM = "trafficai-actuated"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalStatus:
+    """What a controller may know about a signal it drives."""
+
+    signal_id: str
+    controlled: bool
+    current_green: int
+    n_greens: int
+    stage: str
+    time_in_stage_s: float
+    can_switch: bool
+
+
+def actuated_variant(program: SignalProgram, settings: SafetySettings) -> SignalProgram:
+    """SUMO gap-based actuation over the net's own phases; greens get min/max from the settings."""
+    phases = []
+    for p in program.phases:
+        if is_green(p.state):
+            low = p.min_dur if program.kind == "actuated" and p.min_dur > 0 else settings.min_green_s
+            high = p.max_dur if program.kind == "actuated" and p.max_dur > 0 else max(low, 2.0 * p.duration, 30.0)
+            phases.append(Phase(p.state, max(p.duration, low), low, high))
+        else:
+            phases.append(Phase(p.state, p.duration, p.duration, p.duration))
+    return SignalProgram(ACTUATED_PROGRAM, tuple(phases), "actuated")
+
+
+@dataclass
+class _Signal:
+    info: SignalInfo
+    machine: SignalStateMachine | None = None
+    program_id: str = ""  # SUMO program running while delegated
+    want_control: bool = False
+    hand_back_to: str | None = None  # program to return to once the current clearance ends
+    applied: str = ""
+    override_until_step: int | None = None
+
+
+@dataclass
+class SafetyLayer:
+    """Owns every signal of the network. ``before_step`` must run once before each SUMO step."""
+
+    geometry: NetGeometry
+    actuator: SignalActuator
+    step_length_s: float
+    settings: SafetySettings = field(default_factory=SafetySettings)
+    read_state: Callable[[str], str] | None = None
+    begin_s: float = 0.0
+    events: list[Event] = field(default_factory=list)
+    step: int = 0
+
+    def __post_init__(self) -> None:
+        self._signals = {info.id: _Signal(info, program_id=info.program.program_id) for info in self.geometry.signals}
+        self._actuated_installed: set[str] = set()
+
+    # -- queries ------------------------------------------------------------------------------
+
+    @property
+    def signal_ids(self) -> tuple[str, ...]:
+        return tuple(self._signals)
+
+    def controllable(self, signal_id: str) -> bool:
+        return len(green_stages(self._get(signal_id).info.program)) > 1
+
+    def greens(self, signal_id: str) -> tuple[str, ...]:
+        return green_stages(self._get(signal_id).info.program)
+
+    def is_controlled(self, signal_id: str) -> bool:
+        return self._get(signal_id).machine is not None
+
+    def status(self, signal_id: str) -> SignalStatus:
+        sig = self._get(signal_id)
+        m = sig.machine
+        if m is None:
+            return SignalStatus(signal_id, False, -1, len(self.greens(signal_id)), f"program:{sig.program_id}", 0.0, False)
+        return SignalStatus(
+            signal_id,
+            True,
+            m.current_green,
+            m.n_greens,
+            "held" if m.held else m.stage.value,
+            m.steps_in_stage * self.step_length_s,
+            m.can_switch,
+        )
+
+    def _get(self, signal_id: str) -> _Signal:
+        try:
+            return self._signals[signal_id]
+        except KeyError:
+            raise SignalError(f"unknown signal {signal_id!r}") from None
+
+    def _event(self, severity: str, kind: str, message: str, signal_id: str = "") -> None:
+        self.events.append(Event(self.begin_s + self.step * self.step_length_s, severity, kind, message, signal_id))
+
+    # -- mode changes -------------------------------------------------------------------------
+
+    def take_control(self, signal_ids: Iterable[str]) -> None:
+        for signal_id in signal_ids:
+            sig = self._get(signal_id)
+            if not self.controllable(signal_id):
+                raise SignalError(f"signal {signal_id!r} has fewer than two green stages and cannot be controlled")
+            sig.hand_back_to = None
+            if sig.machine is None:
+                sig.want_control = True
+
+    def delegate(self, signal_ids: Iterable[str], program: str = "original") -> None:
+        """Hand signals to a SUMO program: ``original`` (the net's plan) or ``actuated``."""
+        for signal_id in signal_ids:
+            sig = self._get(signal_id)
+            sig.want_control = False
+            program_id = sig.info.program.program_id
+            if program == "actuated":
+                program_id = self._ensure_actuated(sig)
+            elif program != "original":
+                raise SignalError(f"unknown program {program!r} (original, actuated)")
+            if sig.machine is None:
+                if sig.program_id != program_id:
+                    self.actuator.run_program(signal_id, program_id, self._phase_index(sig, program_id, None))
+                    sig.program_id = program_id
+            else:
+                sig.hand_back_to = program_id
+
+    def _ensure_actuated(self, sig: _Signal) -> str:
+        if sig.info.id not in self._actuated_installed:
+            self.actuator.install_program(sig.info.id, actuated_variant(sig.info.program, self.settings))
+            self._actuated_installed.add(sig.info.id)
+        return ACTUATED_PROGRAM
+
+    def _phase_index(self, sig: _Signal, program_id: str, green_state: str | None) -> int:
+        if green_state is None:
+            return 0
+        for i, phase in enumerate(sig.info.program.phases):
+            if phase.state == green_state:
+                return i
+        return 0
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def request(self, signal_id: str, green: int) -> None:
+        sig = self._get(signal_id)
+        if sig.machine is None or sig.override_until_step is not None:
+            return  # delegated or under an operator override: controller requests do not apply
+        sig.machine.request(green)
+
+    def override(self, signal_id: str, action: str, duration_s: float, green: int | None = None) -> None:
+        """Operator override: ``hold`` | ``force`` (next stage or ``green``) | ``flash``; expires."""
+        sig = self._get(signal_id)
+        if duration_s <= 0:
+            raise SignalError("an override needs a positive duration")
+        if sig.machine is None:
+            self.take_control([signal_id])
+            self._try_take_control(sig)
+            if sig.machine is None:
+                raise SignalError(f"signal {signal_id!r} is in clearance; try again in a few seconds")
+        machine = sig.machine
+        if action == "hold":
+            machine.hold(True)
+        elif action == "force":
+            machine.hold(False)
+            if green is None:
+                machine.force_next()
+            else:
+                machine.request(green)
+        elif action == "flash":
+            machine.flash(True)
+        else:
+            raise SignalError(f"unknown override {action!r} (hold, force, flash)")
+        sig.override_until_step = self.step + max(1, round(duration_s / self.step_length_s))
+        self._event("info", "override", f"{action} on {signal_id} for {duration_s:g} s", signal_id)
+
+    def clear_override(self, signal_id: str) -> None:
+        sig = self._get(signal_id)
+        if sig.machine is not None:
+            sig.machine.hold(False)
+            sig.machine.flash(False)
+        sig.override_until_step = None
+
+    # -- the step -----------------------------------------------------------------------------
+
+    def before_step(self) -> None:
+        """Advance every controlled signal one step and send changed states to SUMO."""
+        self.step += 1
+        for sig in self._signals.values():
+            if sig.override_until_step is not None and self.step >= sig.override_until_step:
+                self.clear_override(sig.info.id)
+                self._event("info", "override", f"override on {sig.info.id} expired", sig.info.id)
+            if sig.want_control:
+                self._try_take_control(sig)
+            machine = sig.machine
+            if machine is None:
+                continue
+            state = machine.tick()
+            if sig.hand_back_to is not None and machine.stage is Stage.GREEN and not machine.held:
+                self._hand_back(sig, sig.hand_back_to)
+                continue
+            if state != sig.applied:
+                self.actuator.set_signal_state(sig.info.id, state)
+                sig.applied = state
+
+    def _try_take_control(self, sig: _Signal) -> None:
+        state = self.read_state(sig.info.id) if self.read_state is not None else sig.info.program.phases[0].state
+        greens = green_stages(sig.info.program)
+        if state not in greens:
+            return  # SUMO is in clearance (or an unknown state): wait for its next green
+        sig.machine = SignalStateMachine(sig.info.program, self.step_length_s, self.settings, greens.index(state))
+        sig.want_control = False
+        sig.applied = state
+
+    def _hand_back(self, sig: _Signal, program_id: str) -> None:
+        assert sig.machine is not None
+        green_state = sig.machine.state
+        self.actuator.run_program(sig.info.id, program_id, self._phase_index(sig, program_id, green_state))
+        sig.program_id = program_id
+        sig.machine = None
+        sig.hand_back_to = None
+        sig.applied = ""
+
+    def fall_back(self, signal_ids: Iterable[str], reason: str) -> None:
+        """A controller failed: its signals return to the net's own plan, logged as an alarm."""
+        ids = list(signal_ids)
+        self.delegate(ids, "original")
+        self._event("alarm", "fallback", f"{reason}; {len(ids)} signal(s) back on the net's own plan")

@@ -1,0 +1,183 @@
+"""A headless run: scenario + controller + safety layer + KPIs, recorded bin by bin in the run store."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trafficai.config import RunConfig
+from trafficai.control.loop import ControlLoop
+from trafficai.control.registry import make_controller
+from trafficai.core.events import Event
+from trafficai.core.kpis import BinAccumulator, QueueTracker, network_sample, run_kpis, signal_samples
+from trafficai.core.scenario import Scenario, resolve_scenario
+from trafficai.core.signals import steps_for
+from trafficai.core.snapshot import Snapshot
+from trafficai.errors import TrafficAIError
+from trafficai.sim.backend import SimBackend
+from trafficai.sim.factory import open_backend
+from trafficai.sim.sumo_command import SumoOptions
+from trafficai.storage import RunStore
+
+Progress = Callable[[float, float], None]  # (simulated seconds done, total)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    scenario: str
+    controller: str
+    kpis: dict[str, float]
+    events: list[Event] = field(default_factory=list)
+
+
+def sumo_options(config: RunConfig, scenario: Scenario, tripinfo: Path | None) -> SumoOptions:
+    end = scenario.begin_s + config.end_s if config.end_s is not None else None
+    return SumoOptions(
+        seed=config.sim.seed,
+        end_s=end,
+        step_length_s=config.sim.step_length,
+        time_to_teleport=config.sim.time_to_teleport,
+        demand_scale=config.sim.demand_scale,
+        tripinfo_path=tripinfo,
+    )
+
+
+def resolved_config(config: RunConfig, scenario: Scenario, controller: str) -> dict[str, Any]:
+    data = config.model_dump(mode="json")
+    data["controller"] = controller
+    data["resolved_scenario"] = {
+        "name": scenario.name,
+        "source": str(scenario.source),
+        "begin_s": scenario.begin_s,
+        "duration_s": scenario.duration_s,
+        "step_length_s": scenario.step_length_s,
+    }
+    return data
+
+
+class BinRecorder:
+    """Samples snapshots on the control cadence and writes one bin every ``bin_steps``."""
+
+    def __init__(self, backend: SimBackend, store: RunStore | None, run_id: str, bin_s: float) -> None:
+        self.backend, self.store, self.run_id = backend, store, run_id
+        self.bin_steps = max(1, steps_for(bin_s, backend.step_length_s))
+        self.network = BinAccumulator()
+        self.signals = BinAccumulator()
+        self.detectors = BinAccumulator()
+        self.queue = QueueTracker()
+        self.bin_start_s = backend.time_s
+        self.bin_start_arrived = 0
+        self.bin_start_departed = 0
+        self.e1_start: np.ndarray | None = None
+
+    def sample(self, snapshot: Snapshot) -> None:
+        net = network_sample(snapshot)
+        self.queue.add(net["queue_veh"])
+        self.network.add({"": net})
+        self.signals.add(signal_samples(snapshot, self.backend.geometry))
+        det = snapshot.detectors
+        geometry = self.backend.geometry
+        if self.e1_start is None:
+            self.e1_start = det.e1_count.astype(np.int64)
+        values: dict[str, dict[str, float]] = {}
+        for i, det_id in enumerate(geometry.e1.ids):
+            values[det_id] = {"occupancy": float(det.e1_occupancy[i])}
+        for i, det_id in enumerate(geometry.e2.ids):
+            values[det_id] = {"vehicles": float(det.e2_vehicles[i]), "halting": float(det.e2_halting[i])}
+        self.detectors.add(values)
+        self._last = snapshot
+
+    def maybe_close(self, snapshot: Snapshot | None, force: bool = False) -> None:
+        if snapshot is None or not (force or snapshot.step % self.bin_steps == 0) or self.network.samples == 0:
+            return
+        network = self.network.close().get("", {})
+        counters = snapshot.counters
+        network["arrived"] = float(counters.arrived_total - self.bin_start_arrived)
+        network["departed"] = float(counters.departed_total - self.bin_start_departed)
+        detectors = self.detectors.close()
+        counts = snapshot.detectors.e1_count.astype(np.int64)
+        if self.e1_start is not None and len(counts) == len(self.e1_start):
+            for i, det_id in enumerate(self.backend.geometry.e1.ids):
+                detectors.setdefault(det_id, {})["count"] = float(counts[i] - self.e1_start[i])
+        self.e1_start = counts
+        if self.store is not None:
+            self.store.add_bin(self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), detectors)
+        else:
+            self.signals.close()
+        self.bin_start_s = snapshot.time_s
+        self.bin_start_arrived = counters.arrived_total
+        self.bin_start_departed = counters.departed_total
+
+
+def run_headless(
+    config: RunConfig, store: RunStore | None = None, progress: Progress | None = None
+) -> RunResult:
+    """Run a scenario to its end (or ``config.end_s``) and record it. Raises TrafficAIError subclasses."""
+    scenario = resolve_scenario(config.scenario)
+    controller_name = config.controller or scenario.default_controller
+    controller = make_controller(controller_name)
+    run_id = ""
+    if store is not None:
+        run_id = store.create_run(scenario.name, controller_name, config.sim.seed, resolved_config(config, scenario, controller_name))
+    workdir = Path(tempfile.mkdtemp(prefix="trafficai-run-"))
+    events: list[Event] = []
+    backend: SimBackend | None = None
+    try:
+        backend = open_backend(scenario, sumo_options(config, scenario, workdir / "tripinfo.xml"), kind=config.sim.backend, vehicles=False)
+        loop = ControlLoop(backend, config.safety, config.decision_interval_s)
+        loop.assign(controller, config.signals or None)
+        recorder = BinRecorder(backend, store, run_id, config.bin_s)
+        sample_steps = max(1, steps_for(config.decision_interval_s, backend.step_length_s))
+        total_s = backend.end_step * backend.step_length_s
+        snapshot: Snapshot | None = None
+        while backend.step < backend.end_step:
+            due_sample = backend.step % sample_steps == 0
+            taken = loop.step(want_snapshot=due_sample)
+            if taken is not None and due_sample:
+                snapshot = taken
+                recorder.sample(taken)
+                recorder.maybe_close(taken)
+            _drain(loop, events, store, run_id)
+            if progress is not None and backend.step % 60 == 0:
+                progress(backend.step * backend.step_length_s, total_s)
+        final = backend.snapshot(vehicles=False)
+        recorder.sample(final)
+        recorder.maybe_close(final, force=True)
+        teleports = final.counters.teleports_total
+        trips = backend.finish()
+        kpis = run_kpis(trips, recorder.queue.stats(), teleports)
+        _drain(loop, events, store, run_id)
+        if store is not None:
+            store.finish_run(run_id, kpis, "completed")
+        del snapshot
+        return RunResult(run_id, scenario.name, controller_name, kpis, events)
+    except TrafficAIError as exc:
+        if store is not None and run_id:
+            store.add_event(run_id, backend.time_s if backend else scenario.begin_s, "alarm", "run", str(exc))
+            store.finish_run(run_id, {}, "failed")
+        raise
+    except KeyboardInterrupt:
+        if store is not None and run_id:
+            store.finish_run(run_id, {}, "interrupted")
+        raise
+    finally:
+        if backend is not None:
+            backend.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _drain(loop: ControlLoop, events: list[Event], store: RunStore | None, run_id: str) -> None:
+    if not loop.safety.events:
+        return
+    for event in loop.safety.events:
+        events.append(event)
+        if store is not None:
+            store.add_event(run_id, event.time_s, event.severity, event.kind, event.message, event.user)
+    loop.safety.events.clear()
