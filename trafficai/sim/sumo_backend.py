@@ -231,7 +231,7 @@ class SumoBackend:
             if period <= 0:
                 out[i] = e1.getIntervalVehicleNumber(det)
                 continue
-            interval = (self._step - 1) // period if self._step > 0 else 0
+            interval = self._step // period  # SUMO closes an interval at the step that ends it
             if self._e1_last_interval[i] >= 0 and interval > self._e1_last_interval[i]:
                 self._e1_totals[i] += e1.getLastIntervalVehicleNumber(det)
             self._e1_last_interval[i] = interval
@@ -319,9 +319,19 @@ class SumoBackend:
         return vehicle
 
     def finish(self) -> TripRecords:
+        """Trips from SUMO's tripinfo output plus the vehicles still waiting to be inserted, which
+        SUMO does not write there; their wait to depart counts as delay (as in RESCO)."""
+        pending: list[tuple[str, float]] = []
+        if not self._closed:
+            try:
+                get_delay = self.api.vehicle.getDepartDelay
+                pending = [(v, float(get_delay(v))) for v in self.api.simulation.getPendingVehicles()]
+            except Exception as exc:
+                raise self._wrap(exc, "reading the vehicles waiting to depart failed") from exc
         self.close()
         path = self.options.tripinfo_path
-        return read_tripinfo(path) if path is not None and path.exists() else TripRecords.empty()
+        trips = read_tripinfo(path) if path is not None and path.exists() else TripRecords.empty()
+        return with_pending(trips, pending)
 
     def close(self) -> None:
         if self._closed:
@@ -331,6 +341,26 @@ class SumoBackend:
             self.api.close()
         except Exception:  # already closed after a SUMO error: nothing left to release
             pass
+
+
+def with_pending(trips: TripRecords, pending: list[tuple[str, float]]) -> TripRecords:
+    if not pending:
+        return trips
+    n = len(pending)
+    minus = np.full(n, -1.0)
+    zero = np.zeros(n)
+    delay = np.array([d for _, d in pending], dtype=np.float64)
+    return TripRecords(
+        trips.ids + tuple(v for v, _ in pending),
+        np.concatenate([trips.depart, minus]),
+        np.concatenate([trips.arrival, minus]),
+        np.concatenate([trips.duration, zero]),
+        np.concatenate([trips.time_loss, zero]),
+        np.concatenate([trips.depart_delay, delay]),
+        np.concatenate([trips.waiting_time, zero]),
+        np.concatenate([trips.waiting_count, zero]),
+        np.concatenate([trips.co2_mg, zero]),
+    )
 
 
 def read_tripinfo(path: Path) -> TripRecords:
