@@ -17,7 +17,12 @@ from rich.table import Table
 
 from trafficai.errors import ConfigError, TrafficAIError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="trafficai: open traffic-signal operations on SUMO.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="trafficai: open traffic-signal operations on SUMO.",
+)
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks, measured side by side in one run.")
 app.add_typer(bench_app, name="bench")
 out = Console()
@@ -57,7 +62,9 @@ def run(
     controller: Annotated[str | None, typer.Option(help="Controller name (default: the scenario's)")] = None,
     end: Annotated[float | None, typer.Option(help="Simulated seconds from the scenario's begin")] = None,
     seed: Annotated[int | None, typer.Option(help="SUMO random seed")] = None,
-    signals: Annotated[str | None, typer.Option(help="Comma-separated signal ids to control (default: all)")] = None,
+    signals: Annotated[
+        str | None, typer.Option(help="Comma-separated signal ids to control (default: all)")
+    ] = None,
     demand: Annotated[float | None, typer.Option(help="Demand scale factor")] = None,
     backend: Annotated[str | None, typer.Option(help="libsumo (default) or traci")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
@@ -67,7 +74,9 @@ def run(
     from trafficai.runtime.session import run_headless
     from trafficai.storage import RunStore
 
-    sim: dict[str, Any] = {k: v for k, v in {"seed": seed, "demand_scale": demand, "backend": backend}.items() if v is not None}
+    sim: dict[str, Any] = {
+        k: v for k, v in {"seed": seed, "demand_scale": demand, "backend": backend}.items() if v is not None
+    }
     cli: dict[str, Any] = {"scenario": scenario, "controller": controller, "end_s": end, "sim": sim or None}
     if signals:
         cli["signals"] = tuple(s.strip() for s in signals.split(",") if s.strip())
@@ -135,11 +144,19 @@ def runs(limit: Annotated[int, typer.Option(help="How many runs to show")] = 20)
     with RunStore() as store:
         table = Table(title=f"runs in {store.path}")
         for column in ("run", "scenario", "controller", "seed", "status", "started", "delay (s)", "bins"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column in ("run", "started"))
         for r in store.list_runs(limit):
             delay = r.kpis.get("mean_delay_s")
-            table.add_row(r.id, r.scenario, r.controller, str(r.seed), r.status, r.started_at[:19],
-                          "" if delay is None else f"{delay:.2f}", str(r.n_bins))
+            table.add_row(
+                r.id,
+                r.scenario,
+                r.controller,
+                str(r.seed),
+                r.status,
+                r.started_at[:19],
+                "" if delay is None else f"{delay:.2f}",
+                str(r.n_bins),
+            )
     out.print(table)
 
 
@@ -180,7 +197,9 @@ def export(
 @bench_app.command("sim")
 def bench_sim(
     scenario: Annotated[str, typer.Argument(help="Scenario name or .sumocfg path")],
-    end: Annotated[float | None, typer.Option(help="Simulated seconds (default: the scenario's duration)")] = None,
+    end: Annotated[
+        float | None, typer.Option(help="Simulated seconds (default: the scenario's duration)")
+    ] = None,
     repeat: Annotated[int, typer.Option(help="Repetitions; the best time of each variant counts")] = 1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -191,14 +210,29 @@ def bench_sim(
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
-    table = Table(title=f"bench sim · {result['scenario']} · {result['steps']} steps, peak {result['max_vehicles']} vehicles")
+    table = Table(
+        title=f"bench sim · {result['scenario']} · {result['steps']} steps, "
+        f"peak {result['max_vehicles']} vehicles"
+    )
     table.add_column("variant")
     table.add_column("wall (s)", justify="right")
     table.add_column("steps/s", justify="right")
     table.add_column("ratio to bare sumo", justify="right")
-    table.add_row("bare sumo binary", f"{result['bare_s']:.3f}", f"{result['steps'] / result['bare_s']:.0f}", "1.00")
-    table.add_row("full snapshot every step", f"{result['full_s']:.3f}", f"{result['steps'] / result['full_s']:.0f}", f"{result['ratio_full']:.2f}")
-    table.add_row("controller every 5 s", f"{result['control_s']:.3f}", f"{result['steps'] / result['control_s']:.0f}", f"{result['ratio_control']:.2f}")
+    table.add_row(
+        "bare sumo binary", f"{result['bare_s']:.3f}", f"{result['steps'] / result['bare_s']:.0f}", "1.00"
+    )
+    table.add_row(
+        "full snapshot every step",
+        f"{result['full_s']:.3f}",
+        f"{result['steps'] / result['full_s']:.0f}",
+        f"{result['ratio_full']:.2f}",
+    )
+    table.add_row(
+        "controller every 5 s",
+        f"{result['control_s']:.3f}",
+        f"{result['steps'] / result['control_s']:.0f}",
+        f"{result['ratio_control']:.2f}",
+    )
     out.print(table)
 
 
@@ -206,7 +240,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except TrafficAIError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(1) from None
     except typer.Abort:
         err.print("aborted")

@@ -19,20 +19,36 @@ N_LANES = 8  # 4 in, 4 out
 def geometry() -> NetGeometry:
     shapes = tuple(np.array([[0.0, float(i)], [100.0, float(i)]]) for i in range(N_LANES))
     lanes = LaneGeometry(
-        tuple(f"l{i}_0" for i in range(N_LANES)), tuple(f"l{i}" for i in range(N_LANES)), shapes,
-        np.full(N_LANES, 100.0), np.full(N_LANES, 13.9),
+        tuple(f"l{i}_0" for i in range(N_LANES)),
+        tuple(f"l{i}" for i in range(N_LANES)),
+        shapes,
+        np.full(N_LANES, 100.0),
+        np.full(N_LANES, 13.9),
     )
     # link k: from incoming lane k // 3 to outgoing lane 4 + k // 3
     links = tuple(SignalLink(k, k // 3, 4 + k // 3) for k in range(N_LINKS))
     signal = SignalInfo("J", (100.0, 0.0), links, FOUR, np.zeros((N_LINKS, 2)))
-    return NetGeometry(lanes, ("J",), np.zeros((1, 2)), (signal,), DetectorInfo.empty(), DetectorInfo.empty(), (0, 0, 100, 10))
+    return NetGeometry(
+        lanes,
+        ("J",),
+        np.zeros((1, 2)),
+        (signal,),
+        DetectorInfo.empty(),
+        DetectorInfo.empty(),
+        (0, 0, 100, 10),
+    )
 
 
 def snapshot(step: int, halting: list[int], state: str = "GGgrrrGGgrrr") -> Snapshot:
     h = np.array(halting + [0] * (N_LANES - len(halting)), dtype=np.int32)
     z = np.zeros(N_LANES, np.float32)
     lanes = LaneArrays(h, h, z, z, z, z)
-    det = DetectorArrays(*(np.zeros(0, t) for t in (np.int32, np.float32, np.float32, np.int32, np.int32, np.float32, np.float32)))
+    det = DetectorArrays(
+        *(
+            np.zeros(0, t)
+            for t in (np.int32, np.float32, np.float32, np.int32, np.int32, np.float32, np.float32)
+        )
+    )
     signals = SignalArrays((state,), np.zeros(1, np.int32), np.zeros(1, np.float32))
     return Snapshot(step, float(step), lanes, signals, det, NetworkCounters())
 

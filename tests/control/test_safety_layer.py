@@ -17,7 +17,8 @@ from trafficai.errors import ControllerError, SignalError
 
 
 def states_sent(backend: fakes.ReplayBackend) -> list[str]:
-    return [a[2] for a in backend.actions if a[0] == "state"]
+    """States the safety layer set, after the first one that pins SUMO when it takes control."""
+    return [a[2] for a in backend.actions if a[0] == "state"][1:]
 
 
 def test_greedy_switches_to_the_longest_queue_through_clearance() -> None:
@@ -68,7 +69,9 @@ class Stalling(Raising):
         return {"J": 0}
 
 
-@pytest.mark.parametrize("controller, reason", [(Raising(), "model exploded"), (Stalling(), "no answer within 0.2 s")])
+@pytest.mark.parametrize(
+    "controller, reason", [(Raising(), "model exploded"), (Stalling(), "no answer within 0.2 s")]
+)
 def test_failing_controller_falls_back_to_the_net_plan(controller: Controller, reason: str) -> None:
     backend = fakes.backend([1, 1, 1, 1])
     loop = ControlLoop(backend, SafetyConfig(controller_deadline_s=0.2), decision_interval_s=1.0)

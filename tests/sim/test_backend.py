@@ -112,7 +112,11 @@ def test_gzipped_net_and_program_from_additional_file() -> None:
 
 def test_same_seed_same_run(tiny: str) -> None:
     def trips(seed: int) -> np.ndarray:
-        backend = open_backend(resolve_scenario(tiny), SumoOptions(seed=seed, tripinfo_path=Path(tmp) / f"t{seed}.xml"), vehicles=False)
+        backend = open_backend(
+            resolve_scenario(tiny),
+            SumoOptions(seed=seed, tripinfo_path=Path(tmp) / f"t{seed}.xml"),
+            vehicles=False,
+        )
         while backend.step < backend.end_step:
             backend.advance()
         return backend.finish().time_loss

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.sumo
 
 
 def test_kpis_match_sumo_statistics(grid2x2: str, tmp_path: Path) -> None:
-    options = SumoOptions(seed=7, tripinfo_path=tmp_path / "trips.xml", statistics_path=tmp_path / "stats.xml")
+    options = SumoOptions(
+        seed=7, tripinfo_path=tmp_path / "trips.xml", statistics_path=tmp_path / "stats.xml"
+    )
     backend = open_backend(resolve_scenario(grid2x2), options, vehicles=False)
     while backend.step < backend.end_step:
         backend.advance()
@@ -29,9 +31,15 @@ def test_kpis_match_sumo_statistics(grid2x2: str, tmp_path: Path) -> None:
     inserted = trips.depart >= 0
     arrived = trips.arrival >= 0
     assert int(inserted.sum()) == int(vts.get("count", "-1"))
-    assert float(trips.duration[inserted].mean()) == pytest.approx(float(vts.get("duration", "nan")), abs=0.01)
-    assert float(trips.time_loss[inserted].mean()) == pytest.approx(float(vts.get("timeLoss", "nan")), abs=0.01)
-    assert float(trips.depart_delay[inserted].mean()) == pytest.approx(float(vts.get("departDelay", "nan")), abs=0.01)
+    assert float(trips.duration[inserted].mean()) == pytest.approx(
+        float(vts.get("duration", "nan")), abs=0.01
+    )
+    assert float(trips.time_loss[inserted].mean()) == pytest.approx(
+        float(vts.get("timeLoss", "nan")), abs=0.01
+    )
+    assert float(trips.depart_delay[inserted].mean()) == pytest.approx(
+        float(vts.get("departDelay", "nan")), abs=0.01
+    )
     k = run_kpis(trips, QueueStats(), 0)
     assert k["mean_waiting_s"] == pytest.approx(float(vts.get("waitingTime", "nan")), abs=0.01)
     expected_delay = float(vts.get("timeLoss", "nan")) + float(vts.get("departDelay", "nan"))

@@ -81,7 +81,9 @@ class SotlController(Controller):
             self.kappa[signal_id] += float(vehicles[red].sum())
             on_green = float(vehicles[served].sum())
             if st.can_switch and self.kappa[signal_id] >= self.theta and not (0 < on_green <= self.platoon):
-                demand = [float(vehicles[np.setdiff1d(np.unique(inc), served)].sum()) for inc in moves.incoming]
+                demand = [
+                    float(vehicles[np.setdiff1d(np.unique(inc), served)].sum()) for inc in moves.incoming
+                ]
                 demand[st.current_green] = -1.0
                 out[signal_id] = int(np.argmax(demand))
                 self.kappa[signal_id] = 0.0
@@ -92,7 +94,11 @@ SATURATION_FLOW_VEH_S = 0.5  # 1,800 veh/h per lane
 
 
 def webster_plan(
-    critical_flows: list[float], lost_time_s: float, min_green_s: float, min_cycle_s: float = 40.0, max_cycle_s: float = 150.0
+    critical_flows: list[float],
+    lost_time_s: float,
+    min_green_s: float,
+    min_cycle_s: float = 40.0,
+    max_cycle_s: float = 150.0,
 ) -> tuple[float, list[float]]:
     """Webster's optimal cycle C = (1.5 L + 5) / (1 - Y) and greens split by critical flow ratio."""
     ratios = [max(q, 0.0) / SATURATION_FLOW_VEH_S for q in critical_flows]
@@ -131,7 +137,9 @@ class WebsterController(Controller):
             for phase in program.phases:
                 if is_green(phase.state):
                     durations[phase.state] = durations.get(phase.state, 0.0) + phase.duration
-            self.plans[signal_id] = [max(durations[s], context.min_green_s) for s in context.greens[signal_id]]
+            self.plans[signal_id] = [
+                max(durations[s], context.min_green_s) for s in context.greens[signal_id]
+            ]
             self.position[signal_id] = 0
             self.elapsed[signal_id] = 0.0
 
@@ -143,7 +151,11 @@ class WebsterController(Controller):
         moves = self.context.movements[signal_id]
         flows = []
         for lanes in moves.incoming:
-            per_lane = [counts[self._loop_of_lane[int(lane)]] / duration for lane in np.unique(lanes) if int(lane) in self._loop_of_lane]
+            per_lane = [
+                counts[self._loop_of_lane[int(lane)]] / duration
+                for lane in np.unique(lanes)
+                if int(lane) in self._loop_of_lane
+            ]
             flows.append(max(per_lane) if per_lane else 0.0)
         if not any(flows):
             return

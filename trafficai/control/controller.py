@@ -36,7 +36,11 @@ class ControlContext:
 
 
 def build_context(
-    geometry: NetGeometry, signal_ids: tuple[str, ...], step_length_s: float, decision_interval_s: float, min_green_s: float
+    geometry: NetGeometry,
+    signal_ids: tuple[str, ...],
+    step_length_s: float,
+    decision_interval_s: float,
+    min_green_s: float,
 ) -> ControlContext:
     greens: dict[str, tuple[str, ...]] = {}
     movements: dict[str, Movements] = {}
@@ -46,11 +50,21 @@ def build_context(
         greens[signal_id] = stages
         incoming, outgoing = [], []
         for state in stages:
-            links = [link for link in info.links if link.index < len(state) and state[link.index] in GREEN_CHARS]
+            links = [
+                link for link in info.links if link.index < len(state) and state[link.index] in GREEN_CHARS
+            ]
             incoming.append(np.array([lk.in_lane for lk in links if lk.in_lane >= 0], dtype=np.int64))
-            outgoing.append(np.array([lk.out_lane for lk in links if lk.in_lane >= 0 and lk.out_lane >= 0], dtype=np.int64))
-        movements[signal_id] = Movements(tuple(incoming), tuple(outgoing), np.array(info.incoming_lanes, dtype=np.int64))
-    return ControlContext(geometry, signal_ids, greens, movements, step_length_s, decision_interval_s, min_green_s)
+            outgoing.append(
+                np.array(
+                    [lk.out_lane for lk in links if lk.in_lane >= 0 and lk.out_lane >= 0], dtype=np.int64
+                )
+            )
+        movements[signal_id] = Movements(
+            tuple(incoming), tuple(outgoing), np.array(info.incoming_lanes, dtype=np.int64)
+        )
+    return ControlContext(
+        geometry, signal_ids, greens, movements, step_length_s, decision_interval_s, min_green_s
+    )
 
 
 class Controller(ABC):

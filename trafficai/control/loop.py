@@ -92,14 +92,18 @@ class ControlLoop:
         if unknown:
             raise ControllerError(f"unknown signal(s): {', '.join(unknown)}")
         if not wanted:
-            raise ControllerError("the network has no controllable signals (none with two or more green stages)")
+            raise ControllerError(
+                "the network has no controllable signals (none with two or more green stages)"
+            )
         for a in self.assignments:
             a.signals = tuple(s for s in a.signals if s not in wanted)
         self.assignments = [a for a in self.assignments if a.signals]
         interval_s = controller.decision_interval_s or self.decision_interval_s
         interval = max(1, steps_for(interval_s, self.backend.step_length_s))
         controller.reset(
-            build_context(self.backend.geometry, wanted, self.backend.step_length_s, interval_s, self.config.min_green_s)
+            build_context(
+                self.backend.geometry, wanted, self.backend.step_length_s, interval_s, self.config.min_green_s
+            )
         )
         if controller.program is not None:
             self.safety.delegate(wanted, controller.program)
@@ -129,7 +133,9 @@ class ControlLoop:
         controller = assignment.controller
         try:
             if self.use_deadline:
-                wanted = call_with_deadline(lambda: controller.decide(snapshot, status), self.config.controller_deadline_s)
+                wanted = call_with_deadline(
+                    lambda: controller.decide(snapshot, status), self.config.controller_deadline_s
+                )
             else:
                 wanted = controller.decide(snapshot, status)
             for signal_id, green in (wanted or {}).items():

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trafficai.control.baselines import GreedyController, MaxPressureController, SotlController, WebsterController
+from trafficai.control.baselines import (
+    GreedyController,
+    MaxPressureController,
+    SotlController,
+    WebsterController,
+)
 from trafficai.control.controller import Controller, ProgramController
 from trafficai.errors import ControllerError
 

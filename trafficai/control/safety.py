@@ -46,7 +46,11 @@ def actuated_variant(program: SignalProgram, settings: SafetySettings) -> Signal
     for p in program.phases:
         if is_green(p.state):
             low = p.min_dur if program.kind == "actuated" and p.min_dur > 0 else settings.min_green_s
-            high = p.max_dur if program.kind == "actuated" and p.max_dur > 0 else max(low, 2.0 * p.duration, 30.0)
+            high = (
+                p.max_dur
+                if program.kind == "actuated" and p.max_dur > 0
+                else max(low, 2.0 * p.duration, 30.0)
+            )
             phases.append(Phase(p.state, max(p.duration, low), low, high))
         else:
             phases.append(Phase(p.state, p.duration, p.duration, p.duration))
@@ -78,7 +82,9 @@ class SafetyLayer:
     step: int = 0
 
     def __post_init__(self) -> None:
-        self._signals = {info.id: _Signal(info, program_id=info.program.program_id) for info in self.geometry.signals}
+        self._signals = {
+            info.id: _Signal(info, program_id=info.program.program_id) for info in self.geometry.signals
+        }
         self._actuated_installed: set[str] = set()
 
     # -- queries ------------------------------------------------------------------------------
@@ -100,7 +106,9 @@ class SafetyLayer:
         sig = self._get(signal_id)
         m = sig.machine
         if m is None:
-            return SignalStatus(signal_id, False, -1, len(self.greens(signal_id)), f"program:{sig.program_id}", 0.0, False)
+            return SignalStatus(
+                signal_id, False, -1, len(self.greens(signal_id)), f"program:{sig.program_id}", 0.0, False
+            )
         return SignalStatus(
             signal_id,
             True,
@@ -118,7 +126,9 @@ class SafetyLayer:
             raise SignalError(f"unknown signal {signal_id!r}") from None
 
     def _event(self, severity: str, kind: str, message: str, signal_id: str = "") -> None:
-        self.events.append(Event(self.begin_s + self.step * self.step_length_s, severity, kind, message, signal_id))
+        self.events.append(
+            Event(self.begin_s + self.step * self.step_length_s, severity, kind, message, signal_id)
+        )
 
     # -- mode changes -------------------------------------------------------------------------
 
@@ -126,7 +136,9 @@ class SafetyLayer:
         for signal_id in signal_ids:
             sig = self._get(signal_id)
             if not self.controllable(signal_id):
-                raise SignalError(f"signal {signal_id!r} has fewer than two green stages and cannot be controlled")
+                raise SignalError(
+                    f"signal {signal_id!r} has fewer than two green stages and cannot be controlled"
+                )
             sig.hand_back_to = None
             if sig.machine is None:
                 sig.want_control = True
@@ -226,12 +238,18 @@ class SafetyLayer:
                 sig.applied = state
 
     def _try_take_control(self, sig: _Signal) -> None:
-        state = self.read_state(sig.info.id) if self.read_state is not None else sig.info.program.phases[0].state
+        state = (
+            self.read_state(sig.info.id) if self.read_state is not None else sig.info.program.phases[0].state
+        )
         greens = green_stages(sig.info.program)
         if state not in greens:
             return  # SUMO is in clearance (or an unknown state): wait for its next green
-        sig.machine = SignalStateMachine(sig.info.program, self.step_length_s, self.settings, greens.index(state))
+        sig.machine = SignalStateMachine(
+            sig.info.program, self.step_length_s, self.settings, greens.index(state)
+        )
         sig.want_control = False
+        # pin SUMO to this state now: until set, SUMO's own program would keep advancing
+        self.actuator.set_signal_state(sig.info.id, state)
         sig.applied = state
 
     def _hand_back(self, sig: _Signal, program_id: str) -> None:

@@ -158,7 +158,9 @@ class SignalStateMachine:
         self.all_red_steps = steps_for(all_red_s, self.step_length_s)
         self.min_green_steps = steps_for(self.settings.min_green_s, self.step_length_s)
         max_g = self.settings.max_green_s
-        self.max_green_steps = None if max_g is None else max(self.min_green_steps, steps_for(max_g, self.step_length_s))
+        self.max_green_steps = (
+            None if max_g is None else max(self.min_green_steps, steps_for(max_g, self.step_length_s))
+        )
         self.current_green = self._check(self.initial_green)
         self.state = self.greens[self.current_green]
 
@@ -178,7 +180,8 @@ class SignalStateMachine:
     def _check(self, green: int) -> int:
         if not 0 <= green < len(self.greens):
             raise SignalError(
-                f"green stage {green} does not exist (program {self.program.program_id!r} has {len(self.greens)})"
+                f"green stage {green} does not exist "
+                f"(program {self.program.program_id!r} has {len(self.greens)})"
             )
         return green
 
@@ -297,6 +300,8 @@ class SafetyMonitor:
             if c in YELLOW_CHARS and n in GREEN_CHARS:
                 self.violations.append(f"step {self.step} link {k}: yellow->green")
             if c in YELLOW_CHARS and n not in YELLOW_CHARS and self.yellow_run[k] < self.yellow_steps:
-                self.violations.append(f"step {self.step} link {k}: yellow {self.yellow_run[k]} < {self.yellow_steps} steps")
+                self.violations.append(
+                    f"step {self.step} link {k}: yellow {self.yellow_run[k]} < {self.yellow_steps} steps"
+                )
             self.yellow_run[k] = self.yellow_run[k] + 1 if n in YELLOW_CHARS else 0
         self.last = state

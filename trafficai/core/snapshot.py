@@ -9,6 +9,7 @@ except the vehicle ids.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,18 +18,21 @@ F32 = NDArray[np.float32]
 I32 = NDArray[np.int32]
 
 
-def frozen(array: NDArray[np.generic]) -> NDArray[np.generic]:
+A = TypeVar("A", bound=np.ndarray)  # type: ignore[type-arg]
+
+
+def frozen(array: A) -> A:
     """Mark an array read-only and return it (snapshots never change after publication)."""
     array.setflags(write=False)
     return array
 
 
 def _empty_f32(n: int = 0) -> F32:
-    return frozen(np.zeros(n, dtype=np.float32))  # type: ignore[return-value]
+    return frozen(np.zeros(n, dtype=np.float32))
 
 
 def _empty_i32(n: int = 0) -> I32:
-    return frozen(np.zeros(n, dtype=np.int32))  # type: ignore[return-value]
+    return frozen(np.zeros(n, dtype=np.int32))
 
 
 @dataclass(frozen=True, slots=True)

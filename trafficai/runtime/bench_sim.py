@@ -22,10 +22,14 @@ from trafficai.sim.sumo_command import SumoOptions, sumo_args, sumo_binary
 
 def _bare(args: list[str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([str(sumo_binary("sumo")), *args, "--no-warnings", "true"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(sumo_binary("sumo")), *args, "--no-warnings", "true"], capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SimulationError(f"bare sumo failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else proc.returncode}")
+        raise SimulationError(
+            f"bare sumo failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else proc.returncode}"
+        )
     return elapsed
 
 

@@ -19,7 +19,7 @@ from trafficai.core.kpis import BinAccumulator, QueueTracker, network_sample, ru
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
-from trafficai.errors import TrafficAIError
+from trafficai.errors import ControllerError, TrafficAIError
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.factory import open_backend
 from trafficai.sim.sumo_command import SumoOptions
@@ -95,7 +95,11 @@ class BinRecorder:
         self._last = snapshot
 
     def maybe_close(self, snapshot: Snapshot | None, force: bool = False) -> None:
-        if snapshot is None or not (force or snapshot.step % self.bin_steps == 0) or self.network.samples == 0:
+        if (
+            snapshot is None
+            or not (force or snapshot.step % self.bin_steps == 0)
+            or self.network.samples == 0
+        ):
             return
         network = self.network.close().get("", {})
         counters = snapshot.counters
@@ -108,7 +112,9 @@ class BinRecorder:
                 detectors.setdefault(det_id, {})["count"] = float(counts[i] - self.e1_start[i])
         self.e1_start = counts
         if self.store is not None:
-            self.store.add_bin(self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), detectors)
+            self.store.add_bin(
+                self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), detectors
+            )
         else:
             self.signals.close()
         self.bin_start_s = snapshot.time_s
@@ -125,14 +131,27 @@ def run_headless(
     controller = make_controller(controller_name)
     run_id = ""
     if store is not None:
-        run_id = store.create_run(scenario.name, controller_name, config.sim.seed, resolved_config(config, scenario, controller_name))
+        run_id = store.create_run(
+            scenario.name,
+            controller_name,
+            config.sim.seed,
+            resolved_config(config, scenario, controller_name),
+        )
     workdir = Path(tempfile.mkdtemp(prefix="trafficai-run-"))
     events: list[Event] = []
     backend: SimBackend | None = None
     try:
-        backend = open_backend(scenario, sumo_options(config, scenario, workdir / "tripinfo.xml"), kind=config.sim.backend, vehicles=False)
+        backend = open_backend(
+            scenario,
+            sumo_options(config, scenario, workdir / "tripinfo.xml"),
+            kind=config.sim.backend,
+            vehicles=False,
+        )
         loop = ControlLoop(backend, config.safety, config.decision_interval_s)
-        loop.assign(controller, config.signals or None)
+        try:
+            loop.assign(controller, config.signals or None)
+        except ControllerError as exc:
+            raise ControllerError(f"{scenario.source}: {exc}") from exc
         recorder = BinRecorder(backend, store, run_id, config.bin_s)
         sample_steps = max(1, steps_for(config.decision_interval_s, backend.step_length_s))
         total_s = backend.end_step * backend.step_length_s

@@ -8,6 +8,7 @@ from trafficai.core.scenario import Scenario
 from trafficai.errors import SimulationError
 from trafficai.sim.sumo_backend import SumoBackend
 from trafficai.sim.sumo_command import SumoOptions, sumo_args, sumo_binary
+from trafficai.sim.sumo_messages import captured_stderr, first_error, one_line, warnings_of
 
 _active_lock = threading.Lock()
 _active: list[LibsumoBackend] = []
@@ -20,12 +21,17 @@ class LibsumoBackend(SumoBackend):
         with _active_lock:
             for other in list(_active):  # libsumo holds one simulation per process
                 other.close()
-            try:
-                libsumo.start([str(sumo_binary("sumo")), *sumo_args(scenario, options)])
-            except Exception as exc:
-                raise SimulationError(f"SUMO could not load {scenario.source}: {exc}", scenario=scenario.name) from exc
+            with captured_stderr() as messages:
+                try:
+                    libsumo.start([str(sumo_binary("sumo")), *sumo_args(scenario, options)])
+                    failure = None
+                except Exception as exc:
+                    failure = exc
+            if failure is not None:
+                reason = first_error(messages) or one_line(str(failure))
+                raise SimulationError(f"SUMO could not load {scenario.source}: {reason}") from failure
             _active.append(self)
-        super().__init__(libsumo, scenario, options, vehicles=vehicles)
+        super().__init__(libsumo, scenario, options, vehicles=vehicles, load_warnings=warnings_of(messages))
 
     def close(self) -> None:
         super().close()

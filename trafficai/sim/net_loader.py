@@ -71,7 +71,11 @@ def signal_infos(api: Any, lanes: LaneGeometry) -> tuple[SignalInfo, ...]:
             links.append(SignalLink(index, i, o))
             if i >= 0 and index < len(points):
                 points[index] = lanes.shapes[i][-1]
-        xy = points[[link.in_lane >= 0 for link in links][: len(points)]].mean(axis=0) if links else np.zeros(2)
+        xy = (
+            points[[link.in_lane >= 0 for link in links][: len(points)]].mean(axis=0)
+            if links
+            else np.zeros(2)
+        )
         infos.append(SignalInfo(tls, (float(xy[0]), float(xy[1])), tuple(links), program, points))
     return tuple(infos)
 
@@ -86,7 +90,10 @@ def _detectors(domain: Any, lane_index: dict[str, int], api: Any, area: bool) ->
     if area:  # E2 getPosition is its start; store the end nearest the stop line
         positions = positions + lengths
     xy = np.array(
-        [api.simulation.convert2D(*_edge_pos(domain.getLaneID(d), p)) for d, p in zip(ids, positions, strict=True)],
+        [
+            api.simulation.convert2D(*_edge_pos(domain.getLaneID(d), p))
+            for d, p in zip(ids, positions, strict=True)
+        ],
         dtype=np.float64,
     )
     return DetectorInfo(ids, lanes, positions, lengths, xy.reshape(-1, 2))

@@ -64,7 +64,10 @@ class ReplayBackend:
     def snapshot(self, vehicles: bool = True) -> Snapshot:
         snap = self.recording.snapshots[self._step]
         if self._signal_states:
-            states = tuple(self._signal_states.get(s.id, snap.signals.state[i]) for i, s in enumerate(self.geometry.signals))
+            states = tuple(
+                self._signal_states.get(s.id, snap.signals.state[i])
+                for i, s in enumerate(self.geometry.signals)
+            )
             from dataclasses import replace
 
             snap = replace(snap, signals=replace(snap.signals, state=states))
@@ -105,7 +108,9 @@ class ReplayBackend:
         self.closed = True
 
 
-def record(scenario: Scenario, geometry: NetGeometry, step_length_s: float, snapshots: Sequence[Snapshot], path: Path) -> None:
+def record(
+    scenario: Scenario, geometry: NetGeometry, step_length_s: float, snapshots: Sequence[Snapshot], path: Path
+) -> None:
     with path.open("wb") as fh:
         pickle.dump(Recording(scenario, geometry, step_length_s, tuple(snapshots)), fh)
 

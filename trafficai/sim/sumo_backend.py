@@ -8,6 +8,7 @@ looks every 5 s would otherwise pay for all the steps in between.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import xml.etree.ElementTree as ET
@@ -33,6 +34,7 @@ from trafficai.core.snapshot import (
 from trafficai.errors import SimulationError
 from trafficai.sim.net_loader import detector_periods, load_geometry
 from trafficai.sim.sumo_command import SumoOptions
+from trafficai.sim.sumo_messages import one_line
 
 TYPE_IDS = {"static": 0, "actuated": 3, "NEMA": 4, "delay_based": 5}
 
@@ -40,7 +42,15 @@ TYPE_IDS = {"static": 0, "actuated": 3, "NEMA": 4, "delay_based": 5}
 class SumoBackend:
     """Common implementation over a TraCI-compatible API object (``libsumo`` or a traci connection)."""
 
-    def __init__(self, api: Any, scenario: Scenario, options: SumoOptions, *, vehicles: bool = True) -> None:
+    def __init__(
+        self,
+        api: Any,
+        scenario: Scenario,
+        options: SumoOptions,
+        *,
+        vehicles: bool = True,
+        load_warnings: list[str] | None = None,
+    ) -> None:
         self.api = api
         self.scenario = scenario
         self.options = options
@@ -60,7 +70,7 @@ class SumoBackend:
         self._e1_interval: np.ndarray = np.zeros(0, np.int64)
         self._type_index: dict[str, int] = {}
         self._vehicle_type: dict[str, int] = {}
-        self._geometry: NetGeometry | None = None
+        self.load_warnings = load_warnings or []  # SUMO warnings while loading, for the event list
         self._lane_index: dict[str, int] = {}
         self.geometry = self._load_geometry()
 
@@ -89,18 +99,29 @@ class SumoBackend:
         self._e2_ids = geometry.e2.ids
         periods = detector_periods(self.scenario.additional)
         self._e1_period_steps = np.array(
-            [max(1, round(periods.get(d, 0.0) * 1000 / self._step_ms)) if periods.get(d) else 0 for d in self._e1_ids],
+            [
+                max(1, round(periods.get(d, 0.0) * 1000 / self._step_ms)) if periods.get(d) else 0
+                for d in self._e1_ids
+            ],
             dtype=np.int64,
         )
         self._e1_totals = np.zeros(len(self._e1_ids), np.int64)
         self._e1_last_interval = np.full(len(self._e1_ids), -1, np.int64)
         self._tls_ids = tuple(s.id for s in geometry.signals)
-        self._vehicle_vars = (tc.VAR_POSITION, tc.VAR_ANGLE, tc.VAR_SPEED, tc.VAR_LANE_ID, tc.VAR_WAITING_TIME)
+        self._vehicle_vars = (
+            tc.VAR_POSITION,
+            tc.VAR_ANGLE,
+            tc.VAR_SPEED,
+            tc.VAR_LANE_ID,
+            tc.VAR_WAITING_TIME,
+        )
         self._vehicle_get = itemgetter(*self._vehicle_vars)
         return geometry
 
     def _wrap(self, exc: BaseException, what: str) -> SimulationError:
-        return SimulationError(f"SUMO: {what}: {exc}", scenario=self.scenario.name, time_s=self.time_s)
+        return SimulationError(
+            f"SUMO: {what}: {one_line(str(exc))}", scenario=self.scenario.name, time_s=self.time_s
+        )
 
     @property
     def step(self) -> int:
@@ -162,7 +183,9 @@ class SumoBackend:
         n = len(results)
         if not n:
             return VehicleArrays()
-        positions, angles, speeds, lanes, waiting = zip(*map(self._vehicle_get, results.values()), strict=True)
+        positions, angles, speeds, lanes, waiting = zip(
+            *map(self._vehicle_get, results.values()), strict=True
+        )
         lane_index = self._lane_index.get
         vtype = np.fromiter(map(self._vehicle_type.get, results, itertools.repeat(0)), np.int32, n)
         return VehicleArrays(
@@ -292,7 +315,9 @@ class SumoBackend:
 
     def set_lane_closed(self, lane_id: str, closed: bool) -> None:
         if lane_id not in self._lane_index:
-            raise SimulationError(f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s)
+            raise SimulationError(
+                f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s
+            )
         try:
             if closed:
                 self.api.lane.setDisallowed(lane_id, ["all"])
@@ -303,7 +328,9 @@ class SumoBackend:
 
     def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str:
         if lane_id not in self._lane_index:
-            raise SimulationError(f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s)
+            raise SimulationError(
+                f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s
+            )
         edge, _, index = lane_id.rpartition("_")
         vehicle = f"incident_{lane_id}_{self._step}"
         try:
@@ -337,10 +364,8 @@ class SumoBackend:
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(Exception):  # already closed after a SUMO error: nothing to release
             self.api.close()
-        except Exception:  # already closed after a SUMO error: nothing left to release
-            pass
 
 
 def with_pending(trips: TripRecords, pending: list[tuple[str, float]]) -> TripRecords:
@@ -395,4 +420,3 @@ def read_tripinfo(path: Path) -> TripRecords:
         return TripRecords.empty()
     cols = np.array(rows, dtype=np.float64).T
     return TripRecords(tuple(ids), *cols)
-

@@ -55,20 +55,31 @@ def sumo_args(scenario: Scenario, options: SumoOptions) -> list[str]:
     step = options.step_length_s or scenario.step_length_s
     end = options.end_s if options.end_s is not None else scenario.end_s
     args += [
-        "--begin", f"{scenario.begin_s:g}",
-        "--end", f"{end:g}",
-        "--step-length", f"{step:g}",
-        "--seed", str(options.seed),
-        "--time-to-teleport", f"{options.time_to_teleport:g}",
-        "--scale", f"{options.demand_scale:g}",
-        "--no-step-log", "true",
-        "--duration-log.disable", "true",
+        "--begin",
+        f"{scenario.begin_s:g}",
+        "--end",
+        f"{end:g}",
+        "--step-length",
+        f"{step:g}",
+        "--seed",
+        str(options.seed),
+        "--time-to-teleport",
+        f"{options.time_to_teleport:g}",
+        "--scale",
+        f"{options.demand_scale:g}",
+        "--no-step-log",
+        "true",
+        "--duration-log.disable",
+        "true",
     ]
     if options.tripinfo_path is not None:
         args += [
-            "--tripinfo-output", str(options.tripinfo_path),
-            "--tripinfo-output.write-unfinished", "true",
-            "--device.emissions.probability", "1",
+            "--tripinfo-output",
+            str(options.tripinfo_path),
+            "--tripinfo-output.write-unfinished",
+            "true",
+            "--device.emissions.probability",
+            "1",
         ]
     if options.statistics_path is not None:
         args += ["--statistic-output", str(options.statistics_path)]

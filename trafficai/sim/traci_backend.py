@@ -23,7 +23,9 @@ class TraciBackend(SumoBackend):
         try:
             traci.start([str(binary), *sumo_args(scenario, options)], label=label)
         except Exception as exc:
-            raise SimulationError(f"SUMO could not load {scenario.source}: {exc}", scenario=scenario.name) from exc
+            raise SimulationError(
+                f"SUMO could not load {scenario.source}: {exc}", scenario=scenario.name
+            ) from exc
         connection = traci.getConnection(label)
         connection.constants = traci.constants
         super().__init__(connection, scenario, options, vehicles=vehicles)
