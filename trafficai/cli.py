@@ -222,6 +222,12 @@ def bench_sim(
         "bare sumo binary", f"{result['bare_s']:.3f}", f"{result['steps'] / result['bare_s']:.0f}", "1.00"
     )
     table.add_row(
+        "libsumo stepping, nothing read (ceiling)",
+        f"{result['libsumo_only_s']:.3f}",
+        f"{result['steps'] / result['libsumo_only_s']:.0f}",
+        f"{result['ratio_libsumo_only']:.2f}",
+    )
+    table.add_row(
         "full snapshot every step",
         f"{result['full_s']:.3f}",
         f"{result['steps'] / result['full_s']:.0f}",

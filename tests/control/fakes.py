@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from tests.core.test_signals import FOUR
+
+__all__ = ["FOUR", "ReplayBackend", "backend", "geometry", "snapshot"]
 from trafficai.core.geometry import DetectorInfo, LaneGeometry, NetGeometry, SignalInfo, SignalLink
 from trafficai.core.scenario import Scenario
 from trafficai.core.snapshot import DetectorArrays, LaneArrays, NetworkCounters, SignalArrays, Snapshot

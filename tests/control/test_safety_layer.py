@@ -4,14 +4,16 @@ import time
 from collections.abc import Mapping
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.control import fakes
 from trafficai.config import SafetyConfig
 from trafficai.control.baselines import GreedyController, MaxPressureController
 from trafficai.control.controller import Controller
 from trafficai.control.loop import ControlLoop
-from trafficai.control.safety import SignalStatus
-from trafficai.core.signals import SafetyMonitor
+from trafficai.control.safety import SafetyLayer, SignalStatus
+from trafficai.core.signals import SafetyMonitor, SafetySettings, SignalStateMachine
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ControllerError, SignalError
 
@@ -107,3 +109,32 @@ def test_unknown_signal_subset_is_refused() -> None:
     loop = ControlLoop(fakes.backend([0]), decision_interval_s=1.0)
     with pytest.raises(ControllerError, match="unknown signal"):
         loop.assign(GreedyController(), ["X"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    requests=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 2), st.booleans()), max_size=30),
+    max_green=st.one_of(st.none(), st.integers(10, 60)),
+)
+def test_idle_signals_are_skipped_without_changing_what_shows(
+    requests: list[tuple[int, int, bool]], max_green: int | None
+) -> None:
+    """The safety layer ticks idle signals lazily; what SUMO shows equals ticking every step."""
+    backend = fakes.backend([0], steps=10)
+    settings_ = SafetySettings(min_green_s=5, max_green_s=max_green)
+    layer = SafetyLayer(backend.geometry, backend, 1.0, settings_, read_state=backend.signal_state)
+    reference = SignalStateMachine(fakes.FOUR, 1.0, settings_)
+    layer.take_control(["J"])
+    layer.before_step()
+    reference.tick()
+    plan = {step: (green, look) for step, green, look in requests}
+    for step in range(1, 320):
+        if step in plan:
+            green, look = plan[step]
+            if look:  # reading the status must not disturb the clock either
+                assert layer.status("J").time_in_stage_s == reference.steps_in_stage
+            layer.request("J", green)
+            reference.request(green)
+        layer.before_step()
+        expected = reference.tick()
+        assert backend.signal_state("J") == expected, f"step {step}"

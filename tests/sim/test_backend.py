@@ -38,14 +38,22 @@ def test_snapshot_equals_direct_getters(grid2x2: str) -> None:
                 assert veh.waiting[i] == pytest.approx(api.vehicle.getWaitingTime(vid))
                 assert snap.vehicle_types[veh.vtype[i]] == api.vehicle.getTypeID(vid)
                 checked += 1
-            for i, lane in enumerate(backend.geometry.lanes.ids):
+            for i, lane in enumerate(backend.geometry.lanes.ids):  # derived from the vehicle arrays
                 assert snap.lanes.halting[i] == api.lane.getLastStepHaltingNumber(lane)
                 assert snap.lanes.vehicles[i] == api.lane.getLastStepVehicleNumber(lane)
+                assert snap.lanes.mean_speed[i] == pytest.approx(
+                    api.lane.getLastStepMeanSpeed(lane), abs=1e-3
+                )
+                assert snap.lanes.waiting[i] == pytest.approx(api.lane.getWaitingTime(lane), abs=1e-3)
+                assert snap.lanes.occupancy[i] <= api.lane.getLastStepOccupancy(lane) + 1e-6
             for i, info in enumerate(backend.geometry.signals):
                 assert snap.signals.state[i] == api.trafficlight.getRedYellowGreenState(info.id)
             for i, det in enumerate(backend.geometry.e2.ids):
                 assert snap.detectors.e2_vehicles[i] == api.lanearea.getLastStepVehicleNumber(det)
             assert snap.counters.running == len(veh.ids)
+            lean = backend.snapshot(vehicles=False)  # the getter path agrees with the derived one
+            assert np.array_equal(lean.lanes.halting, snap.lanes.halting)
+            assert np.allclose(lean.lanes.occupancy, snap.lanes.occupancy, atol=0.05)
         assert checked > 20
     finally:
         backend.close()

@@ -6,52 +6,54 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trafficai.control.controller import ControlContext, Controller
 from trafficai.control.safety import SignalStatus
 from trafficai.core.signals import clearance_times, is_green
-from trafficai.core.snapshot import Snapshot
+from trafficai.core.snapshot import DETECTORS, LANE_COUNTS, Snapshot
 
 
-def _argmax_or_keep(scores: list[float], current: int) -> int:
+def _argmax_or_keep(scores: NDArray[np.float64], current: int) -> int:
     """Best stage; ties keep the current stage so equal demand does not cause needless switching."""
-    best = max(scores)
-    if 0 <= current < len(scores) and scores[current] >= best:
+    best = int(np.argmax(scores))
+    if 0 <= current < len(scores) and scores[current] >= scores[best]:
         return current
-    return int(np.argmax(scores))
+    return best
+
+
+def _best_per_signal(
+    context: ControlContext, scores: NDArray[np.float64], status: Mapping[str, SignalStatus]
+) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for signal_id in context.signal_ids:
+        first = context.stages.first[signal_id]
+        n = len(context.greens[signal_id])
+        out[signal_id] = _argmax_or_keep(scores[first : first + n], status[signal_id].current_green)
+    return out
 
 
 class GreedyController(Controller):
     """Serve the stage with the longest queue (halting vehicles on its approach lanes)."""
 
     name = "greedy"
+    needs = frozenset({LANE_COUNTS})
 
     def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
-        halting = snapshot.lanes.halting
-        out: dict[str, int] = {}
-        for signal_id in self.context.signal_ids:
-            moves = self.context.movements[signal_id]
-            scores = [float(halting[np.unique(lanes)].sum()) for lanes in moves.incoming]
-            out[signal_id] = _argmax_or_keep(scores, status[signal_id].current_green)
-        return out
+        scores = self.context.stages.lane_scores(snapshot.lanes.halting.astype(np.float64))
+        return _best_per_signal(self.context, scores, status)
 
 
 class MaxPressureController(Controller):
     """Varaiya's max-pressure: the stage with the largest sum of (upstream - downstream) queues."""
 
     name = "max-pressure"
+    needs = frozenset({LANE_COUNTS})
 
     def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
         vehicles = snapshot.lanes.vehicles.astype(np.float64)
-        out: dict[str, int] = {}
-        for signal_id in self.context.signal_ids:
-            moves = self.context.movements[signal_id]
-            scores = [
-                float(vehicles[inc].sum() - vehicles[outg].sum())
-                for inc, outg in zip(moves.incoming, moves.outgoing, strict=True)
-            ]
-            out[signal_id] = _argmax_or_keep(scores, status[signal_id].current_green)
-        return out
+        scores = self.context.stages.link_scores(vehicles, vehicles)
+        return _best_per_signal(self.context, scores, status)
 
 
 @dataclass
@@ -62,6 +64,7 @@ class SotlController(Controller):
     theta: float = 40.0
     platoon: int = 3
     name: str = "sotl"
+    needs: frozenset[str] = frozenset({LANE_COUNTS})
     kappa: dict[str, float] = field(default_factory=dict)
 
     def reset(self, context: ControlContext) -> None:
@@ -121,6 +124,7 @@ class WebsterController(Controller):
 
     name: str = "webster"
     decision_interval_s: float | None = 1.0
+    needs: frozenset[str] = frozenset({DETECTORS})
     plans: dict[str, list[float]] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
     elapsed: dict[str, float] = field(default_factory=dict)

@@ -6,6 +6,7 @@ back to the net's own plan (an alarm event says so); the run goes on.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,33 +16,53 @@ from trafficai.config import SafetyConfig
 from trafficai.control.controller import Controller, build_context
 from trafficai.control.safety import SafetyLayer, SignalStatus
 from trafficai.core.signals import SafetySettings, steps_for
-from trafficai.core.snapshot import Snapshot
+from trafficai.core.snapshot import ALL_PARTS, Snapshot
 from trafficai.errors import ControllerError
 from trafficai.sim.backend import SimBackend
 
 
-def call_with_deadline(fn: Callable[[], Any], deadline_s: float) -> Any:
-    """Run ``fn`` in a daemon thread; raise ControllerError if it takes longer than the deadline.
+class DecisionThread:
+    """Runs controller decisions on one long-lived daemon thread, with a deadline.
 
     A daemon thread, not an executor: a stalled controller must never keep the process alive.
+    Long-lived, not one per call: starting a thread per decision costs about a millisecond.
+    A call that misses its deadline abandons the thread; the next call starts a fresh one.
     """
-    result: list[Any] = []
-    error: list[BaseException] = []
 
-    def target() -> None:
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def _serve(
+        self, requests: queue.SimpleQueue[Callable[[], Any]], results: queue.SimpleQueue[tuple[bool, Any]]
+    ) -> None:
+        while True:
+            fn = requests.get()
+            try:
+                results.put((True, fn()))
+            except BaseException as exc:  # reported to the caller, whatever it was
+                results.put((False, exc))
+
+    def call(self, fn: Callable[[], Any], deadline_s: float) -> Any:
+        if self._thread is None:
+            self._requests, self._results = queue.SimpleQueue(), queue.SimpleQueue()
+            self._thread = threading.Thread(
+                target=self._serve,
+                args=(self._requests, self._results),
+                daemon=True,
+                name="controller-decide",
+            )
+            self._thread.start()
+        self._requests.put(fn)
         try:
-            result.append(fn())
-        except BaseException as exc:  # reported to the caller, whatever it was
-            error.append(exc)
-
-    thread = threading.Thread(target=target, daemon=True, name="controller-decide")
-    thread.start()
-    thread.join(deadline_s)
-    if thread.is_alive():
-        raise ControllerError(f"no answer within {deadline_s:g} s")
-    if error:
-        raise error[0]
-    return result[0] if result else None
+            ok, value = self._results.get(timeout=deadline_s)
+        except queue.Empty:
+            self._thread = None  # abandoned with the stalled call
+            raise ControllerError(f"no answer within {deadline_s:g} s") from None
+        if not ok:
+            raise value
+        return value
 
 
 @dataclass
@@ -77,6 +98,7 @@ class ControlLoop:
             begin_s=backend.scenario.begin_s,
         )
         self.assignments: list[Assignment] = []
+        self._decisions = DecisionThread()
 
     def controller_of(self, signal_id: str) -> str:
         for a in self.assignments:
@@ -114,13 +136,21 @@ class ControlLoop:
     def _due(self, step: int) -> list[Assignment]:
         return [a for a in self.assignments if a.controller.program is None and step % a.interval_steps == 0]
 
-    def step(self, want_snapshot: bool = False, vehicles: bool = False) -> Snapshot | None:
+    def step(
+        self, want_snapshot: bool = False, vehicles: bool = False, parts: frozenset[str] = ALL_PARTS
+    ) -> Snapshot | None:
         """Decide (when due), apply through the safety layer, advance SUMO one step.
 
-        Returns the snapshot taken before stepping, if one was taken (decision or ``want_snapshot``).
+        Returns the snapshot taken before stepping, if one was taken: for a decision (with the parts
+        the due controllers need) or because ``want_snapshot`` asked (with ``parts``).
         """
         due = self._due(self.backend.step)
-        snapshot = self.backend.snapshot(vehicles=vehicles) if (due or want_snapshot) else None
+        snapshot = None
+        if due or want_snapshot:
+            wanted: frozenset[str] = parts if want_snapshot else frozenset()
+            for assignment in due:
+                wanted |= assignment.controller.needs
+            snapshot = self.backend.snapshot(vehicles=vehicles, parts=wanted)
         if snapshot is not None:
             for assignment in due:
                 self._decide(assignment, snapshot)
@@ -133,7 +163,7 @@ class ControlLoop:
         controller = assignment.controller
         try:
             if self.use_deadline:
-                wanted = call_with_deadline(
+                wanted = self._decisions.call(
                     lambda: controller.decide(snapshot, status), self.config.controller_deadline_s
                 )
             else:

@@ -25,6 +25,7 @@ from trafficai.errors import SignalError
 from trafficai.sim.backend import SignalActuator
 
 ACTUATED_PROGRAM = "trafficai-actuated"
+NEVER = 1 << 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ class _Signal:
     hand_back_to: str | None = None  # program to return to once the current clearance ends
     applied: str = ""
     override_until_step: int | None = None
+    last_tick: int = 0  # safety step the machine was last brought up to date
+    wake_step: int = 0  # next safety step at which ticking can change something
 
 
 @dataclass
@@ -86,6 +89,7 @@ class SafetyLayer:
             info.id: _Signal(info, program_id=info.program.program_id) for info in self.geometry.signals
         }
         self._actuated_installed: set[str] = set()
+        self._next_wake = 0  # no signal needs a tick before this step
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -102,8 +106,18 @@ class SafetyLayer:
     def is_controlled(self, signal_id: str) -> bool:
         return self._get(signal_id).machine is not None
 
+    def _sync(self, sig: _Signal, wake: bool = False) -> None:
+        """Bring an idle machine's clock up to now; ``wake`` makes the next step tick it."""
+        if sig.machine is not None and sig.last_tick < self.step:
+            sig.machine.skip(self.step - sig.last_tick)
+            sig.last_tick = self.step
+        if wake:
+            sig.wake_step = 0
+            self._next_wake = 0
+
     def status(self, signal_id: str) -> SignalStatus:
         sig = self._get(signal_id)
+        self._sync(sig)
         m = sig.machine
         if m is None:
             return SignalStatus(
@@ -142,6 +156,7 @@ class SafetyLayer:
             sig.hand_back_to = None
             if sig.machine is None:
                 sig.want_control = True
+                self._next_wake = 0
 
     def delegate(self, signal_ids: Iterable[str], program: str = "original") -> None:
         """Hand signals to a SUMO program: ``original`` (the net's plan) or ``actuated``."""
@@ -158,6 +173,7 @@ class SafetyLayer:
                     self.actuator.run_program(signal_id, program_id, self._phase_index(sig, program_id, None))
                     sig.program_id = program_id
             else:
+                self._sync(sig, wake=True)
                 sig.hand_back_to = program_id
 
     def _ensure_actuated(self, sig: _Signal) -> str:
@@ -180,6 +196,7 @@ class SafetyLayer:
         sig = self._get(signal_id)
         if sig.machine is None or sig.override_until_step is not None:
             return  # delegated or under an operator override: controller requests do not apply
+        self._sync(sig, wake=True)
         sig.machine.request(green)
 
     def override(self, signal_id: str, action: str, duration_s: float, green: int | None = None) -> None:
@@ -193,6 +210,7 @@ class SafetyLayer:
             if sig.machine is None:
                 raise SignalError(f"signal {signal_id!r} is in clearance; try again in a few seconds")
         machine = sig.machine
+        self._sync(sig, wake=True)
         if action == "hold":
             machine.hold(True)
         elif action == "force":
@@ -206,10 +224,12 @@ class SafetyLayer:
         else:
             raise SignalError(f"unknown override {action!r} (hold, force, flash)")
         sig.override_until_step = self.step + max(1, round(duration_s / self.step_length_s))
+        self._next_wake = 0
         self._event("info", "override", f"{action} on {signal_id} for {duration_s:g} s", signal_id)
 
     def clear_override(self, signal_id: str) -> None:
         sig = self._get(signal_id)
+        self._sync(sig, wake=True)
         if sig.machine is not None:
             sig.machine.hold(False)
             sig.machine.flash(False)
@@ -220,6 +240,9 @@ class SafetyLayer:
     def before_step(self) -> None:
         """Advance every controlled signal one step and send changed states to SUMO."""
         self.step += 1
+        if self.step < self._next_wake:
+            return  # nothing can change before then: every signal is idle
+        next_wake = NEVER
         for sig in self._signals.values():
             if sig.override_until_step is not None and self.step >= sig.override_until_step:
                 self.clear_override(sig.info.id)
@@ -227,15 +250,27 @@ class SafetyLayer:
             if sig.want_control:
                 self._try_take_control(sig)
             machine = sig.machine
-            if machine is None:
-                continue
+            if machine is None or self.step < sig.wake_step:
+                continue  # idle: time is counted in one go when it matters (see _sync)
+            machine.skip(self.step - sig.last_tick - 1)
             state = machine.tick()
+            sig.last_tick = self.step
+            quiet = machine.quiet_ticks()
+            sig.wake_step = self.step + 1 + quiet if quiet is not None else NEVER
             if sig.hand_back_to is not None and machine.stage is Stage.GREEN and not machine.held:
                 self._hand_back(sig, sig.hand_back_to)
                 continue
             if state != sig.applied:
                 self.actuator.set_signal_state(sig.info.id, state)
                 sig.applied = state
+        for sig in self._signals.values():
+            if sig.want_control:
+                next_wake = 0
+            elif sig.machine is not None:
+                next_wake = min(next_wake, sig.wake_step)
+            if sig.override_until_step is not None:
+                next_wake = min(next_wake, sig.override_until_step)
+        self._next_wake = next_wake
 
     def _try_take_control(self, sig: _Signal) -> None:
         state = (
@@ -248,6 +283,7 @@ class SafetyLayer:
             sig.info.program, self.step_length_s, self.settings, greens.index(state)
         )
         sig.want_control = False
+        sig.last_tick, sig.wake_step = self.step - 1, 0  # up to date before this step
         # pin SUMO to this state now: until set, SUMO's own program would keep advancing
         self.actuator.set_signal_state(sig.info.id, state)
         sig.applied = state

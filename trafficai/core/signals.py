@@ -207,6 +207,32 @@ class SignalStateMachine:
         """Flashing operation (SUMO 'o': blinking, yield). Entered through yellow, left through all-red."""
         self.flash_wanted = on
 
+    def quiet_ticks(self) -> int | None:
+        """How many coming ticks can only count time (None: until a request comes).
+
+        Lets the safety layer skip ticking idle signals; :meth:`skip` then catches up.
+        """
+        steps = self.steps_in_stage
+        if self.stage is Stage.GREEN:
+            if self.flash_wanted:
+                return 0
+            if self.held:
+                return None
+            if self.pending is not None:
+                return max(0, self.min_green_steps - steps)
+            if self.max_green_steps is not None and len(self.greens) > 1:
+                return max(0, self.max_green_steps - steps)
+            return None
+        if self.stage is Stage.YELLOW:
+            return max(0, self.yellow_steps - steps)
+        if self.stage is Stage.ALL_RED:
+            return max(0, max(1, self.all_red_steps) - steps)
+        return None if self.flash_wanted else 0
+
+    def skip(self, ticks: int) -> None:
+        """Count ``ticks`` quiet steps at once (only valid within :meth:`quiet_ticks`)."""
+        self.steps_in_stage += ticks
+
     def tick(self) -> str:
         """Advance one step and return the state to show during it."""
         self.steps_in_stage += 1

@@ -17,6 +17,14 @@ from numpy.typing import NDArray
 F32 = NDArray[np.float32]
 I32 = NDArray[np.int32]
 
+# What a snapshot can hold besides signals and counters; reading only what a consumer needs keeps
+# a controller that decides every few seconds close to bare SUMO speed. Parts not read are empty.
+LANE_COUNTS = "lane_counts"  # LaneArrays.vehicles, .halting
+LANE_FLOW = "lane_flow"  # LaneArrays.occupancy, .mean_speed
+LANE_EMISSIONS = "lane_emissions"  # LaneArrays.waiting, .co2_mg_s
+DETECTORS = "detectors"  # DetectorArrays
+ALL_PARTS = frozenset({LANE_COUNTS, LANE_FLOW, LANE_EMISSIONS, DETECTORS})
+
 
 A = TypeVar("A", bound=np.ndarray)  # type: ignore[type-arg]
 
@@ -116,3 +124,4 @@ class Snapshot:
     vehicles: VehicleArrays = field(default_factory=VehicleArrays)
     vehicle_types: tuple[str, ...] = ()
     controlled_by: tuple[str, ...] = ()  # per signal: name of the controller in charge
+    parts: frozenset[str] = ALL_PARTS  # which optional parts were read (the others are empty)

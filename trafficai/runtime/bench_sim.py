@@ -1,9 +1,10 @@
 """``trafficai bench sim``: bare SUMO vs trafficai, side by side in one invocation.
 
-(a) the ``sumo`` binary on the scenario, (b) trafficai stepping with a full snapshot (every
-vehicle, lane, signal and detector) every step, (c) trafficai with a max-pressure controller
-observing every 5 simulated seconds through the safety layer. Each variant's wall time includes
-loading the network, as the bare binary's does.
+(a) the ``sumo`` binary on the scenario, (b) trafficai stepping with a full snapshot every step:
+every vehicle (position, angle, speed, lane, type, waiting), every lane (vehicles, halting,
+occupancy, mean speed), every signal and the network counters, as numpy arrays, (c) trafficai
+with a max-pressure controller observing every 5 simulated seconds through the safety layer.
+Each variant's wall time includes loading the network, as the bare binary's does.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from typing import Any
 from trafficai.control.baselines import MaxPressureController
 from trafficai.control.loop import ControlLoop
 from trafficai.core.scenario import resolve_scenario
+from trafficai.core.snapshot import LANE_COUNTS, LANE_FLOW
 from trafficai.errors import SimulationError
 from trafficai.sim.factory import open_backend
 from trafficai.sim.sumo_command import SumoOptions, sumo_args, sumo_binary
+
+FULL_PARTS = frozenset({LANE_COUNTS, LANE_FLOW})
 
 
 def _bare(args: list[str]) -> float:
@@ -38,16 +42,23 @@ def bench_sim(name: str, end_s: float | None = None, repeat: int = 1) -> dict[st
     options = SumoOptions(end_s=scenario.begin_s + end_s if end_s else None, extra=("--no-warnings", "true"))
     bare_opts = SumoOptions(end_s=options.end_s)
     args = sumo_args(scenario, bare_opts)
-    bare, full, control = [], [], []
+    bare, bare_lib, full, control = [], [], [], []
     steps = max_vehicles = 0
     for _ in range(max(1, repeat)):
         bare.append(_bare(args))
+
+        start = time.perf_counter()  # the ceiling: libsumo stepping, nothing read
+        backend = open_backend(scenario, options, vehicles=False)
+        while backend.step < backend.end_step:
+            backend.advance()
+        backend.close()
+        bare_lib.append(time.perf_counter() - start)
 
         start = time.perf_counter()
         backend = open_backend(scenario, options, vehicles=True)
         while backend.step < backend.end_step:
             backend.advance()
-            snap = backend.snapshot(vehicles=True)
+            snap = backend.snapshot(vehicles=True, parts=FULL_PARTS)
             max_vehicles = max(max_vehicles, len(snap.vehicles))
         steps = backend.step
         backend.close()
@@ -61,7 +72,7 @@ def bench_sim(name: str, end_s: float | None = None, repeat: int = 1) -> dict[st
             loop.step()
         backend.close()
         control.append(time.perf_counter() - start)
-    b, f, c = min(bare), min(full), min(control)
+    b, lib, f, c = min(bare), min(bare_lib), min(full), min(control)
     return {
         "scenario": scenario.name,
         "steps": steps,
@@ -69,6 +80,8 @@ def bench_sim(name: str, end_s: float | None = None, repeat: int = 1) -> dict[st
         "bare_s": b,
         "full_s": f,
         "control_s": c,
+        "libsumo_only_s": lib,
+        "ratio_libsumo_only": b / lib,
         "ratio_full": b / f,
         "ratio_control": b / c,
         "repeat": max(1, repeat),

@@ -8,7 +8,7 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
-from trafficai.core.snapshot import Snapshot
+from trafficai.core.snapshot import ALL_PARTS, Snapshot
 
 
 class SignalActuator(Protocol):
@@ -45,13 +45,21 @@ class SimBackend(SignalActuator, Protocol):
         """One simulation step."""
         ...
 
-    def snapshot(self, vehicles: bool = True) -> Snapshot: ...
+    def snapshot(self, vehicles: bool = True, parts: frozenset[str] = ALL_PARTS) -> Snapshot:
+        """State now; ``parts`` limits what optional aggregates are read (others are empty)."""
+        ...
 
     def set_demand_scale(self, factor: float) -> None: ...
 
     def set_lane_closed(self, lane_id: str, closed: bool) -> None: ...
 
     def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str: ...
+
+    def remove_vehicle(self, vehicle_id: str) -> None: ...
+
+    def set_vehicle_tracking(self, on: bool) -> None:
+        """Vehicle subscriptions on or off while running (off: no per-vehicle cost per step)."""
+        ...
 
     def finish(self) -> TripRecords:
         """Close SUMO and return the per-vehicle trip records of the run (finished or not)."""

@@ -15,7 +15,7 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
-from trafficai.core.snapshot import Snapshot
+from trafficai.core.snapshot import ALL_PARTS, Snapshot
 from trafficai.errors import ScenarioError, SimulationError
 
 
@@ -61,7 +61,7 @@ class ReplayBackend:
             raise SimulationError("replay backend is closed")
         self._step = min(self._step + 1, self.end_step)
 
-    def snapshot(self, vehicles: bool = True) -> Snapshot:
+    def snapshot(self, vehicles: bool = True, parts: frozenset[str] = ALL_PARTS) -> Snapshot:
         snap = self.recording.snapshots[self._step]
         if self._signal_states:
             states = tuple(
@@ -99,6 +99,12 @@ class ReplayBackend:
     def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str:
         self.actions.append(("block", lane_id, f"{position_m:g}", f"{duration_s:g}"))
         return f"incident_{lane_id}_{self._step}"
+
+    def remove_vehicle(self, vehicle_id: str) -> None:
+        self.actions.append(("remove", vehicle_id))
+
+    def set_vehicle_tracking(self, on: bool) -> None:
+        self.actions.append(("tracking", "on" if on else "off"))
 
     def finish(self) -> TripRecords:
         self.close()

@@ -1,9 +1,9 @@
 """The SUMO backend shared by libsumo (in-process) and TraCI (socket; sumo-gui or remote SUMO).
 
 Per-vehicle state comes only from subscriptions (each vehicle is subscribed once, when it
-departs). Aggregates (lanes, signals, detectors) are read on demand when a snapshot is taken:
-libsumo evaluates every subscription on every step whether it is read or not, so a controller that
-looks every 5 s would otherwise pay for all the steps in between.
+departs). Aggregates (lanes, signals, detectors) are read on demand when a snapshot is taken, and
+only the parts asked for: libsumo evaluates every subscription on every step whether it is read or
+not, so a controller that looks every 5 s would otherwise pay for all the steps in between.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,15 @@ import numpy as np
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
+from trafficai.core.lane_state import lanes_from_vehicles
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import (
+    ALL_PARTS,
+    DETECTORS,
+    LANE_COUNTS,
+    LANE_EMISSIONS,
+    LANE_FLOW,
     DetectorArrays,
     LaneArrays,
     NetworkCounters,
@@ -37,6 +44,8 @@ from trafficai.sim.sumo_command import SumoOptions
 from trafficai.sim.sumo_messages import one_line
 
 TYPE_IDS = {"static": 0, "actuated": 3, "NEMA": 4, "delay_based": 5}
+_NO_I32, _NO_F32 = frozen(np.zeros(0, np.int32)), frozen(np.zeros(0, np.float32))
+EMPTY_DETECTORS = DetectorArrays(_NO_I32, _NO_F32, _NO_F32, _NO_I32, _NO_I32, _NO_F32, _NO_F32)
 
 
 class SumoBackend:
@@ -66,10 +75,10 @@ class SumoBackend:
         self._signal_state_since: dict[str, tuple[str, int]] = {}
         self._departed = self._arrived = self._teleports = self._collisions = 0
         self._departed_step = self._arrived_step = 0
-        self._e1_totals: np.ndarray = np.zeros(0, np.int64)
-        self._e1_interval: np.ndarray = np.zeros(0, np.int64)
         self._type_index: dict[str, int] = {}
         self._vehicle_type: dict[str, int] = {}
+        self._type_lengths: dict[str, float] = {}
+        self._fns: dict[tuple[str, str], Callable[[str], Any]] = {}
         self.load_warnings = load_warnings or []  # SUMO warnings while loading, for the event list
         self._lane_index: dict[str, int] = {}
         self.geometry = self._load_geometry()
@@ -98,15 +107,17 @@ class SumoBackend:
         self._e1_ids = geometry.e1.ids
         self._e2_ids = geometry.e2.ids
         periods = detector_periods(self.scenario.additional)
-        self._e1_period_steps = np.array(
-            [
-                max(1, round(periods.get(d, 0.0) * 1000 / self._step_ms)) if periods.get(d) else 0
-                for d in self._e1_ids
-            ],
-            dtype=np.int64,
-        )
+        # E1 totals: SUMO only keeps the current and the last aggregation interval, so the last
+        # one is added at every interval end (one read per detector and period, not per step)
+        by_period: dict[int, list[int]] = {}
+        for i, det in enumerate(self._e1_ids):
+            period = periods.get(det, 0.0)
+            if period > 0:
+                by_period.setdefault(max(1, round(period * 1000 / self._step_ms)), []).append(i)
+        self._e1_groups = [
+            (steps, np.array(idx), [self._e1_ids[i] for i in idx]) for steps, idx in by_period.items()
+        ]
         self._e1_totals = np.zeros(len(self._e1_ids), np.int64)
-        self._e1_last_interval = np.full(len(self._e1_ids), -1, np.int64)
         self._tls_ids = tuple(s.id for s in geometry.signals)
         self._vehicle_vars = (
             tc.VAR_POSITION,
@@ -156,22 +167,28 @@ class SumoBackend:
                     self._vehicle_type[vehicle] = types.setdefault(vtype, len(types))
                 for vehicle in sim[tc.VAR_ARRIVED_VEHICLES_IDS]:
                     self._vehicle_type.pop(vehicle, None)
+            for period, index, ids in self._e1_groups:
+                if self._step % period == 0:  # SUMO closes the interval at the step that ends it
+                    last = self.api.inductionloop.getLastIntervalVehicleNumber
+                    self._e1_totals[index] += np.fromiter(map(last, ids), np.int64, len(ids))
         except Exception as exc:
             raise self._wrap(exc, "simulation step failed") from exc
 
     # -- reading state ------------------------------------------------------------------------
 
-    def snapshot(self, vehicles: bool = True) -> Snapshot:
+    def snapshot(self, vehicles: bool = True, parts: frozenset[str] = ALL_PARTS) -> Snapshot:
         try:
+            vehicle_arrays = self._vehicles() if vehicles and self._vehicles_on else VehicleArrays()
             return Snapshot(
                 step=self._step,
                 time_s=self.time_s,
-                lanes=self._lanes(),
+                lanes=self._lanes(parts, vehicle_arrays if vehicles and self._vehicles_on else None),
                 signals=self._signals(),
-                detectors=self._detectors(),
+                detectors=self._detectors() if DETECTORS in parts else EMPTY_DETECTORS,
                 counters=self._counters(),
-                vehicles=self._vehicles() if vehicles and self._vehicles_on else VehicleArrays(),
+                vehicles=vehicle_arrays,
                 vehicle_types=tuple(self._type_index),
+                parts=parts,
             )
         except SimulationError:
             raise
@@ -198,26 +215,62 @@ class SumoBackend:
             waiting=frozen(np.array(waiting, dtype=np.float32)),  # type: ignore[arg-type]
         )
 
-    def _lanes(self) -> LaneArrays:
-        lane = self.api.lane
+    def _lanes(self, parts: frozenset[str], vehicles: VehicleArrays | None) -> LaneArrays:
         ids = self.geometry.lanes.ids
         n = len(ids)
+        derived = None
+        if vehicles is not None and parts & {LANE_COUNTS, LANE_FLOW}:
+            # every vehicle is at hand already: lane aggregates are a bincount away
+            lengths = np.array([self._type_length(t) for t in self._type_index], dtype=np.float64)
+            derived = lanes_from_vehicles(vehicles, self.geometry.lanes, lengths)
 
-        def read(getter: Any, dtype: type) -> Any:
-            return frozen(np.fromiter(map(getter, ids), dtype, n))
+        def read(getter: Any, dtype: type, part: str, scale: float = 1.0) -> Any:
+            if part not in parts:
+                return frozen(np.zeros(0, dtype))
+            values: np.ndarray = np.fromiter(map(getter, ids), dtype, n)
+            return frozen(values / scale if scale != 1.0 else values)
 
+        if derived is not None:
+            none_i, none_f = frozen(np.zeros(0, np.int32)), frozen(np.zeros(0, np.float32))
+            counts, flow = LANE_COUNTS in parts, LANE_FLOW in parts
+            return LaneArrays(
+                vehicles=derived.vehicles if counts else none_i,
+                halting=derived.halting if counts else none_i,
+                occupancy=derived.occupancy if flow else none_f,
+                mean_speed=derived.mean_speed if flow else none_f,
+                waiting=derived.waiting if LANE_EMISSIONS in parts else none_f,
+                co2_mg_s=read(self._fn("lane", "getCO2Emission"), np.float32, LANE_EMISSIONS),
+            )
         return LaneArrays(
-            vehicles=read(lane.getLastStepVehicleNumber, np.int32),
-            halting=read(lane.getLastStepHaltingNumber, np.int32),
-            occupancy=frozen(np.fromiter(map(lane.getLastStepOccupancy, ids), np.float32, n) / 100.0),  # type: ignore[arg-type]
-            mean_speed=read(lane.getLastStepMeanSpeed, np.float32),
-            waiting=read(lane.getWaitingTime, np.float32),
-            co2_mg_s=read(lane.getCO2Emission, np.float32),
+            vehicles=read(self._fn("lane", "getLastStepVehicleNumber"), np.int32, LANE_COUNTS),
+            halting=read(self._fn("lane", "getLastStepHaltingNumber"), np.int32, LANE_COUNTS),
+            occupancy=read(
+                self._fn("lane", "getLastStepOccupancy"), np.float32, LANE_FLOW
+            ),  # a fraction (detectors: %)
+            mean_speed=read(self._fn("lane", "getLastStepMeanSpeed"), np.float32, LANE_FLOW),
+            waiting=read(self._fn("lane", "getWaitingTime"), np.float32, LANE_EMISSIONS),
+            co2_mg_s=read(self._fn("lane", "getCO2Emission"), np.float32, LANE_EMISSIONS),
         )
 
+    def _fn(self, domain: str, name: str) -> Callable[[str], Any]:
+        """The getter itself: libsumo's raw SWIG function when there is one (its Python wrapper
+        costs as much as the call), else the domain's method (TraCI)."""
+        key = (domain, name)
+        fn = self._fns.get(key)
+        if fn is None:
+            fn = getattr(getattr(self.api, "_libsumo", None), f"{domain}_{name}", None) or getattr(
+                getattr(self.api, domain), name
+            )
+            self._fns[key] = fn
+        return fn
+
+    def _type_length(self, vtype: str) -> float:
+        if vtype not in self._type_lengths:
+            self._type_lengths[vtype] = float(self.api.vehicletype.getLength(vtype))
+        return self._type_lengths[vtype]
+
     def _signals(self) -> SignalArrays:
-        tls = self.api.trafficlight
-        states = tuple(tls.getRedYellowGreenState(t) for t in self._tls_ids)
+        states = tuple(self._fn("trafficlight", "getRedYellowGreenState")(t) for t in self._tls_ids)
         since = []
         for t, state in zip(self._tls_ids, states, strict=True):
             last = self._signal_state_since.get(t)
@@ -227,47 +280,54 @@ class SumoBackend:
             since.append((self._step - last[1]) * self._step_ms / 1000.0)
         return SignalArrays(
             state=states,
-            phase=frozen(np.fromiter(map(tls.getPhase, self._tls_ids), np.int32, len(self._tls_ids))),  # type: ignore[arg-type]
+            phase=frozen(
+                np.fromiter(
+                    map(self._fn("trafficlight", "getPhase"), self._tls_ids), np.int32, len(self._tls_ids)
+                )
+            ),  # type: ignore[arg-type]
             time_in_phase=frozen(np.array(since, dtype=np.float32)),  # type: ignore[arg-type]
         )
 
     def _detectors(self) -> DetectorArrays:
-        e1, e2 = self.api.inductionloop, self.api.lanearea
         n1, n2 = len(self._e1_ids), len(self._e2_ids)
         ids1, ids2 = self._e1_ids, self._e2_ids
         return DetectorArrays(
-            e1_count=frozen(self._e1_cumulative()),  # type: ignore[arg-type]
-            e1_occupancy=frozen(np.fromiter(map(e1.getLastStepOccupancy, ids1), np.float32, n1) / 100.0),  # type: ignore[arg-type]
-            e1_speed=frozen(np.fromiter(map(e1.getLastStepMeanSpeed, ids1), np.float32, n1)),  # type: ignore[arg-type]
-            e2_vehicles=frozen(np.fromiter(map(e2.getLastStepVehicleNumber, ids2), np.int32, n2)),  # type: ignore[arg-type]
-            e2_halting=frozen(np.fromiter(map(e2.getLastStepHaltingNumber, ids2), np.int32, n2)),  # type: ignore[arg-type]
-            e2_occupancy=frozen(np.fromiter(map(e2.getLastStepOccupancy, ids2), np.float32, n2) / 100.0),  # type: ignore[arg-type]
-            e2_speed=frozen(np.fromiter(map(e2.getLastStepMeanSpeed, ids2), np.float32, n2)),  # type: ignore[arg-type]
+            e1_count=frozen(
+                (
+                    self._e1_totals
+                    + np.fromiter(
+                        map(self._fn("inductionloop", "getIntervalVehicleNumber"), ids1), np.int64, n1
+                    )
+                ).astype(np.int32)
+            ),
+            e1_occupancy=frozen(
+                np.fromiter(map(self._fn("inductionloop", "getLastStepOccupancy"), ids1), np.float32, n1)
+                / 100.0
+            ),  # type: ignore[arg-type]
+            e1_speed=frozen(
+                np.fromiter(map(self._fn("inductionloop", "getLastStepMeanSpeed"), ids1), np.float32, n1)
+            ),  # type: ignore[arg-type]
+            e2_vehicles=frozen(
+                np.fromiter(map(self._fn("lanearea", "getLastStepVehicleNumber"), ids2), np.int32, n2)
+            ),  # type: ignore[arg-type]
+            e2_halting=frozen(
+                np.fromiter(map(self._fn("lanearea", "getLastStepHaltingNumber"), ids2), np.int32, n2)
+            ),  # type: ignore[arg-type]
+            e2_occupancy=frozen(
+                np.fromiter(map(self._fn("lanearea", "getLastStepOccupancy"), ids2), np.float32, n2) / 100.0
+            ),  # type: ignore[arg-type]
+            e2_speed=frozen(
+                np.fromiter(map(self._fn("lanearea", "getLastStepMeanSpeed"), ids2), np.float32, n2)
+            ),  # type: ignore[arg-type]
         )
 
-    def _e1_cumulative(self) -> np.ndarray:
-        """Vehicles counted by each loop since the start (needs one read per detector period)."""
-        e1 = self.api.inductionloop
-        out = np.zeros(len(self._e1_ids), np.int32)
-        for i, det in enumerate(self._e1_ids):
-            period = self._e1_period_steps[i]
-            if period <= 0:
-                out[i] = e1.getIntervalVehicleNumber(det)
-                continue
-            interval = self._step // period  # SUMO closes an interval at the step that ends it
-            if self._e1_last_interval[i] >= 0 and interval > self._e1_last_interval[i]:
-                self._e1_totals[i] += e1.getLastIntervalVehicleNumber(det)
-            self._e1_last_interval[i] = interval
-            out[i] = self._e1_totals[i] + e1.getIntervalVehicleNumber(det)
-        return out
-
     def _counters(self) -> NetworkCounters:
-        sim = self.api.simulation
+        pending = len(self.api.simulation.getPendingVehicles())
         return NetworkCounters(
             running=int(self.api.vehicle.getIDCount()),
             departed_total=self._departed,
             arrived_total=self._arrived,
-            pending=len(sim.getPendingVehicles()),
+            pending=pending,
             teleports_total=self._teleports,
             collisions_total=self._collisions,
             arrived_step=self._arrived_step,
@@ -344,6 +404,45 @@ class SumoBackend:
         except Exception as exc:
             raise self._wrap(exc, f"cannot block lane {lane_id}") from exc
         return vehicle
+
+    def remove_vehicle(self, vehicle_id: str) -> None:
+        try:
+            self.api.vehicle.remove(vehicle_id)
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot remove vehicle {vehicle_id}") from exc
+
+    def set_vehicle_tracking(self, on: bool) -> None:
+        """Vehicle subscriptions on (snapshots can hold vehicles) or off (stepping at headless speed).
+
+        Switching on subscribes every vehicle on the network now; off drops all vehicle subscriptions.
+        """
+        if on == self._vehicles_on:
+            return
+        tc = self._tc
+        sim_vars = [
+            tc.VAR_DEPARTED_VEHICLES_NUMBER,
+            tc.VAR_ARRIVED_VEHICLES_NUMBER,
+            tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER,
+            tc.VAR_COLLIDING_VEHICLES_NUMBER,
+        ]
+        try:
+            vehicle = self.api.vehicle
+            if on:
+                self.api.simulation.subscribe(
+                    [*sim_vars, tc.VAR_DEPARTED_VEHICLES_IDS, tc.VAR_ARRIVED_VEHICLES_IDS]
+                )
+                types = self._type_index
+                for vid in vehicle.getIDList():
+                    vehicle.subscribe(vid, self._vehicle_vars)
+                    self._vehicle_type[vid] = types.setdefault(vehicle.getTypeID(vid), len(types))
+            else:
+                self.api.simulation.subscribe(sim_vars)
+                for vid in list(vehicle.getAllSubscriptionResults()):
+                    vehicle.unsubscribe(vid)
+                self._vehicle_type.clear()
+        except Exception as exc:
+            raise self._wrap(exc, f"cannot switch vehicle tracking {'on' if on else 'off'}") from exc
+        self._vehicles_on = on
 
     def finish(self) -> TripRecords:
         """Trips from SUMO's tripinfo output plus the vehicles still waiting to be inserted, which
