@@ -142,3 +142,23 @@ def test_broken_net_is_one_clear_error() -> None:
         open_backend(resolve_scenario(str(path)), SumoOptions(), vehicles=False)
     assert "broken" in str(info.value)
     assert "\n" not in str(info.value).strip()
+
+
+def test_traci_backend_gives_the_same_run_as_libsumo(tiny: str) -> None:
+    """The TraCI backend (for sumo-gui or a remote SUMO) sees exactly what libsumo sees."""
+    scenario = resolve_scenario(tiny)
+    states = []
+    for kind in ("libsumo", "traci"):
+        backend = open_backend(scenario, SumoOptions(seed=4, end_s=150.0), kind=kind, vehicles=True)  # type: ignore[arg-type]
+        try:
+            while backend.step < backend.end_step:
+                backend.advance()
+            snap = backend.snapshot()
+            states.append(
+                (snap.vehicles.ids, snap.vehicles.xy.copy(), snap.lanes.halting.copy(), snap.signals.state)
+            )
+        finally:
+            backend.close()
+    (ids_a, xy_a, halt_a, sig_a), (ids_b, xy_b, halt_b, sig_b) = states
+    assert ids_a == ids_b and len(ids_a) > 0
+    assert np.allclose(xy_a, xy_b) and np.array_equal(halt_a, halt_b) and sig_a == sig_b

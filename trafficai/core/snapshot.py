@@ -48,7 +48,7 @@ class VehicleArrays:
     """Every vehicle on the network. ``lane`` indexes geometry lanes (-1: internal/junction lane)."""
 
     ids: tuple[str, ...] = ()
-    xy: F32 = field(default_factory=lambda: frozen(np.zeros((0, 2), np.float32)))  # type: ignore[arg-type]
+    xy: F32 = field(default_factory=lambda: frozen(np.zeros((0, 2), np.float32)))
     angle: F32 = field(default_factory=_empty_f32)  # degrees, SUMO convention: 0 = north, clockwise
     speed: F32 = field(default_factory=_empty_f32)  # m/s
     lane: I32 = field(default_factory=_empty_i32)

@@ -59,11 +59,12 @@ class SumoBackend:
         *,
         vehicles: bool = True,
         load_warnings: list[str] | None = None,
+        constants: Any = None,
     ) -> None:
         self.api = api
         self.scenario = scenario
         self.options = options
-        self._tc = api.constants if hasattr(api, "constants") else __import__("traci").constants
+        self._tc = constants if constants is not None else api.constants
         self.step_length_s = options.step_length_s or scenario.step_length_s
         self._begin_ms = round(scenario.begin_s * 1000)
         self._step_ms = round(self.step_length_s * 1000)
@@ -207,12 +208,12 @@ class SumoBackend:
         vtype = np.fromiter(map(self._vehicle_type.get, results, itertools.repeat(0)), np.int32, n)
         return VehicleArrays(
             ids=tuple(results),
-            xy=frozen(np.array(positions, dtype=np.float32).reshape(n, 2)),  # type: ignore[arg-type]
-            angle=frozen(np.array(angles, dtype=np.float32)),  # type: ignore[arg-type]
-            speed=frozen(np.array(speeds, dtype=np.float32)),  # type: ignore[arg-type]
-            lane=frozen(np.fromiter((lane_index(lane, -1) for lane in lanes), np.int32, n)),  # type: ignore[arg-type]
-            vtype=frozen(vtype),  # type: ignore[arg-type]
-            waiting=frozen(np.array(waiting, dtype=np.float32)),  # type: ignore[arg-type]
+            xy=frozen(np.array(positions, dtype=np.float32).reshape(n, 2)),
+            angle=frozen(np.array(angles, dtype=np.float32)),
+            speed=frozen(np.array(speeds, dtype=np.float32)),
+            lane=frozen(np.fromiter((lane_index(lane, -1) for lane in lanes), np.int32, n)),
+            vtype=frozen(vtype),
+            waiting=frozen(np.array(waiting, dtype=np.float32)),
         )
 
     def _lanes(self, parts: frozenset[str], vehicles: VehicleArrays | None) -> LaneArrays:
@@ -284,8 +285,8 @@ class SumoBackend:
                 np.fromiter(
                     map(self._fn("trafficlight", "getPhase"), self._tls_ids), np.int32, len(self._tls_ids)
                 )
-            ),  # type: ignore[arg-type]
-            time_in_phase=frozen(np.array(since, dtype=np.float32)),  # type: ignore[arg-type]
+            ),
+            time_in_phase=frozen(np.array(since, dtype=np.float32)),
         )
 
     def _detectors(self) -> DetectorArrays:
@@ -303,22 +304,22 @@ class SumoBackend:
             e1_occupancy=frozen(
                 np.fromiter(map(self._fn("inductionloop", "getLastStepOccupancy"), ids1), np.float32, n1)
                 / 100.0
-            ),  # type: ignore[arg-type]
+            ),
             e1_speed=frozen(
                 np.fromiter(map(self._fn("inductionloop", "getLastStepMeanSpeed"), ids1), np.float32, n1)
-            ),  # type: ignore[arg-type]
+            ),
             e2_vehicles=frozen(
                 np.fromiter(map(self._fn("lanearea", "getLastStepVehicleNumber"), ids2), np.int32, n2)
-            ),  # type: ignore[arg-type]
+            ),
             e2_halting=frozen(
                 np.fromiter(map(self._fn("lanearea", "getLastStepHaltingNumber"), ids2), np.int32, n2)
-            ),  # type: ignore[arg-type]
+            ),
             e2_occupancy=frozen(
                 np.fromiter(map(self._fn("lanearea", "getLastStepOccupancy"), ids2), np.float32, n2) / 100.0
-            ),  # type: ignore[arg-type]
+            ),
             e2_speed=frozen(
                 np.fromiter(map(self._fn("lanearea", "getLastStepMeanSpeed"), ids2), np.float32, n2)
-            ),  # type: ignore[arg-type]
+            ),
         )
 
     def _counters(self) -> NetworkCounters:

@@ -27,5 +27,4 @@ class TraciBackend(SumoBackend):
                 f"SUMO could not load {scenario.source}: {exc}", scenario=scenario.name
             ) from exc
         connection = traci.getConnection(label)
-        connection.constants = traci.constants
-        super().__init__(connection, scenario, options, vehicles=vehicles)
+        super().__init__(connection, scenario, options, vehicles=vehicles, constants=traci.constants)
