@@ -42,7 +42,7 @@ def bench_sim(name: str, end_s: float | None = None, repeat: int = 1) -> dict[st
     options = SumoOptions(end_s=scenario.begin_s + end_s if end_s else None, extra=("--no-warnings", "true"))
     bare_opts = SumoOptions(end_s=options.end_s)
     args = sumo_args(scenario, bare_opts)
-    bare, bare_lib, full, control = [], [], [], []
+    bare, bare_lib, subscribed, full, control = [], [], [], [], []
     steps = max_vehicles = 0
     for _ in range(max(1, repeat)):
         bare.append(_bare(args))
@@ -53,6 +53,13 @@ def bench_sim(name: str, end_s: float | None = None, repeat: int = 1) -> dict[st
             backend.advance()
         backend.close()
         bare_lib.append(time.perf_counter() - start)
+
+        start = time.perf_counter()  # the ceiling of (b): SUMO evaluating vehicle subscriptions
+        backend = open_backend(scenario, options, vehicles=True)
+        while backend.step < backend.end_step:
+            backend.advance()
+        backend.close()
+        subscribed.append(time.perf_counter() - start)
 
         start = time.perf_counter()
         backend = open_backend(scenario, options, vehicles=True)
@@ -72,7 +79,7 @@ def bench_sim(name: str, end_s: float | None = None, repeat: int = 1) -> dict[st
             loop.step()
         backend.close()
         control.append(time.perf_counter() - start)
-    b, lib, f, c = min(bare), min(bare_lib), min(full), min(control)
+    b, lib, sub, f, c = min(bare), min(bare_lib), min(subscribed), min(full), min(control)
     return {
         "scenario": scenario.name,
         "steps": steps,
@@ -82,6 +89,8 @@ def bench_sim(name: str, end_s: float | None = None, repeat: int = 1) -> dict[st
         "control_s": c,
         "libsumo_only_s": lib,
         "ratio_libsumo_only": b / lib,
+        "subscribed_only_s": sub,
+        "ratio_subscribed_only": b / sub,
         "ratio_full": b / f,
         "ratio_control": b / c,
         "repeat": max(1, repeat),

@@ -146,6 +146,7 @@ def run_headless(
             sumo_options(config, scenario, workdir / "tripinfo.xml"),
             kind=config.sim.backend,
             vehicles=False,
+            gui=config.sim.sumo_gui,
         )
         loop = ControlLoop(backend, config.safety, config.decision_interval_s)
         try:

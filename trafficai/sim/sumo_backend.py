@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import math
 import xml.etree.ElementTree as ET
+from collections import defaultdict
 from collections.abc import Callable
 from operator import itemgetter
 from pathlib import Path
@@ -105,6 +106,8 @@ class SumoBackend:
             self.close()
             raise self._wrap(exc, "cannot load the network") from exc
         self._lane_index = geometry.lanes.index()
+        # internal (junction) lanes map to -1; defaultdict keeps the lookup in C
+        self._lane_lookup: defaultdict[str, int] = defaultdict(lambda: -1, self._lane_index)
         self._e1_ids = geometry.e1.ids
         self._e2_ids = geometry.e2.ids
         periods = detector_periods(self.scenario.additional)
@@ -201,19 +204,20 @@ class SumoBackend:
         n = len(results)
         if not n:
             return VehicleArrays()
+        # everything below iterates in C (map, zip, fromiter): no Python loop per vehicle
         positions, angles, speeds, lanes, waiting = zip(
             *map(self._vehicle_get, results.values()), strict=True
         )
-        lane_index = self._lane_index.get
+        xy = np.fromiter(itertools.chain.from_iterable(positions), np.float32, 2 * n).reshape(n, 2)
         vtype = np.fromiter(map(self._vehicle_type.get, results, itertools.repeat(0)), np.int32, n)
         return VehicleArrays(
             ids=tuple(results),
-            xy=frozen(np.array(positions, dtype=np.float32).reshape(n, 2)),
-            angle=frozen(np.array(angles, dtype=np.float32)),
-            speed=frozen(np.array(speeds, dtype=np.float32)),
-            lane=frozen(np.fromiter((lane_index(lane, -1) for lane in lanes), np.int32, n)),
+            xy=frozen(xy),
+            angle=frozen(np.fromiter(angles, np.float32, n)),
+            speed=frozen(np.fromiter(speeds, np.float32, n)),
+            lane=frozen(np.fromiter(map(self._lane_lookup.__getitem__, lanes), np.int32, n)),
             vtype=frozen(vtype),
-            waiting=frozen(np.array(waiting, dtype=np.float32)),
+            waiting=frozen(np.fromiter(waiting, np.float32, n)),
         )
 
     def _lanes(self, parts: frozenset[str], vehicles: VehicleArrays | None) -> LaneArrays:
