@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import sys
 
 from trafficai.core.scenario import Scenario
 from trafficai.errors import SimulationError
@@ -21,7 +23,9 @@ class TraciBackend(SumoBackend):
         label = f"trafficai-{next(_labels)}"
         binary = sumo_binary("sumo-gui" if gui else "sumo")
         try:
-            traci.start([str(binary), *sumo_args(scenario, options)], label=label)
+            # traci prints connection retries on stdout, which must stay clean for --json
+            with contextlib.redirect_stdout(sys.stderr):
+                traci.start([str(binary), *sumo_args(scenario, options)], label=label)
         except Exception as exc:
             raise SimulationError(
                 f"SUMO could not load {scenario.source}: {exc}", scenario=scenario.name
