@@ -256,6 +256,16 @@ def bench_sim(
     out.print(table)
 
 
+def _register_extensions() -> None:
+    """Commands that live with their layers: the control center (and, when present, RL)."""
+    from trafficai import cli_gui
+
+    cli_gui.register(app, bench_app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -12,6 +12,7 @@ from trafficai.config import SafetyConfig
 from trafficai.control.baselines import GreedyController, MaxPressureController
 from trafficai.control.controller import Controller
 from trafficai.control.loop import ControlLoop
+from trafficai.control.registry import make_controller
 from trafficai.control.safety import SafetyLayer, SignalStatus
 from trafficai.core.signals import SafetyMonitor, SafetySettings, SignalStateMachine
 from trafficai.core.snapshot import Snapshot
@@ -138,3 +139,16 @@ def test_idle_signals_are_skipped_without_changing_what_shows(
         layer.before_step()
         expected = reference.tick()
         assert backend.signal_state("J") == expected, f"step {step}"
+
+
+def test_override_on_a_delegated_signal_returns_it_to_its_program() -> None:
+    backend = fakes.backend([0, 9, 0, 9])
+    loop = ControlLoop(backend, SafetyConfig(min_green_s=5, max_green_s=20), decision_interval_s=1.0)
+    loop.assign(make_controller("fixed"))
+    loop.safety.override("J", "hold", duration_s=30)
+    assert loop.safety.is_controlled("J")
+    for _ in range(40):
+        loop.step()
+    assert not loop.safety.is_controlled("J")
+    assert ("program", "J", "0", "0") in backend.actions  # resumed at the held green
+    assert loop.controller_of("J") == "fixed"

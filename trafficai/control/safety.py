@@ -67,6 +67,7 @@ class _Signal:
     hand_back_to: str | None = None  # program to return to once the current clearance ends
     applied: str = ""
     override_until_step: int | None = None
+    resume_program: str | None = None  # delegated before an override: back to it on expiry
     last_tick: int = 0  # safety step the machine was last brought up to date
     wake_step: int = 0  # next safety step at which ticking can change something
 
@@ -154,6 +155,7 @@ class SafetyLayer:
                     f"signal {signal_id!r} has fewer than two green stages and cannot be controlled"
                 )
             sig.hand_back_to = None
+            sig.resume_program = None  # a controller takes it: no program to return to
             if sig.machine is None:
                 sig.want_control = True
                 self._next_wake = 0
@@ -205,10 +207,18 @@ class SafetyLayer:
         if duration_s <= 0:
             raise SignalError("an override needs a positive duration")
         if sig.machine is None:
+            # delegated (not merely waiting to be taken over by a controller): resume it afterwards
+            resume = (
+                None
+                if sig.want_control
+                else ("actuated" if sig.program_id == ACTUATED_PROGRAM else "original")
+            )
             self.take_control([signal_id])
             self._try_take_control(sig)
             if sig.machine is None:
+                sig.want_control = False
                 raise SignalError(f"signal {signal_id!r} is in clearance; try again in a few seconds")
+            sig.resume_program = resume
         machine = sig.machine
         self._sync(sig, wake=True)
         if action == "hold":
@@ -234,6 +244,9 @@ class SafetyLayer:
             sig.machine.hold(False)
             sig.machine.flash(False)
         sig.override_until_step = None
+        if sig.resume_program is not None:  # the override took it from its program: give it back
+            resume, sig.resume_program = sig.resume_program, None
+            self.delegate([signal_id], resume)
 
     # -- the step -----------------------------------------------------------------------------
 
@@ -253,13 +266,13 @@ class SafetyLayer:
             if machine is None or self.step < sig.wake_step:
                 continue  # idle: time is counted in one go when it matters (see _sync)
             machine.skip(self.step - sig.last_tick - 1)
+            if sig.hand_back_to is not None and machine.stage is Stage.GREEN and not machine.held:
+                self._hand_back(sig, sig.hand_back_to)  # at green: the program resumes right here
+                continue
             state = machine.tick()
             sig.last_tick = self.step
             quiet = machine.quiet_ticks()
             sig.wake_step = self.step + 1 + quiet if quiet is not None else NEVER
-            if sig.hand_back_to is not None and machine.stage is Stage.GREEN and not machine.held:
-                self._hand_back(sig, sig.hand_back_to)
-                continue
             if state != sig.applied:
                 self.actuator.set_signal_state(sig.info.id, state)
                 sig.applied = state

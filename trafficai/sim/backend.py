@@ -8,7 +8,7 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
-from trafficai.core.snapshot import ALL_PARTS, Snapshot
+from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
 
 
 class SignalActuator(Protocol):
@@ -57,8 +57,8 @@ class SimBackend(SignalActuator, Protocol):
 
     def remove_vehicle(self, vehicle_id: str) -> None: ...
 
-    def set_vehicle_tracking(self, on: bool) -> None:
-        """Vehicle subscriptions on or off while running (off: no per-vehicle cost per step)."""
+    def vehicle_state(self) -> tuple[VehicleArrays, tuple[str, ...]]:
+        """Every vehicle now and the vehicle type names (also when vehicle subscriptions are off)."""
         ...
 
     def finish(self) -> TripRecords:

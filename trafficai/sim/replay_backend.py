@@ -15,7 +15,7 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
-from trafficai.core.snapshot import ALL_PARTS, Snapshot
+from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
 from trafficai.errors import ScenarioError, SimulationError
 
 
@@ -103,8 +103,9 @@ class ReplayBackend:
     def remove_vehicle(self, vehicle_id: str) -> None:
         self.actions.append(("remove", vehicle_id))
 
-    def set_vehicle_tracking(self, on: bool) -> None:
-        self.actions.append(("tracking", "on" if on else "off"))
+    def vehicle_state(self) -> tuple[VehicleArrays, tuple[str, ...]]:
+        snap = self.recording.snapshots[self._step]
+        return snap.vehicles, snap.vehicle_types
 
     def finish(self) -> TripRecords:
         self.close()

@@ -416,38 +416,45 @@ class SumoBackend:
         except Exception as exc:
             raise self._wrap(exc, f"cannot remove vehicle {vehicle_id}") from exc
 
-    def set_vehicle_tracking(self, on: bool) -> None:
-        """Vehicle subscriptions on (snapshots can hold vehicles) or off (stepping at headless speed).
+    def vehicle_state(self) -> tuple[VehicleArrays, tuple[str, ...]]:
+        """Every vehicle now, and the vehicle type names ``VehicleArrays.vtype`` indexes.
 
-        Switching on subscribes every vehicle on the network now; off drops all vehicle subscriptions.
+        With vehicle subscriptions on, from their results. Otherwise read directly: libsumo answers
+        each value in well under a microsecond (5,000 vehicles in ~10 ms) and, unlike subscriptions,
+        costs nothing on the steps in between. Over TraCI every value is a round trip: keep vehicle
+        subscriptions on there.
         """
-        if on == self._vehicles_on:
-            return
-        tc = self._tc
-        sim_vars = [
-            tc.VAR_DEPARTED_VEHICLES_NUMBER,
-            tc.VAR_ARRIVED_VEHICLES_NUMBER,
-            tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER,
-            tc.VAR_COLLIDING_VEHICLES_NUMBER,
-        ]
+        if self._vehicles_on:
+            try:
+                return self._vehicles(), tuple(self._type_index)
+            except Exception as exc:
+                raise self._wrap(exc, "reading the vehicles failed") from exc
         try:
             vehicle = self.api.vehicle
-            if on:
-                self.api.simulation.subscribe(
-                    [*sim_vars, tc.VAR_DEPARTED_VEHICLES_IDS, tc.VAR_ARRIVED_VEHICLES_IDS]
-                )
-                types = self._type_index
-                for vid in vehicle.getIDList():
-                    vehicle.subscribe(vid, self._vehicle_vars)
-                    self._vehicle_type[vid] = types.setdefault(vehicle.getTypeID(vid), len(types))
-            else:
-                self.api.simulation.subscribe(sim_vars)
-                for vid in list(vehicle.getAllSubscriptionResults()):
-                    vehicle.unsubscribe(vid)
-                self._vehicle_type.clear()
+            ids = tuple(vehicle.getIDList())
+            n = len(ids)
+            if not n:
+                return VehicleArrays(), tuple(self._type_index)
+            types, known = self._type_index, self._vehicle_type
+            if len(known) > 4 * n + 1000:  # forget the types of vehicles that have left
+                known = self._vehicle_type = {v: known[v] for v in ids if v in known}
+            for v in ids:
+                if v not in known:
+                    known[v] = types.setdefault(vehicle.getTypeID(v), len(types))
+            xy = np.fromiter(itertools.chain.from_iterable(map(vehicle.getPosition, ids)), np.float32, 2 * n)
+            lanes = map(self._lane_lookup.__getitem__, map(vehicle.getLaneID, ids))
+            arrays = VehicleArrays(
+                ids=ids,
+                xy=frozen(xy.reshape(n, 2)),
+                angle=frozen(np.fromiter(map(vehicle.getAngle, ids), np.float32, n)),
+                speed=frozen(np.fromiter(map(vehicle.getSpeed, ids), np.float32, n)),
+                lane=frozen(np.fromiter(lanes, np.int32, n)),
+                vtype=frozen(np.fromiter(map(known.__getitem__, ids), np.int32, n)),
+                waiting=frozen(np.fromiter(map(vehicle.getWaitingTime, ids), np.float32, n)),
+            )
         except Exception as exc:
-            raise self._wrap(exc, f"cannot switch vehicle tracking {'on' if on else 'off'}") from exc
-        self._vehicles_on = on
+            raise self._wrap(exc, "reading the vehicles failed") from exc
+        return arrays, tuple(types)
 
     def finish(self) -> TripRecords:
         """Trips from SUMO's tripinfo output plus the vehicles still waiting to be inserted, which

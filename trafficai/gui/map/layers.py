@@ -1,0 +1,519 @@
+"""Graphics layers of the network map: one item (or a fixed few) per layer, never one per object.
+
+* lanes: one road curve with every lane segment (``connect="pairs"``), set once, plus one curve per
+  colour bin holding the lanes currently in that bin (rebuilt only when bins change);
+* vehicles: :class:`VehicleItem`, one item drawing every vehicle with one
+  ``QPainter.drawPixmapFragments`` call from an atlas of pre-rotated markers (colour x heading),
+  built with numpy: ~1 ms for 5,000 vehicles. A ScatterPlotItem cannot orient markers per point
+  and spends ~18 ms in a 5,000-point ``setData`` alone;
+* signal heads, detectors, cameras, incidents: one scatter (and curve) item each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from pyqtgraph.Qt import internals
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from trafficai.core.commands import CameraView, IncidentView
+from trafficai.core.geometry import NetGeometry
+from trafficai.gui import theme
+from trafficai.gui.map.picking import Segments, lane_segments
+from trafficai.gui.map.schemes import RGB, ROAD, signal_char_lut
+
+LANE_WIDTH_M = 3.0
+ANGLE_BINS = 32  # vehicle headings drawn to the nearest 11.25 degrees
+MAX_INTERPOLATION_JUMP_M = 60.0
+
+
+def _pairs(
+    seg: Segments, mask: NDArray[np.bool_] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Segments as the interleaved x/y arrays ``connect="pairs"`` draws."""
+    x0, y0, x1, y1 = seg.x0, seg.y0, seg.x1, seg.y1
+    if mask is not None:
+        x0, y0, x1, y1 = x0[mask], y0[mask], x1[mask], y1[mask]
+    x = np.empty(2 * x0.size)
+    y = np.empty(2 * x0.size)
+    x[0::2], x[1::2], y[0::2], y[1::2] = x0, x1, y0, y1
+    return x, y
+
+
+def _road_pen(color: RGB, alpha: int = 255, width: float = LANE_WIDTH_M) -> QPen:
+    return theme.pen(*color, width=width, cosmetic=False, a=alpha)
+
+
+class LaneLayer:
+    """Road surface plus a colour overlay per bin."""
+
+    def __init__(self, plot: pg.PlotItem, colors: Sequence[RGB] = ()) -> None:
+        self.plot = plot
+        self.segments: Segments | None = None
+        self.base = pg.PlotCurveItem(connect="pairs", pen=_road_pen(ROAD), antialias=True)
+        self.base.setZValue(0)
+        self.base.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot.addItem(self.base)
+        self.overlays: list[pg.PlotCurveItem] = []
+        self.colors: tuple[RGB, ...] = ()
+        self.width_m = LANE_WIDTH_M
+        self.bins = np.zeros(0, np.int32)
+        self.set_colors(colors)
+
+    def set_geometry(self, geometry: NetGeometry) -> None:
+        self.segments = lane_segments(geometry.lanes)
+        x, y = _pairs(self.segments)
+        self.base.setData(x, y, connect="pairs")
+        self.bins = np.full(len(geometry.lanes), -1, np.int32)
+        for item in self.overlays:
+            item.setData([], [])
+
+    def set_colors(self, colors: Sequence[RGB]) -> None:
+        """A new scheme's palette (one overlay curve per bin)."""
+        for item in self.overlays:
+            self.plot.removeItem(item)
+        self.overlays = []
+        self.colors = tuple(colors)
+        for color in colors:
+            item = pg.PlotCurveItem(connect="pairs", pen=_road_pen(color, width=self.width_m), antialias=True)
+            item.setZValue(1)
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self.plot.addItem(item)
+            self.overlays.append(item)
+        self.bins = np.full(self.bins.size, -1, np.int32)
+
+    def set_width(self, width_m: float) -> None:
+        """Pen width in network metres (changes only when it moves by more than 10 %)."""
+        if abs(width_m - self.width_m) <= 0.1 * self.width_m:
+            return
+        self.width_m = width_m
+        self.base.setPen(_road_pen(ROAD, width=width_m))
+        for item, color in zip(self.overlays, self.colors, strict=True):
+            item.setPen(_road_pen(color, width=width_m))
+
+    def set_bins(self, bins: NDArray[np.int32]) -> None:
+        """Colour bin per lane (-1: road colour). Overlays change only where bins changed."""
+        if self.segments is None:
+            return
+        bins = np.asarray(bins, dtype=np.int32)
+        if bins.shape == self.bins.shape and np.array_equal(bins, self.bins):
+            return
+        old = self.bins if self.bins.shape == bins.shape else np.full(bins.shape, -2, np.int32)
+        changed = np.unique(np.concatenate([old[old != bins], bins[old != bins]]))
+        seg_bins = bins[self.segments.lane]
+        for b in changed:
+            if 0 <= b < len(self.overlays):
+                x, y = _pairs(self.segments, seg_bins == b)
+                self.overlays[b].setData(x, y, connect="pairs")
+        self.bins = bins.copy()
+
+    def lanes_in_bin(self, b: int) -> int:
+        return int((self.bins == b).sum())
+
+
+def _arrow_path(size: float) -> QPainterPath:
+    """A vehicle marker pointing up (north), ``size`` pixels long, centred on (0, 0)."""
+    w = size * 0.55
+    path = QPainterPath()
+    path.moveTo(0.0, -size / 2)
+    path.lineTo(w / 2, size / 2)
+    path.lineTo(0.0, size * 0.28)
+    path.lineTo(-w / 2, size / 2)
+    path.closeSubpath()
+    return path
+
+
+class VehicleItem(pg.GraphicsObject):  # type: ignore[misc]
+    """Every vehicle as an oriented, coloured marker; positions animate between snapshots."""
+
+    def __init__(self, colors: Sequence[RGB], bounds: QRectF | None = None) -> None:
+        super().__init__()
+        self._frags = internals.PrimitiveArray(QPainter.PixmapFragment, 10)
+        self._bounds = bounds or QRectF(0, 0, 1, 1)
+        self.ids: tuple[str, ...] = ()
+        self.angle = np.zeros(0, np.float64)
+        self.bins = np.zeros(0, np.int32)
+        self.xy = np.zeros((0, 2), np.float64)  # as drawn now
+        self._from = np.zeros((0, 2), np.float64)
+        self._to = np.zeros((0, 2), np.float64)
+        self._t0 = 0.0
+        self._duration = 0.0
+        self.size_m = 5.0
+        self.min_px = 7.0
+        self.max_px = 26.0
+        self._pixmap = QPixmap()
+        self._atlas_size = 0
+        self.colors: tuple[RGB, ...] = ()
+        self.set_colors(colors)
+        self.setZValue(20)
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def set_bounds(self, bounds: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._bounds = bounds
+
+    def set_colors(self, colors: Sequence[RGB]) -> None:
+        self.colors = tuple(colors)
+        self._atlas_size = 0  # rebuilt at the next paint, at the size the zoom asks for
+        self.update()
+
+    def _build_atlas(self, size: int) -> None:
+        """Every colour (column) at every heading (row), pre-rotated: painting is then a plain blit,
+        about ten times cheaper than rotating 5,000 sprites per frame."""
+        n, s = max(len(self.colors), 1), size
+        image = QImage(s * n, s * ANGLE_BINS, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(0)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        outline = QPen(QColor(0, 0, 0, 220 if s >= 10 else 140))
+        outline.setWidthF(max(0.7, s / 14.0))
+        arrow = _arrow_path(s - 2.0)
+        for row in range(ANGLE_BINS):
+            turn = QTransform().rotate(row * 360.0 / ANGLE_BINS)
+            rotated = turn.map(arrow)
+            for col, color in enumerate(self.colors):
+                path = rotated.translated(col * s + s / 2.0, row * s + s / 2.0)
+                painter.fillPath(path, QColor(*color))
+                painter.strokePath(path, outline)
+        painter.end()
+        self._pixmap = QPixmap.fromImage(image)
+        self._atlas_size = size
+
+    def set_vehicles(
+        self,
+        ids: tuple[str, ...],
+        xy: NDArray[np.floating],
+        angle: NDArray[np.floating],
+        bins: NDArray[np.int32],
+        duration_s: float = 0.0,
+        now: float | None = None,
+    ) -> None:
+        """New positions; vehicles already shown glide there over ``duration_s``."""
+        now = time.perf_counter() if now is None else now
+        target = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        start = target.copy()
+        if duration_s > 0 and self.ids and len(ids):
+            shown = self.current(now)
+            index = {vid: i for i, vid in enumerate(self.ids)}
+            prev = np.fromiter((index.get(v, -1) for v in ids), np.int64, len(ids))
+            known = prev >= 0
+            start[known] = shown[prev[known]]
+            far = np.hypot(*(start - target).T) > MAX_INTERPOLATION_JUMP_M
+            start[far] = target[far]
+        self.ids = ids
+        self._from, self._to = start, target
+        self.angle = np.asarray(angle, dtype=np.float64)
+        self.bins = np.asarray(bins, dtype=np.int32)
+        self._t0, self._duration = now, max(0.0, duration_s)
+        self.xy = start.copy()
+        self.update()
+
+    def set_bins(self, bins: NDArray[np.int32]) -> None:
+        self.bins = np.asarray(bins, dtype=np.int32)
+        self.update()
+
+    def current(self, now: float) -> NDArray[np.float64]:
+        if self._duration <= 0 or now >= self._t0 + self._duration:
+            return self._to
+        a = (now - self._t0) / self._duration
+        return self._from + (self._to - self._from) * a
+
+    def animating(self, now: float) -> bool:
+        return self._duration > 0 and now < self._t0 + self._duration + 0.05
+
+    def advance(self, now: float) -> None:
+        self.xy = self.current(now)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        n = len(self.xy)
+        if n == 0 or not self.colors:
+            return
+        t: QTransform = painter.transform()
+        px_per_m = float(np.hypot(t.m11(), t.m12()))
+        size = round(min(max(self.size_m * px_per_m, self.min_px), self.max_px))
+        if size != self._atlas_size:
+            self._build_atlas(size)
+        x = self.xy[:, 0] * t.m11() + self.xy[:, 1] * t.m21() + t.m31()
+        y = self.xy[:, 0] * t.m12() + self.xy[:, 1] * t.m22() + t.m32()
+        # mirror/rotation of the view, so markers keep SUMO's "0 = north, clockwise" on screen
+        view_rot = float(np.degrees(np.arctan2(t.m12(), t.m11())))
+        flipped = t.m11() * t.m22() - t.m12() * t.m21() < 0
+        heading = -self.angle + 180.0 + view_rot if not flipped else self.angle + view_rot
+        rect = painter.viewport() if widget is None else widget.rect()
+        margin = size
+        visible = (
+            (x > rect.left() - margin)
+            & (x < rect.right() + margin)
+            & (y > rect.top() - margin)
+            & (y < rect.bottom() + margin)
+        )
+        count = int(visible.sum())
+        if count == 0:
+            return
+        s = self._atlas_size
+        turn = np.rint(heading[visible] * (ANGLE_BINS / 360.0)).astype(np.int64) % ANGLE_BINS
+        self._frags.resize(count)
+        frags = self._frags.ndarray()
+        frags[:, 0] = np.rint(x[visible])
+        frags[:, 1] = np.rint(y[visible])
+        frags[:, 2] = np.clip(self.bins[visible], 0, len(self.colors) - 1) * s
+        frags[:, 3] = turn * s
+        frags[:, 4] = s
+        frags[:, 5] = s
+        frags[:, 6] = 1.0
+        frags[:, 7] = 1.0
+        frags[:, 8] = 0.0
+        frags[:, 9] = 1.0
+        painter.save()
+        painter.resetTransform()
+        painter.drawPixmapFragments(*self._frags.drawargs(), self._pixmap)  # type: ignore[call-arg]
+        painter.restore()
+
+
+def _stop_points(geometry: NetGeometry) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """A signal head per controlled link at its lane's stop line, spread across the lane."""
+    points: list[tuple[float, float]] = []
+    sig_idx: list[int] = []
+    link_idx: list[int] = []
+    for s, info in enumerate(geometry.signals):
+        groups: dict[int, list[int]] = {}
+        for link in info.links:
+            if link.in_lane >= 0 and link.index < len(info.stop_points):
+                groups.setdefault(link.in_lane, []).append(link.index)
+        for lane, links in groups.items():
+            shape = np.asarray(geometry.lanes.shapes[lane], dtype=np.float64).reshape(-1, 2)
+            end = shape[-1]
+            d = shape[-1] - shape[-2] if len(shape) > 1 else np.array([0.0, 1.0])
+            norm = float(np.hypot(*d)) or 1.0
+            across = np.array([d[1], -d[0]]) / norm  # right of the travel direction
+            for k, link_index in enumerate(sorted(links)):
+                offset = (k - (len(links) - 1) / 2.0) * (LANE_WIDTH_M / max(len(links), 1))
+                p = end + across * offset
+                points.append((float(p[0]), float(p[1])))
+                sig_idx.append(s)
+                link_idx.append(link_index)
+    return (
+        np.array(points, dtype=np.float64).reshape(-1, 2),
+        np.array(sig_idx, dtype=np.int64),
+        np.array(link_idx, dtype=np.int64),
+    )
+
+
+class SignalLayer:
+    """Signal heads at the stop lines in their current colour (one scatter item)."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.item = pg.ScatterPlotItem(pxMode=True, size=7, symbol="s", pen=None)
+        self.item.setZValue(10)
+        plot.addItem(self.item)
+        lut, colors = signal_char_lut()
+        self._lut = lut
+        self._brushes = np.array([theme.brush(*c) for c in colors], dtype=object)
+        self.xy = np.zeros((0, 2))
+        self.signal = np.zeros(0, np.int64)
+        self.link = np.zeros(0, np.int64)
+        self.offsets = np.zeros(0, np.int64)
+        self.chars = ""
+        self._last = b""
+
+    def set_geometry(self, geometry: NetGeometry) -> None:
+        self.xy, self.signal, self.link = _stop_points(geometry)
+        widths = [s.program.n_links for s in geometry.signals]
+        self.offsets = (
+            np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+            if widths
+            else np.zeros(0, np.int64)
+        )
+        self._last = b""
+        self.item.setData(pos=self.xy, brush=theme.brush(*ROAD))
+
+    def set_states(self, states: Sequence[str]) -> None:
+        if not len(self.xy):
+            return
+        joined = "".join(states).encode("ascii", "replace")
+        if joined == self._last:
+            return
+        codes = np.frombuffer(joined, dtype=np.uint8)
+        flat = self.offsets[self.signal] + self.link
+        flat = np.clip(flat, 0, max(codes.size - 1, 0))
+        picked = codes[flat] if codes.size else np.zeros(len(flat), np.uint8)
+        self.chars = picked.tobytes().decode("ascii", "replace")
+        self.item.setBrush(list(self._brushes[self._lut[picked]]))
+        self._last = joined
+
+
+def _camera_symbol() -> QPainterPath:
+    path = QPainterPath()
+    path.addRect(QRectF(-0.45, -0.3, 0.6, 0.6))
+    path.moveTo(0.15, 0.0)
+    path.lineTo(0.5, -0.3)
+    path.lineTo(0.5, 0.3)
+    path.closeSubpath()
+    return path
+
+
+HEALTH_COLORS: dict[str, RGB] = {"ok": (90, 200, 255), "suspect": (255, 179, 71), "failed": (255, 70, 70)}
+
+
+class DetectorLayer:
+    """Induction loops (squares) and lane-area detectors (diamonds), coloured by health."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.item = pg.ScatterPlotItem(pxMode=True, size=6, pen=theme.pen(0, 0, 0, 1.0))
+        self.item.setZValue(12)
+        plot.addItem(self.item)
+        self.health: list[str] = []
+        self.n_e1 = 0
+
+    def set_geometry(self, geometry: NetGeometry) -> None:
+        e1 = np.asarray(geometry.e1.xy, dtype=np.float64).reshape(-1, 2)
+        e2 = np.asarray(geometry.e2.xy, dtype=np.float64).reshape(-1, 2)
+        self.n_e1 = len(e1)
+        symbols = ["s"] * len(e1) + ["d"] * len(e2)
+        self.health = ["ok"] * (len(e1) + len(e2))
+        self.item.setData(
+            pos=np.vstack([e1, e2]) if len(symbols) else np.zeros((0, 2)),
+            symbol=symbols,
+            brush=theme.brush(*HEALTH_COLORS["ok"]),
+        )
+
+    def set_health(self, health: Sequence[str]) -> None:
+        if list(health) == self.health or len(health) != len(self.health):
+            return
+        self.health = list(health)
+        self.item.setBrush([theme.brush(*HEALTH_COLORS.get(h, HEALTH_COLORS["suspect"])) for h in health])
+
+
+class CameraLayer:
+    """Cameras as icons with their field of view."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.item = pg.ScatterPlotItem(
+            pxMode=True,
+            size=16,
+            symbol=_camera_symbol(),
+            pen=theme.pen(0, 0, 0, 1.0),
+            brush=theme.brush(*HEALTH_COLORS["ok"]),
+        )
+        self.item.setZValue(30)
+        self.fov = pg.PlotCurveItem(pen=theme.pen(90, 200, 255, 1.0, a=150), connect="finite")
+        self.fov.setZValue(29)
+        plot.addItem(self.fov)
+        plot.addItem(self.item)
+        self.cameras: tuple[CameraView, ...] = ()
+
+    def set_cameras(self, cameras: Sequence[CameraView]) -> None:
+        self.cameras = tuple(cameras)
+        pos = np.array([(c.x, c.y) for c in cameras], dtype=np.float64).reshape(-1, 2)
+        self.item.setData(pos=pos)
+        xs: list[float] = []
+        ys: list[float] = []
+        for c in cameras:
+            arc = np.radians(np.linspace(c.heading - c.fov / 2, c.heading + c.fov / 2, 9))
+            xs += [c.x, *(c.x + c.range_m * np.sin(arc)), c.x, np.nan]
+            ys += [c.y, *(c.y + c.range_m * np.cos(arc)), c.y, np.nan]
+        self.fov.setData(np.array(xs), np.array(ys), connect="finite")
+
+
+class IncidentLayer:
+    """Closed lanes in red, blocked lanes with a marker where the vehicle stands."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.closed = pg.PlotCurveItem(connect="pairs", pen=_road_pen((255, 40, 40), 200, LANE_WIDTH_M * 1.6))
+        self.closed.setZValue(5)
+        self.blocks = pg.ScatterPlotItem(
+            pxMode=True,
+            size=16,
+            symbol="x",
+            pen=theme.pen(255, 255, 255, 1.0),
+            brush=theme.brush(255, 40, 40),
+        )
+        self.blocks.setZValue(25)
+        plot.addItem(self.closed)
+        plot.addItem(self.blocks)
+        self.segments: Segments | None = None
+        self.geometry: NetGeometry | None = None
+        self.closed_lanes: set[int] = set()
+        self.block_xy = np.zeros((0, 2))
+
+    def set_geometry(self, geometry: NetGeometry) -> None:
+        self.geometry = geometry
+        self.segments = lane_segments(geometry.lanes)
+        self.set_incidents(())
+
+    def set_incidents(self, incidents: Sequence[IncidentView]) -> None:
+        if self.segments is None or self.geometry is None:
+            return
+        index = self.geometry.lanes.index()
+        closed = {index[lane] for inc in incidents if not inc.vehicle for lane in inc.lanes if lane in index}
+        self.closed_lanes = closed
+        mask = np.isin(self.segments.lane, np.fromiter(closed, np.int32, len(closed)))
+        x, y = _pairs(self.segments, mask)
+        self.closed.setData(x, y, connect="pairs")
+        points = []
+        for inc in incidents:
+            if inc.vehicle and inc.target in index:
+                points.append(point_on_lane(self.geometry, index[inc.target], inc.position_m))
+        self.block_xy = np.array(points, dtype=np.float64).reshape(-1, 2)
+        self.blocks.setData(pos=self.block_xy)
+
+
+def point_on_lane(geometry: NetGeometry, lane: int, position_m: float) -> tuple[float, float]:
+    shape = np.asarray(geometry.lanes.shapes[lane], dtype=np.float64).reshape(-1, 2)
+    if len(shape) < 2:
+        return float(shape[0, 0]), float(shape[0, 1])
+    seg = np.hypot(*np.diff(shape, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    pos = min(max(position_m, 0.0), float(cum[-1]))
+    k = min(int(np.searchsorted(cum, pos, side="right")) - 1, len(seg) - 1)
+    a = (pos - cum[k]) / seg[k] if seg[k] > 0 else 0.0
+    p = shape[k] + (shape[k + 1] - shape[k]) * a
+    return float(p[0]), float(p[1])
+
+
+class SelectionLayer:
+    """The picked object: a ring at its position (vehicles: followed live) or its lane highlighted."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.ring = pg.ScatterPlotItem(
+            pxMode=True, size=22, symbol="o", pen=theme.pen(255, 255, 0, 2.0), brush=None
+        )
+        self.ring.setZValue(40)
+        self.lane = pg.PlotCurveItem(pen=theme.pen(255, 255, 0, 2.0))
+        self.lane.setZValue(39)
+        plot.addItem(self.ring)
+        plot.addItem(self.lane)
+
+    def clear(self) -> None:
+        self.ring.setData(pos=np.zeros((0, 2)))
+        self.lane.setData([], [])
+
+    def set_point(self, x: float, y: float) -> None:
+        self.ring.setData(pos=np.array([[x, y]]))
+
+    def set_lane(self, shape: NDArray[np.float64]) -> None:
+        self.ring.setData(pos=np.zeros((0, 2)))
+        self.lane.setData(shape[:, 0], shape[:, 1])
+
+
+def scene_point(plot: pg.PlotItem, x: float, y: float) -> QPointF:
+    """Scene position of a network point (for tests and overlays)."""
+    return plot.vb.mapViewToScene(QPointF(x, y))  # type: ignore[no-any-return]
+
+
+_ = Qt  # re-exported for convenience of callers that style items

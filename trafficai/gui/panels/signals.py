@@ -1,0 +1,494 @@
+"""Signals panel: every intersection's phase, time in phase, controller and override; for the selected
+one a rolling phase timeline with detector calls, controller choice and operator overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trafficai.core.commands import (
+    ClearOverride,
+    Frame,
+    Override,
+    Ready,
+    SetController,
+    SignalChanges,
+    SignalView,
+)
+from trafficai.core.geometry import NetGeometry
+from trafficai.gui import theme
+from trafficai.gui.map.schemes import signal_char_lut
+
+TIMELINE_WINDOWS_S = (60.0, 180.0, 600.0)
+MAX_COLUMNS = 600
+MAX_CHANGES = 20000
+MAX_CALLS = 5000
+REFRESH_MS = 500
+MAX_TICKS = 12
+ACTIONS = (
+    ("Hold the current phase", "hold"),
+    ("Force the next phase", "force"),
+    ("Force to green stage...", "force_to"),
+    ("Flash (yield to all)", "flash"),
+)
+
+
+def stage_text(view: SignalView) -> str:
+    if view.stage.startswith("program:"):
+        return f"plan {view.stage.removeprefix('program:')}"
+    if view.stage == "green" and view.current_green >= 0:
+        return f"green {view.current_green + 1}/{view.n_greens}"
+    return view.stage.replace("_", "-")
+
+
+def state_html(state: str) -> str:
+    """A state string as coloured blocks, one per link."""
+    _, colors = signal_char_lut()
+    lut, _ = signal_char_lut()
+    out = []
+    for ch in state:
+        r, g, b = colors[lut[ord(ch) if ord(ch) < 256 else 0]]
+        out.append(
+            f'<span style="color: rgb({r},{g},{b}); font-family: monospace; font-size: 14pt;">{ch}</span>'
+        )
+    return "".join(out)
+
+
+class Timeline:
+    """Per-step signal state history and detector calls, rendered for one signal as an image."""
+
+    def __init__(self, geometry: NetGeometry, step_length_s: float) -> None:
+        self.geometry = geometry
+        self.step_length_s = step_length_s
+        n = len(geometry.signals)
+        self.times: list[list[float]] = [[] for _ in range(n)]
+        self.states: list[list[str]] = [[] for _ in range(n)]
+        n_e1 = len(geometry.e1)
+        # detector calls as ring arrays of (start, end) intervals, consecutive ones merged: no
+        # Python object per call (a million small tuples make every full garbage collection slow)
+        self.call_start = np.full((n_e1, MAX_CALLS), 0.0)  # touched now, not at the first frame
+        self.call_end = np.full((n_e1, MAX_CALLS), 0.0)
+        self.call_count = np.zeros(n_e1, np.int64)
+        self._last_count: NDArray[np.int64] | None = None
+        self._last_time = 0.0
+        self.now = 0.0
+        self.lut, colors = signal_char_lut()
+        self.palette = np.array([[*c, 255] for c in colors], dtype=np.uint8)
+
+    def add_changes(self, changes: Sequence[tuple[int, float, str]]) -> None:
+        for index, t, state in changes:
+            if 0 <= index < len(self.times):
+                times, states = self.times[index], self.states[index]
+                if times and t < times[-1]:
+                    continue
+                times.append(t)
+                states.append(state)
+                if len(times) > MAX_CHANGES:
+                    del times[: len(times) - MAX_CHANGES]
+                    del states[: len(states) - MAX_CHANGES]
+                self.now = max(self.now, t)
+
+    def add_frame(self, frame: Frame) -> None:
+        det = frame.snapshot.detectors
+        t = frame.snapshot.time_s
+        self.now = max(self.now, t)
+        if det.e1_count.size != self.call_count.size or not self.call_count.size:
+            return
+        count = det.e1_count.astype(np.int64)
+        if self._last_count is not None and t > self._last_time:
+            called = (count > self._last_count) | (det.e1_occupancy > 0)
+            rows = np.arange(count.size)
+            last = (self.call_count - 1) % MAX_CALLS
+            last_end = np.where(self.call_count > 0, self.call_end[rows, last], -np.inf)
+            extend = called & (last_end >= self._last_time - 1e-9)
+            self.call_end[rows[extend], last[extend]] = t
+            new = called & ~extend
+            slot = self.call_count[new] % MAX_CALLS
+            self.call_start[rows[new], slot] = self._last_time
+            self.call_end[rows[new], slot] = t
+            self.call_count[new] += 1
+        self._last_count = count
+        self._last_time = t
+
+    def calls_of(self, detector: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """A detector's call intervals in time order: (starts, ends)."""
+        total = int(self.call_count[detector])
+        n = min(total, MAX_CALLS)
+        order = (total - n + np.arange(n)) % MAX_CALLS
+        return self.call_start[detector, order], self.call_end[detector, order]
+
+    def detectors_of(self, signal_index: int) -> list[int]:
+        lanes = set(self.geometry.signals[signal_index].incoming_lanes)
+        return [i for i, lane in enumerate(self.geometry.e1.lanes) if int(lane) in lanes]
+
+    def image(self, signal_index: int, window_s: float) -> tuple[NDArray[np.uint8], float, list[str]]:
+        """RGBA rows (links, then detector calls) x time columns over the last ``window_s``.
+
+        Returns the image, the time of its first column and a label per row."""
+        info = self.geometry.signals[signal_index]
+        n_links = info.program.n_links
+        detectors = self.detectors_of(signal_index)
+        step = max(self.step_length_s, window_s / MAX_COLUMNS)
+        cols = max(1, round(window_s / step))
+        t0 = self.now - cols * step
+        centers = t0 + (np.arange(cols) + 0.5) * step
+        rows = n_links + (1 + len(detectors) if detectors else 0)
+        img = np.zeros((rows, cols, 4), np.uint8)
+        img[..., 3] = 255
+        img[..., :3] = 30
+        times = np.asarray(self.times[signal_index], dtype=np.float64)
+        if times.size:
+            which = np.searchsorted(times, centers, side="right") - 1
+            states = self.states[signal_index]
+            valid = which >= 0
+            codes = np.zeros((cols, n_links), np.uint8)
+            for c in np.flatnonzero(valid):
+                state = states[which[c]]
+                codes[c, : min(len(state), n_links)] = np.frombuffer(
+                    state.encode("ascii", "replace")[:n_links], np.uint8
+                )
+            colored = self.palette[self.lut[codes]]  # (cols, links, 4)
+            colored[~valid] = (30, 30, 30, 255)
+            img[:n_links] = colored.transpose(1, 0, 2)
+        labels = [f"L{k}" for k in range(n_links)]
+        if detectors:
+            img[n_links] = (15, 15, 15, 255)
+            labels.append("")
+            for r, det in enumerate(detectors, start=n_links + 1):
+                starts, ends = self.calls_of(det)
+                if starts.size:
+                    idx = np.searchsorted(starts, centers, side="right") - 1
+                    hit = (idx >= 0) & (centers <= ends[np.clip(idx, 0, None)] + step / 2)
+                    img[r, hit, :3] = (78, 161, 255)
+                labels.append(self.geometry.e1.ids[det])
+        return img, t0, labels
+
+
+class SignalsPanel(QWidget):
+    command = Signal(object)
+    selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.user = ""
+        self.ready: Ready | None = None
+        self.timeline: Timeline | None = None
+        self.views: dict[str, SignalView] = {}
+        self.current: str = ""
+        self._dirty = False
+        self._ticks: list[tuple[float, str]] = []
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["signal", "stage", "in phase (s)", "controller", "override"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.setMinimumHeight(120)
+        self.table.itemSelectionChanged.connect(self._row_selected)
+
+        self.name = theme.steady(QLabel("No signal selected"))
+        self.state = theme.steady(QLabel())
+        self.state.setTextFormat(Qt.TextFormat.RichText)
+        self.stage = theme.steady(QLabel("-"))
+        self.in_phase = theme.steady(QLabel("-"))
+        self.controller = theme.steady(QLabel("-"))
+        self.override_label = theme.steady(QLabel("none"))
+        info = QFormLayout()
+        info.addRow("State:", self.state)
+        info.addRow("Phase:", self.stage)
+        info.addRow("Time in phase:", self.in_phase)
+        info.addRow("Controller:", self.controller)
+        info.addRow("Override:", self.override_label)
+
+        self.controller_combo = QComboBox()
+        self.apply_controller = QPushButton("Run this intersection")
+        self.apply_controller.clicked.connect(self._apply_controller)
+        control_row = QHBoxLayout()
+        control_row.addWidget(QLabel("Controller:"))
+        control_row.addWidget(self.controller_combo, 1)
+        control_row.addWidget(self.apply_controller)
+
+        self.action = QComboBox()
+        for label, key in ACTIONS:
+            self.action.addItem(label, key)
+        self.action.currentIndexChanged.connect(self._action_changed)
+        self.stage_spin = QSpinBox()
+        self.stage_spin.setMinimum(1)
+        self.stage_spin.setEnabled(False)
+        self.duration = QDoubleSpinBox()
+        self.duration.setRange(5.0, 24 * 3600.0)
+        self.duration.setDecimals(0)
+        self.duration.setValue(120.0)
+        self.duration.setSuffix(" s")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("reason (required), e.g. 'police on site'")
+        self.reason.textChanged.connect(self._update_buttons)
+        self.apply_override = QPushButton("Apply override")
+        self.apply_override.clicked.connect(self._apply_override)
+        self.clear_override = QPushButton("Clear override")
+        self.clear_override.clicked.connect(self._clear_override)
+        self.message = theme.steady(QLabel())
+        form = QFormLayout()
+        form.addRow("Action:", self.action)
+        form.addRow("Green stage:", self.stage_spin)
+        form.addRow("Duration:", self.duration)
+        form.addRow("Reason:", self.reason)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.apply_override)
+        buttons.addWidget(self.clear_override)
+        override_box = QGroupBox("Operator override (through the safety layer; expires)")
+        override_layout = QVBoxLayout(override_box)
+        override_layout.addLayout(form)
+        override_layout.addLayout(buttons)
+        override_layout.addWidget(self.message)
+
+        self.window_combo = QComboBox()
+        for w in TIMELINE_WINDOWS_S:
+            self.window_combo.addItem(f"last {w:g} s", w)
+        self.window_combo.setCurrentIndex(1)
+        self.window_combo.currentIndexChanged.connect(lambda _: self._mark())
+        self.timeline_plot = pg.PlotWidget()
+        self.timeline_plot.setMinimumHeight(190)
+        self.timeline_plot.setMenuEnabled(False)
+        self.timeline_plot.setMouseEnabled(x=False, y=False)
+        self.timeline_plot.getPlotItem().hideButtons()
+        self.timeline_plot.getViewBox().invertY(True)
+        self.timeline_plot.setLabel("bottom", "simulation time", units="s")
+        self.timeline_plot.getAxis("bottom").enableAutoSIPrefix(False)
+        small = QFont()
+        small.setPointSizeF(7.5)
+        self.timeline_plot.getAxis("left").setStyle(tickFont=small)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.timeline_plot.addItem(self.image)
+        timeline_head = QHBoxLayout()
+        timeline_head.addWidget(QLabel("Phase timeline and detector calls"))
+        timeline_head.addStretch(1)
+        timeline_head.addWidget(self.window_combo)
+
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.name)
+        detail_layout.addLayout(info)
+        detail_layout.addLayout(control_row)
+        detail_layout.addWidget(override_box)
+        detail_layout.addLayout(timeline_head)
+        detail_layout.addWidget(self.timeline_plot, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([170, 600])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(splitter)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self._refresh)
+        self.timer.start()
+        self._update_buttons()
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def set_ready(self, ready: Ready, user: str) -> None:
+        self.ready = ready
+        self.user = user
+        self.timeline = Timeline(ready.geometry, ready.step_length_s)
+        self.views = {}
+        self.controller_combo.clear()
+        self.controller_combo.addItems(list(ready.controllers))
+        ids = [s.id for s in ready.geometry.signals]
+        self.table.setRowCount(len(ids))
+        for row, signal_id in enumerate(ids):
+            self.table.setItem(row, 0, QTableWidgetItem(signal_id))
+            for col in range(1, 5):
+                self.table.setItem(row, col, QTableWidgetItem(""))
+        keep = self.current if self.current in ids else (ids[0] if ids else "")
+        self.current = ""
+        if keep:
+            self.select(keep)
+        self.message.setText("")
+        self._update_buttons()
+
+    def add_changes(self, message: SignalChanges) -> None:
+        if self.timeline is not None:
+            self.timeline.add_changes(message.changes)
+            self._dirty = True
+
+    def update_frame(self, frame: Frame) -> None:
+        self.views = {v.signal_id: v for v in frame.signals}
+        if self.timeline is not None:
+            self.timeline.add_frame(frame)
+        self._dirty = True
+
+    def show_refusal(self, message: str) -> None:
+        self.message.setText(f'<span style="color:#ff5c5c">Refused: {message}</span>')
+
+    def select(self, signal_id: str) -> None:
+        if self.ready is None or signal_id == self.current:
+            return
+        ids = [s.id for s in self.ready.geometry.signals]
+        if signal_id not in ids:
+            return
+        self.current = signal_id
+        row = ids.index(signal_id)
+        self.table.blockSignals(True)
+        self.table.selectRow(row)
+        self.table.blockSignals(False)
+        greens = self.ready.greens.get(signal_id, ())
+        self.stage_spin.setMaximum(max(1, len(greens)))
+        controllable = signal_id in self.ready.controllable
+        self.name.setText(
+            f"<b>Intersection {signal_id}</b> · {len(greens)} green stages"
+            + ("" if controllable else " · not controllable (one green stage)")
+        )
+        self.message.setText("")
+        self._mark()
+        self._update_buttons()
+        self.selected.emit(signal_id)
+
+    def _mark(self) -> None:
+        self._dirty = True
+
+    def _row_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows and self.ready is not None:
+            self.select(self.ready.geometry.signals[rows[0].row()].id)
+
+    # -- display ------------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if not self._dirty or self.ready is None or not self.isVisible():
+            return
+        self._dirty = False
+        for row, info in enumerate(self.ready.geometry.signals):
+            view = self.views.get(info.id)
+            if view is None:
+                continue
+            in_phase = view.time_in_stage_s if view.controlled else self._since_change(row)
+            texts = (
+                stage_text(view),
+                f"{in_phase:.0f}" if in_phase is not None else "",
+                view.controller,
+                f"{view.override} {view.override_left_s:.0f} s" if view.override else "",
+            )
+            for col, text in enumerate(texts, start=1):
+                item = self.table.item(row, col)
+                if item is not None and item.text() != text:
+                    item.setText(text)
+        self._refresh_detail()
+
+    def _since_change(self, index: int) -> float | None:
+        """Seconds since the signal's state string last changed (the phase tracker's clock)."""
+        timeline = self.timeline
+        if timeline is None or not timeline.times[index]:
+            return None
+        return max(0.0, timeline.now - timeline.times[index][-1])
+
+    def _refresh_detail(self) -> None:
+        if self.ready is None or not self.current:
+            return
+        ids = [s.id for s in self.ready.geometry.signals]
+        index = ids.index(self.current)
+        view = self.views.get(self.current)
+        timeline = self.timeline
+        state = ""
+        if timeline is not None and timeline.states[index]:
+            state = timeline.states[index][-1]
+            self.in_phase.setText(f"{self._since_change(index) or 0.0:.0f} s")
+        self.state.setText(state_html(state) if state else "-")
+        if view is not None:
+            self.stage.setText(stage_text(view))
+            self.controller.setText(view.controller)
+            if view.override:
+                self.override_label.setText(
+                    f"<b>{view.override}</b>, {view.override_left_s:.0f} s left"
+                    f" · by {view.override_user or '?'}: "
+                    f"{view.override_reason}"
+                )
+            else:
+                self.override_label.setText("none")
+        if timeline is not None:
+            window = float(self.window_combo.currentData())
+            img, t0, labels = timeline.image(index, window)
+            self.image.setImage(img, autoLevels=False)
+            self.image.setRect(QRectF(t0, 0, window, img.shape[0]))
+            axis = self.timeline_plot.getAxis("left")
+            every = max(1, -(-len(labels) // MAX_TICKS))
+            ticks = [(r + 0.5, label) for r, label in enumerate(labels) if label and r % every == 0]
+            if ticks != self._ticks:
+                self._ticks = ticks
+                axis.setTicks([ticks, []])
+                self.timeline_plot.setYRange(0, img.shape[0], padding=0)
+            self.timeline_plot.setXRange(t0, t0 + window, padding=0)
+        self._update_buttons()
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _action_changed(self, _index: int) -> None:
+        self.stage_spin.setEnabled(self.action.currentData() == "force_to")
+
+    def _update_buttons(self) -> None:
+        has = bool(self.current) and self.ready is not None
+        controllable = has and self.ready is not None and self.current in self.ready.controllable
+        self.apply_override.setEnabled(bool(controllable and self.reason.text().strip()))
+        self.apply_override.setToolTip("" if self.reason.text().strip() else "Give a reason first")
+        view = self.views.get(self.current)
+        self.clear_override.setEnabled(bool(view is not None and view.override))
+        self.apply_controller.setEnabled(bool(controllable))
+
+    def override_command(self) -> Override | None:
+        """The override the form describes (None while it is incomplete)."""
+        if not self.current or not self.reason.text().strip():
+            return None
+        key = str(self.action.currentData())
+        green = self.stage_spin.value() - 1 if key == "force_to" else None
+        action = "force" if key == "force_to" else key
+        return Override(
+            self.current, action, float(self.duration.value()), self.reason.text().strip(), self.user, green
+        )
+
+    def _apply_override(self) -> None:
+        command = self.override_command()
+        if command is None:
+            self.message.setText("An override needs a reason.")
+            return
+        self.message.setText(f"Sent: {command.action} on {command.signal_id} for {command.duration_s:g} s")
+        self.command.emit(command)
+
+    def _clear_override(self) -> None:
+        if self.current:
+            self.command.emit(ClearOverride(self.current, self.user))
+
+    def _apply_controller(self) -> None:
+        name = self.controller_combo.currentText()
+        if self.current and name:
+            self.command.emit(SetController(name, (self.current,), self.user))
