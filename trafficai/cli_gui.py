@@ -6,6 +6,7 @@ Qt is imported only inside the commands, so ``import trafficai.cli`` stays free 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,11 @@ def parse_speed(text: str) -> float | None:
     if not speed > 0:
         raise ConfigError(f"--speed: must be positive, got {text!r}")
     return speed
+
+
+def _has_display() -> bool:
+    """A window can be shown: an X or Wayland display, or a Qt platform chosen explicitly."""
+    return any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
 def gui(
@@ -62,6 +68,11 @@ def gui(
     if after < 0:
         raise ConfigError(f"--after: must not be negative, got {after:g}")
     factor = parse_speed(speed)
+    if screenshot is None and not _has_display():
+        raise ConfigError(
+            "no display to open the control center on ($DISPLAY and $WAYLAND_DISPLAY are unset): "
+            "run it on a desktop, under xvfb-run, or headless with `trafficai run`"
+        )
     from trafficai.gui.app import main
 
     code = main(

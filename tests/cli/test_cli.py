@@ -179,3 +179,16 @@ def test_sigkill_keeps_every_completed_bin(isolated_data_dir: Path) -> None:
         assert run.n_bins >= bins
         series = store.network_series(run.id)
         assert len(series["t_end"]) == run.n_bins and series["queue_veh"].size == run.n_bins
+
+
+def test_gui_without_a_display_is_one_clear_error() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "trafficai.cli", "gui", "single"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert_one_line_error(proc, "no display", "trafficai run")
