@@ -164,7 +164,7 @@ def test_the_screenshot_command_writes_a_png(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "trafficai.cli_gui",
+            "trafficai.cli",
             "gui",
             TINY,
             "--speed",
