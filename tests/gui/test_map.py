@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from trafficai.core.commands import IncidentView
 from trafficai.gui.map.schemes import LANE_SCHEMES, lane_bins, signal_char_lut, vehicle_bins
 from trafficai.gui.map.widget import NetworkMap
 
@@ -91,3 +92,17 @@ def test_clicks_pick_vehicles_signals_and_lanes(net_map: NetworkMap, qtbot) -> N
     pick = click(-70.0, 0.0)
     assert pick is not None and (pick.kind, pick.id) == ("lane", "W_in_0")
     assert not net_map.follow_box.isEnabled()
+
+
+def test_incident_layer_draws_closures_and_route_demand_apart(net_map: NetworkMap) -> None:
+    closed = IncidentView("INC-1", "lane closed", "E_in_0", ("E_in_0",), 0.0)
+    scaled = IncidentView("INC-2", "route demand", "N_in", ("N_in_0",), 5.0, demand_factor=0.0)
+    net_map.set_incidents([closed, scaled])
+    index = net_map.net.lanes.index()  # type: ignore[union-attr]
+    layer = net_map.incident_layer
+    assert layer.closed_lanes == {index["E_in_0"]} and layer.demand_lanes == {index["N_in_0"]}
+    assert closed.closes_lanes and not scaled.closes_lanes
+    x, _ = layer.demand.getData()
+    assert x is not None and len(x) >= 2
+    net_map.set_incidents([closed])
+    assert layer.demand_lanes == set()

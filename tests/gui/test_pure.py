@@ -39,6 +39,10 @@ def test_commands_and_messages_pickle() -> None:
         c.CloseEdge("N_in"),
         c.OpenLane("N_in_0"),
         c.BlockLane("N_in_0", 40.0, 300.0),
+        c.RouteDemand("N_in", 0.5, "ann", "event"),
+        c.Incidents(
+            0, (c.IncidentView("INC-1", "route demand", "N_in", ("N_in_0",), 0.0, demand_factor=0.5),)
+        ),
         c.ClearIncident("INC-1"),
         c.RestoreAll(),
         c.SetFrames(False),

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 
 from trafficai.core import commands as c
@@ -220,3 +220,50 @@ def test_incident_controls_close_and_clear_a_lane(window: MainWindow, qtbot) -> 
     panel.clear_button.click()
     qtbot.waitUntil(lambda: len(panel.incidents) == 0, timeout=5000)
     assert window.map.incident_layer.closed_lanes == set()
+
+
+def test_route_demand_from_the_map_menu_is_listed_drawn_and_cleared(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = window.incidents_panel
+    lanes = window.ready.geometry.lanes  # type: ignore[union-attr]
+    lane = lanes.index()["N_in_0"]
+    x, y = (float(v) for v in lanes.shapes[lane][0])
+    pick = window.map.pick_at(x, y - 30.0)
+    assert pick is not None and (pick.kind, pick.id) == ("lane", "N_in_0")
+    window._map_menu(pick, QPoint(10, 10))
+    menu = window.context_menu
+    (action,) = [a for a in menu.actions() if a.text().startswith("Scale demand through edge N_in")]
+    action.trigger()
+    dialog = window.route_demand_dialog
+    assert dialog is not None and dialog.isVisible() and "N_in" in dialog.labelText()
+    dialog.setDoubleValue(0.0)
+    dialog.accept()
+    qtbot.waitUntil(lambda: len(panel.incidents) == 1, timeout=5000)
+    incident = panel.incidents[0]
+    assert (incident.kind, incident.target, incident.demand_factor, incident.user) == (
+        "route demand",
+        "N_in",
+        0.0,
+        "ann",
+    )
+    row = [panel.table.item(0, col).text() for col in range(panel.table.columnCount())]
+    assert row[:3] == [incident.id, "route demand", "N_in × 0"] and row[4] == "until cleared"
+    assert window.map.incident_layer.demand_lanes == {lane}
+    assert window.map.incident_layer.closed_lanes == set()  # the lane stays open
+    window._map_menu(pick, QPoint(10, 10))  # now the menu offers to clear it (and still to close the lane)
+    texts = [a.text() for a in window.context_menu.actions()]
+    assert "Clear demand scaling through N_in (0x)" in texts and "Close lane N_in_0" in texts
+    panel.table.selectRow(0)
+    panel.clear_button.click()
+    qtbot.waitUntil(lambda: len(panel.incidents) == 0, timeout=5000)
+    assert window.map.incident_layer.demand_lanes == set()
+    # from the panel, on the picked lane's edge; a refusal shows in the status bar
+    panel.set_target("N_in_0", 20.0)
+    assert panel.route_demand_button.isEnabled()
+    panel.route_factor.setValue(2.0)
+    panel.route_demand_button.click()
+    qtbot.waitUntil(lambda: len(panel.incidents) == 1, timeout=5000)
+    assert panel.incidents[0].demand_factor == 2.0
+    window.send(c.RouteDemand("nowhere", 1.0, "ann"))
+    qtbot.waitUntil(lambda: "unknown edge 'nowhere'" in window.last_refusal, timeout=5000)
+    panel.restore_button.click()
+    qtbot.waitUntil(lambda: len(panel.incidents) == 0, timeout=5000)

@@ -144,3 +144,50 @@ def test_a_broken_scenario_is_reported_and_the_worker_waits(worker_factory) -> N
     worker.handle.send(c.Play())
     worker.wait(lambda: bool(worker.of(c.Refused)), what="a refusal")
     assert "restart" in worker.of(c.Refused)[0].message
+
+
+def test_route_demand_round_trip_incident_refusals_and_effect(worker_factory) -> None:  # type: ignore[no-untyped-def]
+    worker = worker_factory()
+    _started(worker)
+    worker.handle.send(c.RouteDemand("N_in", 0.0, "ann", "car park full"))
+    worker.handle.send(c.RouteDemand("nowhere", 0.5, "ann"))
+    worker.handle.send(c.RouteDemand("N_in", -1.0, "ann"))
+    worker.handle.send(c.Step(2))
+    worker.wait(lambda: len(worker.of(c.Refused)) == 2, what="two refusals")
+    refused = [(r.command, r.message) for r in worker.of(c.Refused)]
+    assert refused[0][0] == "RouteDemand" and "unknown edge 'nowhere'" in refused[0][1]
+    assert "must be in [0, 5], got -1" in refused[1][1] and "\n" not in refused[1][1]
+    (incident,) = worker.of(c.Incidents)[-1].incidents
+    assert (incident.kind, incident.target, incident.demand_factor, incident.user, incident.reason) == (
+        "route demand",
+        "N_in",
+        0.0,
+        "ann",
+        "car park full",
+    )
+    assert incident.lanes == ("N_in_0",) and not incident.closes_lanes and incident.since_s == 0.0
+    worker.handle.send(c.RouteDemand("N_in", 2.0, "bob"))  # again on the same edge: a new factor
+    worker.wait(lambda: worker.of(c.Incidents)[-1].incidents[0].demand_factor == 2.0, what="the new factor")
+    again = worker.of(c.Incidents)[-1].incidents
+    assert len(again) == 1 and again[0].id == incident.id and again[0].user == "bob"
+    worker.handle.send(c.ClearIncident(incident.id, "ann"))
+    worker.wait(lambda: worker.of(c.Incidents)[-1].incidents == (), what="the incident cleared")
+    worker.handle.send(c.RouteDemand("W_in", 0.5, "ann"))
+    worker.handle.send(c.RestoreAll("ann"))
+    worker.handle.send(c.Step(1))
+    worker.wait(lambda: any(f.snapshot.time_s >= 3 for f in worker.of(c.Frame)), what="a step")
+    assert worker.of(c.Incidents)[-1].incidents == ()
+    messages = [(e.time_s, e.user, e.message) for e in _events(worker) if e.kind == "incident"]
+    assert (
+        0.0,
+        "ann",
+        f"{incident.id}: demand on routes through N_in scaled to 0x: car park full",
+    ) in messages
+    assert any(u == "bob" and "scaled to 2x (was 0x)" in m for _, u, m in messages)
+    assert any(u == "ann" and "route demand 2x through N_in cleared" in m for _, u, m in messages)
+    assert any("route demand 0.5x through W_in cleared" in m for _, _, m in messages)
+    # in effect: no vehicle through N_in departs (tiny's first one is due at t=4); the others all do
+    worker.handle.send(c.RouteDemand("N_in", 0.0, "ann"))
+    worker.handle.send(c.Play())
+    worker.wait(lambda: bool(worker.of(c.Finished)), what="the end of the scenario")
+    assert worker.of(c.Finished)[0].kpis["departed"] == 100 - 22  # tiny: 100 vehicles, 22 via N_in

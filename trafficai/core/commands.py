@@ -17,6 +17,7 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 
 OVERRIDE_ACTIONS = ("hold", "force", "flash")
+MAX_ROUTE_DEMAND = 5.0  # the largest factor for demand through an edge (RouteDemand)
 
 # -- commands (client -> worker) -------------------------------------------------------------------
 
@@ -132,6 +133,20 @@ class BlockLane:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteDemand:
+    """Scale the demand on the routes through ``edge_id``: of every vehicle that departs from now on
+    and whose route passes the edge, ``factor`` copies on average (0: none, 0.5: half, 2: double).
+
+    Setting it again on the same edge replaces the factor; ``ClearIncident`` or ``RestoreAll`` end it.
+    """
+
+    edge_id: str
+    factor: float
+    user: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ClearIncident:
     incident_id: str
     user: str = ""
@@ -171,6 +186,7 @@ Command = (
     | CloseEdge
     | OpenLane
     | BlockLane
+    | RouteDemand
     | ClearIncident
     | RestoreAll
     | SetFrames
@@ -213,15 +229,21 @@ class SignalView:
 @dataclass(frozen=True, slots=True)
 class IncidentView:
     id: str
-    kind: str  # lane closed | edge closed | lane blocked
+    kind: str  # lane closed | edge closed | lane blocked | route demand
     target: str  # lane or edge id
-    lanes: tuple[str, ...]
+    lanes: tuple[str, ...]  # the lanes it affects (route demand: the edge's lanes, still open)
     since_s: float
     until_s: float | None = None  # lane blocked: when the stopped vehicle leaves
     position_m: float = 0.0
     user: str = ""
     reason: str = ""
     vehicle: str = ""
+    demand_factor: float | None = None  # route demand: the factor on routes through ``target``
+
+    @property
+    def closes_lanes(self) -> bool:
+        """Whether its lanes are closed to traffic (a lane or edge closure)."""
+        return not self.vehicle and self.demand_factor is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -30,7 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from trafficai.core.commands import (
+    MAX_ROUTE_DEMAND,
     BlockLane,
+    ClearIncident,
     ClearOverride,
     CloseEdge,
     CloseLane,
@@ -39,6 +42,7 @@ from trafficai.core.commands import (
     Finished,
     Frame,
     Incidents,
+    IncidentView,
     Jump,
     KpiSample,
     OpenLane,
@@ -48,6 +52,7 @@ from trafficai.core.commands import (
     Progress,
     Ready,
     Restart,
+    RouteDemand,
     SetController,
     SetSpeed,
     SignalChanges,
@@ -117,6 +122,7 @@ class MainWindow(QMainWindow):
         self.state = "starting"
         self.last_refusal = ""
         self.error_dialog: QMessageBox | None = None
+        self.route_demand_dialog: QInputDialog | None = None
         self.candidate: WorkerBridge | None = None
         self.candidate_source = ""
         self._fps = 0.0
@@ -624,7 +630,7 @@ class MainWindow(QMainWindow):
         if lane is not None and self.ready is not None:
             lane_id, position = lane
             edge = self.ready.geometry.lanes.edges[self.ready.geometry.lanes.index()[lane_id]]
-            closed = any(lane_id in inc.lanes and not inc.vehicle for inc in self.map.incidents)
+            closed = any(lane_id in inc.lanes and inc.closes_lanes for inc in self.map.incidents)
             if closed:
                 menu.addAction(f"Reopen lane {lane_id}", lambda: self.send(OpenLane(lane_id, self.user)))
             else:
@@ -634,6 +640,14 @@ class MainWindow(QMainWindow):
                 f"Block lane {lane_id} here for 10 min",
                 lambda: self.send(BlockLane(lane_id, position, 600.0, self.user)),
             )
+            menu.addAction(f"Scale demand through edge {edge}…", lambda: self.ask_route_demand(edge))
+            scaled = self._route_demand_on(edge)
+            if scaled is not None:
+                incident_id = scaled.id
+                menu.addAction(
+                    f"Clear demand scaling through {edge} ({scaled.demand_factor:g}x)",
+                    lambda: self.send(ClearIncident(incident_id, self.user)),
+                )
         if pick is not None and pick.kind == "signal":
             signal_id = pick.id
             menu.addAction(f"Override signal {signal_id}...", lambda: self._focus_signal(signal_id))
@@ -651,6 +665,34 @@ class MainWindow(QMainWindow):
         menu.addAction("Fit network", self.map.fit)
         menu.popup(where)
         self.context_menu = menu
+
+    def _route_demand_on(self, edge: str) -> IncidentView | None:
+        return next(
+            (inc for inc in self.map.incidents if inc.demand_factor is not None and inc.target == edge), None
+        )
+
+    def ask_route_demand(self, edge: str) -> None:
+        """Ask for the factor on the routes through ``edge`` (a window-modal dialog, not blocking the
+        event loop); accepting it sends the command."""
+        current = self._route_demand_on(edge)
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Scale demand through an edge")
+        dialog.setLabelText(
+            f"Vehicles whose route passes edge {edge}, from now on:\n"
+            f"keep this many times as many (0: none, 0.5: half, 2: double; at most {MAX_ROUTE_DEMAND:g})"
+        )
+        dialog.setInputMode(QInputDialog.InputMode.DoubleInput)
+        dialog.setDoubleRange(0.0, MAX_ROUTE_DEMAND)
+        dialog.setDoubleDecimals(2)
+        dialog.setDoubleStep(0.1)
+        factor = current.demand_factor if current is not None else None
+        dialog.setDoubleValue(factor if factor is not None else 0.5)
+        dialog.doubleValueSelected.connect(
+            lambda value: self.send(RouteDemand(edge, float(value), self.user))
+        )
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.open()
+        self.route_demand_dialog = dialog
 
     def _focus_signal(self, signal_id: str) -> None:
         self.docks["signals"].show()

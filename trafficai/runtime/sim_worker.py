@@ -71,6 +71,7 @@ from trafficai.core.commands import (
     Refused,
     Restart,
     RestoreAll,
+    RouteDemand,
     SetController,
     SetFrames,
     SetSpeed,
@@ -847,7 +848,9 @@ class SimWorker:
                 command.user,
             )
             self.frame_dirty = True
-        elif isinstance(command, CloseLane | CloseEdge | OpenLane | BlockLane | ClearIncident | RestoreAll):
+        elif isinstance(
+            command, CloseLane | CloseEdge | OpenLane | BlockLane | RouteDemand | ClearIncident | RestoreAll
+        ):
             self._incident(command)
         elif isinstance(command, SetFrames):
             self.frames = command.enabled
@@ -934,7 +937,8 @@ class SimWorker:
         self.frame_dirty = True
 
     def _incident(
-        self, command: CloseLane | CloseEdge | OpenLane | BlockLane | ClearIncident | RestoreAll
+        self,
+        command: CloseLane | CloseEdge | OpenLane | BlockLane | RouteDemand | ClearIncident | RestoreAll,
     ) -> None:
         backend, _ = self._need_sim()
         lanes = backend.geometry.lanes
@@ -978,12 +982,14 @@ class SimWorker:
                 command.lane_id,
                 command.user,
             )
+        elif isinstance(command, RouteDemand):
+            self._route_demand(command)
         elif isinstance(command, OpenLane):
             if command.lane_id not in lanes.index():
                 raise TrafficAIError(f"unknown lane {command.lane_id!r}")
             backend.set_lane_closed(command.lane_id, False)
             for incident in list(self.incidents.values()):
-                if incident.vehicle == "" and command.lane_id in incident.lanes:
+                if incident.closes_lanes and command.lane_id in incident.lanes:
                     rest = tuple(lane for lane in incident.lanes if lane != command.lane_id)
                     if rest:
                         self.incidents[incident.id] = IncidentView(
@@ -1013,6 +1019,38 @@ class SimWorker:
         self._publish_incidents()
         self.frame_dirty = True
 
+    def _route_demand(self, command: RouteDemand) -> None:
+        """Scale the demand on the routes through an edge (one incident per edge: setting it again
+        changes its factor)."""
+        backend, _ = self._need_sim()
+        edge, factor = command.edge_id, command.factor
+        backend.set_route_demand(edge, factor)  # refuses an unknown edge or a factor out of range
+        lanes = backend.geometry.lanes
+        edge_lanes = tuple(lane for lane, e in zip(lanes.ids, lanes.edges, strict=True) if e == edge)
+        reason = command.reason.strip()
+        previous = next(
+            (i for i in self.incidents.values() if i.demand_factor is not None and i.target == edge), None
+        )
+        if previous is not None:
+            incident = replace(
+                previous, since_s=backend.time_s, user=command.user, reason=reason, demand_factor=factor
+            )
+            self.incidents[incident.id] = incident
+            was = f" (was {previous.demand_factor:g}x)"
+        else:
+            incident = self._new_incident(
+                "route demand", edge, edge_lanes, backend.time_s, command.user, reason, demand_factor=factor
+            )
+            was = ""
+        why = f": {reason}" if reason else ""
+        self._event(
+            "warning",
+            "incident",
+            f"{incident.id}: demand on routes through {edge} scaled to {factor:g}x{was}{why}",
+            edge,
+            command.user,
+        )
+
     def _new_incident(
         self,
         kind: str,
@@ -1024,6 +1062,7 @@ class SimWorker:
         until_s: float | None = None,
         position_m: float = 0.0,
         vehicle: str = "",
+        demand_factor: float | None = None,
     ) -> IncidentView:
         self.incident_counter += 1
         incident = IncidentView(
@@ -1037,6 +1076,7 @@ class SimWorker:
             user,
             reason,
             vehicle,
+            demand_factor,
         )
         self.incidents[incident.id] = incident
         return incident
@@ -1046,22 +1086,26 @@ class SimWorker:
         if incident.vehicle:
             with contextlib.suppress(TrafficAIError):  # it may have left already
                 backend.remove_vehicle(incident.vehicle)
+        elif incident.demand_factor is not None:
+            backend.clear_route_demand(incident.target)
         else:
             still_closed = {
                 lane
                 for other in self.incidents.values()
-                if other.id != incident.id
+                if other.id != incident.id and other.closes_lanes
                 for lane in other.lanes
-                if not other.vehicle
             }
             for lane in incident.lanes:
                 if lane not in still_closed:
                     backend.set_lane_closed(lane, False)
         self.incidents.pop(incident.id, None)
+        what = f"{incident.kind} {incident.target}"
+        if incident.demand_factor is not None:
+            what = f"route demand {incident.demand_factor:g}x through {incident.target}"
         self._event(
             "info",
             "incident",
-            f"{incident.id}: {incident.kind} {incident.target} cleared",
+            f"{incident.id}: {what} cleared",
             incident.target,
             user,
         )

@@ -57,6 +57,17 @@ class SimBackend(SignalActuator, Protocol):
 
     def remove_vehicle(self, vehicle_id: str) -> None: ...
 
+    def set_route_demand(self, edge_id: str, factor: float) -> None:
+        """Scale the demand on the routes through ``edge_id`` from now on: each vehicle departing
+        later whose route passes the edge is kept ``factor`` times on average (0 <= factor <= 5;
+        below 1 some are removed as they depart, above 1 copies are added). Replaces an earlier
+        factor on the edge; raises SimulationError for an unknown edge or a factor out of range."""
+        ...
+
+    def clear_route_demand(self, edge_id: str) -> None:
+        """Stop scaling the routes through ``edge_id`` (vehicles already added stay)."""
+        ...
+
     def vehicle_state(self) -> tuple[VehicleArrays, tuple[str, ...]]:
         """Every vehicle now and the vehicle type names (also when vehicle subscriptions are off)."""
         ...

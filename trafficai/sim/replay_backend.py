@@ -17,6 +17,7 @@ from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
 from trafficai.errors import ScenarioError, SimulationError
+from trafficai.sim.route_demand import route_demand_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,19 @@ class ReplayBackend:
 
     def remove_vehicle(self, vehicle_id: str) -> None:
         self.actions.append(("remove", vehicle_id))
+
+    def set_route_demand(self, edge_id: str, factor: float) -> None:
+        problem = route_demand_problem(edge_id, factor, self.geometry.lanes.edges)
+        if problem is not None:
+            raise SimulationError(problem, scenario=self.scenario.name, time_s=self.time_s)
+        self.actions.append(("route_demand", edge_id, f"{factor:g}"))
+
+    def clear_route_demand(self, edge_id: str) -> None:
+        if edge_id not in self.geometry.lanes.edges:
+            raise SimulationError(
+                f"unknown edge {edge_id!r}", scenario=self.scenario.name, time_s=self.time_s
+            )
+        self.actions.append(("route_demand", edge_id, "cleared"))
 
     def vehicle_state(self) -> tuple[VehicleArrays, tuple[str, ...]]:
         snap = self.recording.snapshots[self._step]

@@ -41,6 +41,7 @@ from trafficai.core.snapshot import (
 )
 from trafficai.errors import SimulationError
 from trafficai.sim.net_loader import detector_periods, load_geometry
+from trafficai.sim.route_demand import CLONE_MARK, RouteDemandScaler, route_demand_problem
 from trafficai.sim.sumo_command import SumoOptions
 from trafficai.sim.sumo_messages import one_line
 
@@ -83,6 +84,13 @@ class SumoBackend:
         self._fns: dict[tuple[str, str], Callable[[str], Any]] = {}
         self.load_warnings = load_warnings or []  # SUMO warnings while loading, for the event list
         self._lane_index: dict[str, int] = {}
+        # demand through edges: decisions at departure, seeded with the run's seed
+        self._route_demand = RouteDemandScaler(options.seed)
+        self._route_ids: dict[tuple[str, ...], str] = {}  # routes of the copies, one per edge list
+        self._added: set[str] = set()  # vehicles this backend added (copies, incidents): never scaled
+        self._removed: set[str] = set()  # vehicles route demand removed as they departed
+        self._removed_step = 0
+        self._departed_ids_on = False
         self.geometry = self._load_geometry()
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -90,15 +98,7 @@ class SumoBackend:
     def _load_geometry(self) -> NetGeometry:
         tc = self._tc
         try:
-            sim_vars = [
-                tc.VAR_DEPARTED_VEHICLES_NUMBER,
-                tc.VAR_ARRIVED_VEHICLES_NUMBER,
-                tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER,
-                tc.VAR_COLLIDING_VEHICLES_NUMBER,
-            ]
-            if self._vehicles_on:
-                sim_vars += [tc.VAR_DEPARTED_VEHICLES_IDS, tc.VAR_ARRIVED_VEHICLES_IDS]
-            self.api.simulation.subscribe(sim_vars)
+            self._subscribe_simulation()
             geometry = load_geometry(self.scenario.net, self.api)
         except SimulationError:
             raise
@@ -106,6 +106,7 @@ class SumoBackend:
             self.close()
             raise self._wrap(exc, "cannot load the network") from exc
         self._lane_index = geometry.lanes.index()
+        self._edges = frozenset(geometry.lanes.edges)
         # internal (junction) lanes map to -1; defaultdict keeps the lookup in C
         self._lane_lookup: defaultdict[str, int] = defaultdict(lambda: -1, self._lane_index)
         self._e1_ids = geometry.e1.ids
@@ -132,6 +133,23 @@ class SumoBackend:
         )
         self._vehicle_get = itemgetter(*self._vehicle_vars)
         return geometry
+
+    def _subscribe_simulation(self) -> None:
+        """The network-wide counters; departed ids too while vehicles are tracked or routes scaled
+        (subscribing again replaces the variables)."""
+        tc = self._tc
+        sim_vars = [
+            tc.VAR_DEPARTED_VEHICLES_NUMBER,
+            tc.VAR_ARRIVED_VEHICLES_NUMBER,
+            tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER,
+            tc.VAR_COLLIDING_VEHICLES_NUMBER,
+        ]
+        self._departed_ids_on = self._vehicles_on or bool(self._route_demand)
+        if self._departed_ids_on:
+            sim_vars.append(tc.VAR_DEPARTED_VEHICLES_IDS)
+        if self._vehicles_on:
+            sim_vars.append(tc.VAR_ARRIVED_VEHICLES_IDS)
+        self.api.simulation.subscribe(sim_vars)
 
     def _wrap(self, exc: BaseException, what: str) -> SimulationError:
         return SimulationError(
@@ -162,10 +180,16 @@ class SumoBackend:
             self._arrived += self._arrived_step
             self._teleports += int(sim[tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER])
             self._collisions += int(sim[tc.VAR_COLLIDING_VEHICLES_NUMBER])
+            self._removed_step = 0
+            departed: tuple[str, ...] = ()
+            if self._departed_ids_on:
+                departed = tuple(sim.get(tc.VAR_DEPARTED_VEHICLES_IDS, ()))
+                if departed and (self._route_demand or self._added):
+                    departed = self._scale_departures(departed)
             if self._vehicles_on:
                 subscribe, variables = self.api.vehicle.subscribe, self._vehicle_vars
                 type_of, types = self.api.vehicle.getTypeID, self._type_index
-                for vehicle in sim[tc.VAR_DEPARTED_VEHICLES_IDS]:
+                for vehicle in departed:
                     subscribe(vehicle, variables)
                     vtype = type_of(vehicle)  # once per vehicle, at departure
                     self._vehicle_type[vehicle] = types.setdefault(vtype, len(types))
@@ -177,6 +201,54 @@ class SumoBackend:
                     self._e1_totals[index] += np.fromiter(map(last, ids), np.int64, len(ids))
         except Exception as exc:
             raise self._wrap(exc, "simulation step failed") from exc
+
+    def _scale_departures(self, departed: tuple[str, ...]) -> tuple[str, ...]:
+        """Apply route demand to the vehicles that departed this step: one route read per vehicle
+        (none when no edge is scaled); returns those that stay in the network."""
+        added, scaler, vehicle = self._added, self._route_demand, self.api.vehicle
+        kept: list[str] = []
+        for vid in departed:
+            if vid in added:  # a copy or an incident vehicle departing: not scaled again
+                added.discard(vid)
+                kept.append(vid)
+                continue
+            if not scaler:
+                kept.append(vid)
+                continue
+            route = tuple(vehicle.getRoute(vid))
+            copies = scaler.copies(route)
+            if copies == 0:
+                vehicle.remove(vid)
+                self._removed.add(vid)
+                self._removed_step += 1
+                continue
+            kept.append(vid)
+            if copies > 1:
+                self._add_copies(vid, route, copies - 1)
+        self._departed_step -= self._removed_step
+        return tuple(kept)
+
+    def _add_copies(self, vid: str, route: tuple[str, ...], n: int) -> None:
+        """``n`` more vehicles like ``vid``: same edges, same type, departing now from the start of
+        its first edge (they wait in SUMO's insertion queue while there is no room)."""
+        route_id = self._route_ids.get(route)
+        if route_id is None:
+            route_id = f"trafficai_route_demand_{len(self._route_ids)}"
+            self.api.route.add(route_id, list(route))
+            self._route_ids[route] = route_id
+        vtype = self.api.vehicle.getTypeID(vid)
+        for k in range(1, n + 1):
+            copy = f"{vid}{CLONE_MARK}{k}"
+            self.api.vehicle.add(
+                copy,
+                route_id,
+                typeID=vtype,
+                depart="now",
+                departLane="best",
+                departPos="base",
+                departSpeed="max",
+            )
+            self._added.add(copy)
 
     # -- reading state ------------------------------------------------------------------------
 
@@ -330,7 +402,7 @@ class SumoBackend:
         pending = len(self.api.simulation.getPendingVehicles())
         return NetworkCounters(
             running=int(self.api.vehicle.getIDCount()),
-            departed_total=self._departed,
+            departed_total=self._departed - len(self._removed),
             arrived_total=self._arrived,
             pending=pending,
             teleports_total=self._teleports,
@@ -391,6 +463,29 @@ class SumoBackend:
         except Exception as exc:
             raise self._wrap(exc, f"cannot change lane {lane_id}") from exc
 
+    def set_route_demand(self, edge_id: str, factor: float) -> None:
+        problem = route_demand_problem(edge_id, factor, self._edges)
+        if problem is not None:
+            raise SimulationError(problem, scenario=self.scenario.name, time_s=self.time_s)
+        self._route_demand.set(edge_id, factor)
+        if not self._departed_ids_on:
+            try:
+                self._subscribe_simulation()
+            except Exception as exc:
+                raise self._wrap(exc, f"cannot scale the demand through {edge_id}") from exc
+
+    def clear_route_demand(self, edge_id: str) -> None:
+        if edge_id not in self._edges:
+            raise SimulationError(
+                f"unknown edge {edge_id!r}", scenario=self.scenario.name, time_s=self.time_s
+            )
+        self._route_demand.clear(edge_id)
+        if self._departed_ids_on and not self._vehicles_on and not self._route_demand:
+            try:
+                self._subscribe_simulation()
+            except Exception as exc:
+                raise self._wrap(exc, f"cannot restore the demand through {edge_id}") from exc
+
     def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str:
         if lane_id not in self._lane_index:
             raise SimulationError(
@@ -408,6 +503,7 @@ class SumoBackend:
             self.api.vehicle.setStop(vehicle, edge, pos=pos, laneIndex=int(index), duration=duration_s)
         except Exception as exc:
             raise self._wrap(exc, f"cannot block lane {lane_id}") from exc
+        self._added.add(vehicle)  # a breakdown on a scaled edge stays (one id per incident)
         return vehicle
 
     def remove_vehicle(self, vehicle_id: str) -> None:
@@ -469,6 +565,8 @@ class SumoBackend:
         self.close()
         path = self.options.tripinfo_path
         trips = read_tripinfo(path) if path is not None and path.exists() else TripRecords.empty()
+        if self._removed:  # removed by route demand as they departed: not part of the demand
+            trips = without_trips(trips, self._removed)
         return with_pending(trips, pending)
 
     def close(self) -> None:
@@ -477,6 +575,23 @@ class SumoBackend:
         self._closed = True
         with contextlib.suppress(Exception):  # already closed after a SUMO error: nothing to release
             self.api.close()
+
+
+def without_trips(trips: TripRecords, ids: set[str]) -> TripRecords:
+    keep = np.fromiter((v not in ids for v in trips.ids), bool, len(trips.ids))
+    if keep.all():
+        return trips
+    return TripRecords(
+        tuple(v for v, k in zip(trips.ids, keep, strict=True) if k),
+        trips.depart[keep],
+        trips.arrival[keep],
+        trips.duration[keep],
+        trips.time_loss[keep],
+        trips.depart_delay[keep],
+        trips.waiting_time[keep],
+        trips.waiting_count[keep],
+        trips.co2_mg[keep],
+    )
 
 
 def with_pending(trips: TripRecords, pending: list[tuple[str, float]]) -> TripRecords:

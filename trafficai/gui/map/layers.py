@@ -431,11 +431,14 @@ class CameraLayer:
 
 
 class IncidentLayer:
-    """Closed lanes in red, blocked lanes with a marker where the vehicle stands."""
+    """Closed lanes in red, blocked lanes with a marker where the vehicle stands, edges whose routes
+    have their demand scaled in amber (a thinner line along the lane, which stays open)."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.closed = pg.PlotCurveItem(connect="pairs", pen=_road_pen((255, 40, 40), 200, LANE_WIDTH_M * 1.6))
         self.closed.setZValue(5)
+        self.demand = pg.PlotCurveItem(connect="pairs", pen=_road_pen((255, 176, 0), 220, LANE_WIDTH_M * 0.6))
+        self.demand.setZValue(6)
         self.blocks = pg.ScatterPlotItem(
             pxMode=True,
             size=16,
@@ -445,10 +448,12 @@ class IncidentLayer:
         )
         self.blocks.setZValue(25)
         plot.addItem(self.closed)
+        plot.addItem(self.demand)
         plot.addItem(self.blocks)
         self.segments: Segments | None = None
         self.geometry: NetGeometry | None = None
         self.closed_lanes: set[int] = set()
+        self.demand_lanes: set[int] = set()
         self.block_xy = np.zeros((0, 2))
 
     def set_geometry(self, geometry: NetGeometry) -> None:
@@ -460,11 +465,22 @@ class IncidentLayer:
         if self.segments is None or self.geometry is None:
             return
         index = self.geometry.lanes.index()
-        closed = {index[lane] for inc in incidents if not inc.vehicle for lane in inc.lanes if lane in index}
+        closed = {index[lane] for inc in incidents if inc.closes_lanes for lane in inc.lanes if lane in index}
         self.closed_lanes = closed
         mask = np.isin(self.segments.lane, np.fromiter(closed, np.int32, len(closed)))
         x, y = _pairs(self.segments, mask)
         self.closed.setData(x, y, connect="pairs")
+        scaled = {
+            index[lane]
+            for inc in incidents
+            if inc.demand_factor is not None
+            for lane in inc.lanes
+            if lane in index
+        }
+        self.demand_lanes = scaled
+        mask = np.isin(self.segments.lane, np.fromiter(scaled, np.int32, len(scaled)))
+        x, y = _pairs(self.segments, mask)
+        self.demand.setData(x, y, connect="pairs")
         points = []
         for inc in incidents:
             if inc.vehicle and inc.target in index:

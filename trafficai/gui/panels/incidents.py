@@ -1,5 +1,5 @@
-"""Incidents: close a lane or edge, block a lane with a stopped vehicle, scale demand; the list of
-active incidents with clear and restore."""
+"""Incidents: close a lane or edge, block a lane with a stopped vehicle, scale demand (network-wide
+or on the routes through an edge); the list of active incidents with clear and restore."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from trafficai.core.commands import (
+    MAX_ROUTE_DEMAND,
     BlockLane,
     ClearIncident,
     CloseEdge,
@@ -31,6 +32,7 @@ from trafficai.core.commands import (
     IncidentView,
     Ready,
     RestoreAll,
+    RouteDemand,
 )
 from trafficai.gui import theme
 from trafficai.gui.panels.events import clock
@@ -64,6 +66,18 @@ class IncidentsPanel(QWidget):
         self.close_edge_button.clicked.connect(self.close_edge)
         self.block_button = QPushButton("Block lane (stopped vehicle)")
         self.block_button.clicked.connect(self.block_lane)
+        self.route_factor = QDoubleSpinBox()
+        self.route_factor.setRange(0.0, MAX_ROUTE_DEMAND)
+        self.route_factor.setDecimals(2)
+        self.route_factor.setSingleStep(0.1)
+        self.route_factor.setValue(0.5)
+        self.route_factor.setSuffix(" x")
+        self.route_factor.setToolTip(
+            "Vehicles departing from now on whose route passes the target's edge:"
+            " 0 removes them, 0.5 halves them, 2 doubles them"
+        )
+        self.route_demand_button = QPushButton("Scale demand through edge")
+        self.route_demand_button.clicked.connect(self.scale_route_demand)
         actions = QGroupBox("New incident")
         form = QFormLayout(actions)
         form.addRow(self.target)
@@ -74,6 +88,11 @@ class IncidentsPanel(QWidget):
         row.addWidget(self.close_edge_button)
         row.addWidget(self.block_button)
         form.addRow(row)
+        route_row = QHBoxLayout()
+        route_row.addWidget(self.route_factor)
+        route_row.addWidget(self.route_demand_button)
+        route_row.addStretch(1)
+        form.addRow("Routes through edge:", route_row)
 
         self.demand = QDoubleSpinBox()
         self.demand.setRange(0.1, 20.0)
@@ -141,10 +160,15 @@ class IncidentsPanel(QWidget):
         self.incidents = tuple(incidents)
         self.table.setRowCount(len(incidents))
         for row, inc in enumerate(incidents):
+            where = inc.target
+            if inc.vehicle:
+                where = f"{inc.target} @ {inc.position_m:.0f} m"
+            elif inc.demand_factor is not None:
+                where = f"{inc.target} × {inc.demand_factor:g}"
             values = (
                 inc.id,
                 inc.kind,
-                inc.target if inc.kind != "lane blocked" else f"{inc.target} @ {inc.position_m:.0f} m",
+                where,
                 clock(inc.since_s),
                 clock(inc.until_s) if inc.until_s is not None else "until cleared",
                 inc.user,
@@ -159,6 +183,7 @@ class IncidentsPanel(QWidget):
         self.close_lane_button.setEnabled(has)
         self.close_edge_button.setEnabled(has)
         self.block_button.setEnabled(has)
+        self.route_demand_button.setEnabled(bool(self.edge))
         self.clear_button.setEnabled(bool(self.incidents))
         self.restore_button.setEnabled(True)
 
@@ -181,6 +206,11 @@ class IncidentsPanel(QWidget):
                     self.reason.text().strip(),
                 )
             )
+
+    def scale_route_demand(self) -> None:
+        if self.edge:
+            factor = float(self.route_factor.value())
+            self.command.emit(RouteDemand(self.edge, factor, self.user, self.reason.text().strip()))
 
     def clear_selected(self) -> None:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
