@@ -162,3 +162,20 @@ def test_traci_backend_gives_the_same_run_as_libsumo(tiny: str) -> None:
     (ids_a, xy_a, halt_a, sig_a), (ids_b, xy_b, halt_b, sig_b) = states
     assert ids_a == ids_b and len(ids_a) > 0
     assert np.allclose(xy_a, xy_b) and np.array_equal(halt_a, halt_b) and sig_a == sig_b
+
+
+def test_time_in_phase_is_exact_even_when_snapshots_are_rare(tiny: str) -> None:
+    backend = open_backend(resolve_scenario(tiny), SumoOptions(seed=1, end_s=200.0), vehicles=False)
+    try:
+        changed_at, last = 0, backend.signal_state(backend.geometry.signals[0].id)
+        while backend.step < backend.end_step:
+            backend.advance()
+            state = backend.signal_state(backend.geometry.signals[0].id)
+            if state != last:
+                changed_at, last = backend.step, state
+            if backend.step % 37 == 0:  # sparse, irregular snapshots
+                snap = backend.snapshot(vehicles=False)
+                # the state first seen after step `changed_at` has been shown during that step too
+                assert snap.signals.time_in_phase[0] == pytest.approx(backend.step - changed_at + 1)
+    finally:
+        backend.close()

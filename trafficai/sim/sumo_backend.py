@@ -75,7 +75,6 @@ class SumoBackend:
         self._step = 0
         self._vehicles_on = vehicles
         self._closed = False
-        self._signal_state_since: dict[str, tuple[str, int]] = {}
         self._departed = self._arrived = self._teleports = self._collisions = 0
         self._departed_step = self._arrived_step = 0
         self._type_index: dict[str, int] = {}
@@ -347,22 +346,15 @@ class SumoBackend:
         return self._type_lengths[vtype]
 
     def _signals(self) -> SignalArrays:
-        states = tuple(self._fn("trafficlight", "getRedYellowGreenState")(t) for t in self._tls_ids)
-        since = []
-        for t, state in zip(self._tls_ids, states, strict=True):
-            last = self._signal_state_since.get(t)
-            if last is None or last[0] != state:
-                self._signal_state_since[t] = (state, self._step)
-                last = (state, self._step)
-            since.append((self._step - last[1]) * self._step_ms / 1000.0)
+        ids, n = self._tls_ids, len(self._tls_ids)
+        # SUMO's own clock of the running phase: exact however rarely snapshots are taken (a state
+        # set by the safety layer is a phase of SUMO's "online" program, so this holds for it too)
         return SignalArrays(
-            state=states,
-            phase=frozen(
-                np.fromiter(
-                    map(self._fn("trafficlight", "getPhase"), self._tls_ids), np.int32, len(self._tls_ids)
-                )
+            state=tuple(map(self._fn("trafficlight", "getRedYellowGreenState"), ids)),
+            phase=frozen(np.fromiter(map(self._fn("trafficlight", "getPhase"), ids), np.int32, n)),
+            time_in_phase=frozen(
+                np.fromiter(map(self._fn("trafficlight", "getSpentDuration"), ids), np.float32, n)
             ),
-            time_in_phase=frozen(np.array(since, dtype=np.float32)),
         )
 
     def _detectors(self) -> DetectorArrays:
