@@ -257,10 +257,11 @@ def bench_sim(
 
 
 def _register_extensions() -> None:
-    """Commands that live with their layers: the control center (and, when present, RL)."""
-    from trafficai import cli_gui
+    """Commands that live with their layers: the control center and reinforcement learning."""
+    from trafficai import cli_gui, cli_rl
 
     cli_gui.register(app, bench_app)
+    cli_rl.register(app, bench_app)
 
 
 _register_extensions()

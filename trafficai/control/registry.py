@@ -24,7 +24,18 @@ _FACTORIES: dict[str, Factory] = {
     "sotl": SotlController,
 }
 
-BASELINES = tuple(_FACTORIES)
+BASELINES = tuple(_FACTORIES)  # the non-learning controllers
+MODEL_PREFIX = "rl:"  # "rl:PATH" names a trained model file
+
+
+def _rl(model: str | None = None) -> Controller:
+    """RL policies load torch and stable-baselines3: imported only when one is asked for."""
+    from trafficai.control.rl.controller import RLController
+
+    return RLController(model)
+
+
+_FACTORIES["rl"] = _rl  # the zoo policy trained on the network's signals
 
 
 def register(name: str, factory: Factory) -> None:
@@ -37,6 +48,9 @@ def controller_names() -> tuple[str, ...]:
 
 
 def make_controller(name: str) -> Controller:
+    """A controller by name; ``rl`` is the scenario's zoo policy, ``rl:PATH`` a model file."""
+    if name.startswith(MODEL_PREFIX) and len(name) > len(MODEL_PREFIX):
+        return _rl(name[len(MODEL_PREFIX) :])
     try:
         factory = _FACTORIES[name]
     except KeyError:

@@ -10,7 +10,7 @@ from trafficai.sim.sumo_backend import SumoBackend
 from trafficai.sim.sumo_command import SumoOptions, sumo_args, sumo_binary
 from trafficai.sim.sumo_messages import captured_stderr, first_error, one_line, warnings_of
 
-_active_lock = threading.Lock()
+_active_lock = threading.RLock()  # close() of another backend re-enters it
 _active: list[LibsumoBackend] = []
 
 

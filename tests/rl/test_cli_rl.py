@@ -1,0 +1,150 @@
+"""The RL commands through Typer: train (and resume), evaluate (JSON + chart), bench rl."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from tests.conftest import DATA
+from trafficai.cli_rl import register
+from trafficai.errors import ModelError, ScenarioError
+
+pytestmark = pytest.mark.sumo
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    main = typer.Typer()
+    bench = typer.Typer()
+    main.add_typer(bench, name="bench")
+    register(main, bench)
+    return main
+
+
+def _json(result: object) -> dict[str, object]:
+    out = result.stdout  # type: ignore[attr-defined]
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+TINY_TRAIN = ["--algo", "ppo", "--episode", "100", "--reward", "queue", "--checkpoint-every", "16", "--json"]
+
+
+def test_train_then_resume(
+    app: typer.Typer, tiny: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAFFICAI_TRAIN__HYPER__N_STEPS", "16")  # user config layer: env variables
+    monkeypatch.setenv("TRAFFICAI_TRAIN__HYPER__BATCH_SIZE", "16")
+    runner = CliRunner()
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", tiny, "--timesteps", "32", "--out", str(out), *TINY_TRAIN])
+    assert result.exit_code == 0, result.output
+    payload = _json(result)
+    assert payload["timesteps"] == 32 and Path(str(payload["model"])).is_file()
+    saved = json.loads((out / "train_config.json").read_text())
+    assert saved["env"]["reward"]["kind"] == "queue" and saved["hyper"]["n_steps"] == 16
+    result = runner.invoke(app, ["train", tiny, "--timesteps", "64", "--out", str(out), "--resume", "--json"])
+    assert result.exit_code == 0, result.output
+    assert _json(result)["timesteps"] == 64
+    assert json.loads((out / "model.json").read_text())["env"]["reward"]["kind"] == "queue"  # kept on resume
+
+
+def test_evaluate_json_and_chart(app: typer.Typer, tiny: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            tiny,
+            "--controller",
+            "greedy",
+            "--episodes",
+            "2",
+            "--end",
+            "150",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = _json(result)
+    assert report["controller"] == "greedy" and report["episodes"] == 2
+    assert isinstance(report["mean_delay_s"], float) and isinstance(report["std_delay_s"], float)
+    assert set(report["baselines"]) == {"fixed", "actuated", "webster", "max-pressure", "sotl"}  # type: ignore[arg-type]
+    assert Path(str(report["chart"])).stat().st_size > 1000
+    assert report["best_baseline"] in report["baselines"]  # type: ignore[operator]
+
+
+def test_evaluate_a_model_and_refusals(app: typer.Typer, tiny: str, grid2x2: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    trained = runner.invoke(
+        app, ["train", tiny, "--timesteps", "16", "--out", str(tmp_path / "m"), *TINY_TRAIN]
+    )
+    model = _json(trained)["model"]
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            tiny,
+            "--model",
+            str(model),
+            "--seeds",
+            "3,4",
+            "--end",
+            "120",
+            "--no-baselines",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = _json(result)
+    assert (
+        report["controller"] == "model:model.zip" and report["seeds"] == [3, 4] and report["baselines"] == {}
+    )
+    wrong = runner.invoke(
+        app,
+        [
+            "evaluate",
+            grid2x2,
+            "--model",
+            str(model),
+            "--episodes",
+            "1",
+            "--end",
+            "60",
+            "--no-baselines",
+            "--json",
+        ],
+    )
+    assert isinstance(wrong.exception, ModelError) and "not in the model" in str(wrong.exception)
+    none = runner.invoke(
+        app,
+        [
+            "train",
+            str(DATA / "odd" / "nosignals.sumocfg"),
+            "--timesteps",
+            "16",
+            "--out",
+            str(tmp_path / "n"),
+            "--json",
+        ],
+    )
+    assert isinstance(none.exception, ScenarioError) and "no controllable signals" in str(none.exception)
+
+
+def test_bench_rl_json(app: typer.Typer, tiny: str) -> None:
+    result = CliRunner().invoke(
+        app, ["bench", "rl", tiny, "--seconds", "200", "--repeat", "1", "--envs", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = _json(result)
+    assert "ratio_vs_sumo_rl" in report
+    assert report["trafficai"]["steps"] == 40  # type: ignore[index]
+    if report["sumo_rl_available"]:
+        assert report["sumo_rl"]["steps"] == 40 and report["ratio_vs_sumo_rl"] > 0  # type: ignore[index,operator]
+    assert [row["workers"] for row in report["scaling"]] == [1]  # type: ignore[union-attr,index]

@@ -1,0 +1,223 @@
+"""``trafficai evaluate``: a controller or trained model against every baseline, over several seeds.
+
+Each (controller, seed) pair is one full headless run (:func:`~trafficai.runtime.session.run_headless`,
+the same KPIs as ``trafficai run``); the result per controller is the mean and the sample standard
+deviation over its episodes, never the best one. Runs can be spread over ``jobs`` processes (one
+SUMO each). With ``resco=<map>`` the scenario is a RESCO map from the optional ``sumo-rl`` package,
+run with RESCO's timing (decision every 10 s, 3 s yellow, no teleporting) for every controller.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trafficai.config import RunConfig, SafetyConfig, SimConfig
+from trafficai.control.registry import BASELINES, MODEL_PREFIX
+from trafficai.core.kpis import RUN_KPI_KEYS
+from trafficai.core.scenario import resolve_scenario
+from trafficai.errors import ConfigError
+from trafficai.runtime.session import run_headless
+
+Progress = Callable[[int, int, str], None]  # (runs done, runs total, label of the last run)
+
+
+@dataclass(frozen=True, slots=True)
+class EvalPlan:
+    scenario: str  # name or path given to run_headless
+    scenario_name: str
+    controllers: tuple[str, ...]  # evaluated first, then the baselines
+    seeds: tuple[int, ...]
+    end_s: float | None
+    decision_interval_s: float
+    safety: SafetyConfig
+    time_to_teleport: float
+    resco: str | None = None
+
+
+@dataclass
+class ControllerStats:
+    controller: str
+    label: str
+    episodes: int
+    seeds: list[int]
+    mean: dict[str, float]
+    std: dict[str, float]
+    per_episode: list[dict[str, float]] = field(default_factory=list)
+
+
+def label_of(controller: str) -> str:
+    if controller.startswith(MODEL_PREFIX):
+        return f"model:{Path(controller[len(MODEL_PREFIX) :]).name}"
+    return controller
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean, std
+
+
+def plan_evaluation(
+    scenario: str,
+    controller: str | None,
+    model: str | None,
+    seeds: Sequence[int],
+    end_s: float | None = None,
+    baselines: bool = True,
+    resco: str | None = None,
+) -> EvalPlan:
+    """Resolve what to run. ``controller`` or ``model`` (or, with neither, only the baselines)."""
+    if controller and model:
+        raise ConfigError("give --controller or --model, not both")
+    if not seeds:
+        raise ConfigError("at least one seed (episode) is needed")
+    safety = SafetyConfig()
+    interval = 5.0
+    teleport = 300.0
+    evaluated: list[str] = []
+    if model:
+        from trafficai.control.rl.model import read_meta  # metadata only: no torch
+
+        meta = read_meta(Path(model))
+        safety = meta.env.safety
+        evaluated.append(f"{MODEL_PREFIX}{Path(model).expanduser().resolve()}")
+    elif controller:
+        evaluated.append(controller)
+    if resco is not None:
+        from trafficai.control.rl.resco import resco_sumocfg, resco_timing
+
+        path = resco_sumocfg(resco)
+        timing = resco_timing(resco)
+        scenario = str(path)
+        interval = timing.decision_interval_s
+        teleport = timing.time_to_teleport
+        safety = safety.model_copy(update={"yellow_s": timing.yellow_s})
+    name = resolve_scenario(scenario).name
+    others = [b for b in BASELINES if b not in evaluated] if baselines else []
+    return EvalPlan(
+        scenario, name, tuple(evaluated + others), tuple(seeds), end_s, interval, safety, teleport, resco
+    )
+
+
+def run_one(plan: EvalPlan, controller: str, seed: int) -> dict[str, float]:
+    config = RunConfig(
+        scenario=plan.scenario,
+        controller=controller,
+        end_s=plan.end_s,
+        decision_interval_s=plan.decision_interval_s,
+        sim=SimConfig(seed=seed, time_to_teleport=plan.time_to_teleport),
+        safety=plan.safety,
+    )
+    return run_headless(config).kpis
+
+
+def _run_task(plan: EvalPlan, controller: str, seed: int) -> tuple[str, int, dict[str, float]]:
+    return controller, seed, run_one(plan, controller, seed)
+
+
+def evaluate(plan: EvalPlan, jobs: int = 1, progress: Progress | None = None) -> list[ControllerStats]:
+    tasks = [(c, s) for c in plan.controllers for s in plan.seeds]
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    if jobs <= 1:
+        for k, (controller, seed) in enumerate(tasks):
+            results[(controller, seed)] = run_one(plan, controller, seed)
+            if progress is not None:
+                progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_task, plan, c, s) for c, s in tasks]
+            for k, future in enumerate(as_completed(futures)):
+                controller, seed, kpis = future.result()
+                results[(controller, seed)] = kpis
+                if progress is not None:
+                    progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
+    stats = []
+    for controller in plan.controllers:
+        episodes = [results[(controller, s)] for s in plan.seeds]
+        mean: dict[str, float] = {}
+        std: dict[str, float] = {}
+        for key in RUN_KPI_KEYS:
+            mean[key], std[key] = _mean_std([e[key] for e in episodes])
+        stats.append(
+            ControllerStats(
+                controller, label_of(controller), len(episodes), list(plan.seeds), mean, std, episodes
+            )
+        )
+    return stats
+
+
+def summary(plan: EvalPlan, stats: list[ControllerStats], chart: Path | None) -> dict[str, Any]:
+    """The JSON report: the evaluated controller first, every baseline beside it."""
+    main = stats[0]
+    baselines = [s for s in stats if s.controller in BASELINES and s.controller != main.controller]
+    best = min(baselines, key=lambda s: s.mean["mean_delay_s"]) if baselines else None
+    out: dict[str, Any] = {
+        "scenario": plan.scenario_name,
+        "resco": plan.resco,
+        "controller": main.label,
+        "episodes": main.episodes,
+        "seeds": list(plan.seeds),
+        "end_s": plan.end_s,
+        "decision_interval_s": plan.decision_interval_s,
+        "mean_delay_s": main.mean["mean_delay_s"],
+        "std_delay_s": main.std["mean_delay_s"],
+        "kpis": {k: {"mean": main.mean[k], "std": main.std[k]} for k in RUN_KPI_KEYS},
+        "per_episode_delay_s": [e["mean_delay_s"] for e in main.per_episode],
+        "baselines": {
+            s.label: {
+                "mean_delay_s": s.mean["mean_delay_s"],
+                "std_delay_s": s.std["mean_delay_s"],
+                "mean_waiting_s": s.mean["mean_waiting_s"],
+                "throughput_veh": s.mean["throughput_veh"],
+            }
+            for s in baselines
+        },
+        "chart": str(chart) if chart else None,
+    }
+    if best is not None:
+        base = best.mean["mean_delay_s"]
+        out["best_baseline"] = best.label
+        out["best_baseline_delay_s"] = base
+        out["vs_best_baseline_pct"] = 100.0 * (main.mean["mean_delay_s"] - base) / base if base else None
+    return out
+
+
+def write_chart(plan: EvalPlan, stats: list[ControllerStats], path: Path) -> Path:
+    """Mean delay per controller with one-standard-deviation bars; the evaluated one highlighted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [s.label for s in stats]
+    means = [s.mean["mean_delay_s"] for s in stats]
+    stds = [s.std["mean_delay_s"] for s in stats]
+    colors = ["#d95f02" if i == 0 else "#7570b3" for i in range(len(stats))]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(stats) + 2), 4.2), dpi=110)
+    bars = ax.bar(labels, means, yerr=stds, capsize=4, color=colors)
+    for bar, mean in zip(bars, means, strict=True):
+        ax.annotate(
+            f"{mean:.1f}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            xytext=(0, 3),
+            textcoords="offset points",
+        )
+    where = f"RESCO {plan.resco}" if plan.resco else plan.scenario_name
+    ax.set_title(f"{where}: mean delay per vehicle, {len(plan.seeds)} episode(s) each (bars: 1 std)")
+    ax.set_ylabel("mean delay (s/veh)")
+    ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
