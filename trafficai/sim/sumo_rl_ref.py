@@ -51,7 +51,7 @@ def measure_sumo_rl(
     import io
 
     with contextlib.redirect_stdout(io.StringIO()):  # sumo-rl prints a banner on import
-        from sumo_rl import SumoEnvironment  # type: ignore[import-untyped]
+        from sumo_rl import SumoEnvironment
 
     env = SumoEnvironment(
         net_file=net,
