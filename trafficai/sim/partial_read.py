@@ -36,6 +36,7 @@ from trafficai.core.snapshot import (
 )
 from trafficai.errors import SimulationError
 from trafficai.sim.backend import SimBackend
+from trafficai.sim.sumo_backend import raw_getter
 
 LANE_FIELDS = ("vehicles", "halting", "occupancy", "mean_speed", "waiting", "co2_mg_s")
 PART_OF_LANE_FIELD = {
@@ -70,13 +71,6 @@ class ReadSpec:
             unknown = sorted(set(fields) - set(known))
             if unknown:
                 raise ValueError(f"unknown {what} value(s) {unknown} (known: {', '.join(known)})")
-
-
-def _getter(api: Any, domain: str, name: str) -> Callable[[str], Any]:
-    """libsumo's raw SWIG function when there is one (its Python wrapper costs as much as the
-    call itself), else the domain's method (TraCI)."""
-    raw = getattr(getattr(api, "_libsumo", None), f"{domain}_{name}", None)
-    return raw if raw is not None else getattr(getattr(api, domain), name)  # type: ignore[no-any-return]
 
 
 _GETTERS: dict[tuple[str, str], tuple[str, str, type, float]] = {
@@ -137,7 +131,7 @@ class PartialReader:
             for name in order:
                 if name in fields and index.size:
                     domain, method, dtype, factor = _GETTERS[(kind, name)]
-                    getter = _getter(self._api, domain, method)
+                    getter = raw_getter(self._api, domain, method)
                     self._plan.append((kind, name, getter, dtype, factor, names, index))
 
     def _zeros(self, kind: str, dtype: type) -> Any:

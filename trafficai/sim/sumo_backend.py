@@ -50,6 +50,14 @@ _NO_I32, _NO_F32 = frozen(np.zeros(0, np.int32)), frozen(np.zeros(0, np.float32)
 EMPTY_DETECTORS = DetectorArrays(_NO_I32, _NO_F32, _NO_F32, _NO_I32, _NO_I32, _NO_F32, _NO_F32)
 
 
+def raw_getter(api: Any, domain: str, name: str) -> Callable[[str], Any]:
+    """The getter itself: libsumo's raw SWIG function when there is one (its Python wrapper costs
+    as much as the call), else the domain's method (TraCI)."""
+    raw = getattr(getattr(api, "_libsumo", None), f"{domain}_{name}", None)
+    fn: Callable[[str], Any] = raw if raw is not None else getattr(getattr(api, domain), name)
+    return fn
+
+
 class SumoBackend:
     """Common implementation over a TraCI-compatible API object (``libsumo`` or a traci connection)."""
 
@@ -329,15 +337,10 @@ class SumoBackend:
         )
 
     def _fn(self, domain: str, name: str) -> Callable[[str], Any]:
-        """The getter itself: libsumo's raw SWIG function when there is one (its Python wrapper
-        costs as much as the call), else the domain's method (TraCI)."""
         key = (domain, name)
         fn = self._fns.get(key)
         if fn is None:
-            fn = getattr(getattr(self.api, "_libsumo", None), f"{domain}_{name}", None) or getattr(
-                getattr(self.api, domain), name
-            )
-            self._fns[key] = fn
+            fn = self._fns[key] = raw_getter(self.api, domain, name)
         return fn
 
     def _type_length(self, vtype: str) -> float:
