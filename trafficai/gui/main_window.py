@@ -70,6 +70,7 @@ from trafficai.gui.panels.incidents import IncidentsPanel
 from trafficai.gui.panels.inspector import InspectorPanel
 from trafficai.gui.panels.kpis import KpiDashboard
 from trafficai.gui.panels.signals import SignalsPanel
+from trafficai.gui.panels.training import TrainingPanel
 from trafficai.runtime.sim_worker import WorkerConfig
 from trafficai.storage import RunStore
 
@@ -155,14 +156,17 @@ class MainWindow(QMainWindow):
         self.kpis = KpiDashboard()
         self.incidents_panel = IncidentsPanel()
         self.events_panel = EventsPanel()
+        self.training_panel = TrainingPanel(lambda: self.config.scenario)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("signals", "Signals", self.signals_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("kpis", "KPI dashboard", self.kpis, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("incidents", "Incidents", self.incidents_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("events", "Events and alarms", self.events_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("training", "RL training", self.training_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["kpis"], self.docks["incidents"])
         self.tabifyDockWidget(self.docks["incidents"], self.docks["events"])
+        self.tabifyDockWidget(self.docks["events"], self.docks["training"])
         self.docks["kpis"].raise_()
         self.resizeDocks(
             [self.docks["signals"], self.docks["inspector"]], [430, 330], Qt.Orientation.Horizontal
@@ -743,6 +747,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.status_timer.stop()
+        self.training_panel.shutdown()
         if self.candidate is not None:
             self.candidate.stop(1.0)
         self.bridge.stop(3.0)
