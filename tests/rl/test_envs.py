@@ -8,6 +8,7 @@ from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import parallel_api_test
 
 from tests.conftest import DATA
+from tests.rl.features import ORACLE_FEATURES
 from trafficai.config import SafetyConfig
 from trafficai.control.rl.config import EnvConfig, ObservationConfig
 from trafficai.control.rl.env import TrafficSignalEnv
@@ -18,20 +19,7 @@ from trafficai.errors import ScenarioError
 pytestmark = pytest.mark.sumo
 
 ODD = DATA / "odd"
-ALL_FEATURES = ObservationConfig(
-    features=(
-        "phase",
-        "min_green",
-        "time_in_green",
-        "queue",
-        "density",
-        "occupancy",
-        "speed",
-        "phase_queue",
-        "phase_density",
-        "phase_pressure",
-    )
-)
+ALL_FEATURES = ObservationConfig(features=ORACLE_FEATURES)
 
 
 def test_gymnasium_env_checker(tiny: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.rl.features import ORACLE_FEATURES
 from trafficai.control.rl import rewards
 from trafficai.control.rl.config import EnvConfig, ObservationConfig, RewardConfig
 from trafficai.control.rl.episode import ControlledEpisodes
@@ -105,18 +106,7 @@ def test_partial_read_equals_full_snapshot(grid2x2: str) -> None:
 
 
 def test_lane_observations_and_rewards_match_sumo(grid2x2: str) -> None:
-    features = (
-        "phase",
-        "min_green",
-        "time_in_green",
-        "queue",
-        "density",
-        "occupancy",
-        "speed",
-        "phase_queue",
-        "phase_density",
-        "phase_pressure",
-    )
+    features = ORACLE_FEATURES
     config = EnvConfig(scenario=grid2x2, episode_s=300, observation=ObservationConfig(features=features))
     episodes = ControlledEpisodes(config)
     try:
