@@ -86,7 +86,9 @@ def train(
     resume_from: Annotated[Path | None, typer.Option(help="Continue from this checkpoint")] = None,
     episode: Annotated[float | None, typer.Option(help="Simulated seconds per training episode")] = None,
     delta: Annotated[float | None, typer.Option(help="Seconds between decisions (default 5)")] = None,
-    reward: Annotated[str | None, typer.Option(help="diff-waiting-time, queue, pressure or delay")] = None,
+    reward: Annotated[
+        str | None, typer.Option(help="diff-waiting-time, queue, pressure, delay or total-delay")
+    ] = None,
     reward_scale: Annotated[float | None, typer.Option(help="Multiplier of the reward")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated observation features")] = None,
     sensors: Annotated[
@@ -214,7 +216,10 @@ def evaluate(
         str | None, typer.Argument(help="Scenario name, folder or .sumocfg (omit with --resco)")
     ] = None,
     controller: Annotated[str | None, typer.Option(help="Controller to evaluate (e.g. rl, greedy)")] = None,
-    model: Annotated[Path | None, typer.Option(help="Trained model file to evaluate")] = None,
+    model: Annotated[
+        list[Path] | None,
+        typer.Option(help="Trained model file to evaluate; repeat for training seeds, reported together"),
+    ] = None,
     episodes: Annotated[int, typer.Option(help="Episodes (SUMO seeds 1..N) when --seeds is not given")] = 5,
     seeds: Annotated[str | None, typer.Option(help="Comma-separated SUMO seeds, one episode each")] = None,
     end: Annotated[
@@ -228,7 +233,7 @@ def evaluate(
     ] = True,
     jobs: Annotated[int, typer.Option(help="Runs in parallel (one SUMO process each)")] = 1,
     output: Annotated[Path, typer.Option("--out", help="Folder for the chart and the JSON report")] = Path(
-        "evaluation"
+        "runs/evaluation"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
@@ -244,7 +249,7 @@ def evaluate(
         raise ConfigError("--episodes must be at least 1")
     seed_list = _ints(seeds, "--seeds") or tuple(range(1, episodes + 1))
     plan = plan_evaluation(
-        scenario or "", controller, str(model) if model else None, seed_list, end, baselines, resco
+        scenario or "", controller, [str(m) for m in model or []], seed_list, end, baselines, resco
     )
     total = len(plan.controllers) * len(plan.seeds)
     if as_json:
@@ -263,7 +268,7 @@ def evaluate(
             stats = run_evaluation(
                 plan, jobs, lambda done, _n, label: progress.update(task, completed=done, description=label)
             )
-    tag = stats[0].label.replace(":", "-").replace("/", "-")
+    tag = stats[0].label.replace(":", "-").replace("/", "-").replace(" ", "_")
     chart = write_chart(plan, stats, output / f"{plan.scenario_name}_{tag}.png")
     report = summary(plan, stats, chart)
     (output / f"{plan.scenario_name}_{tag}.json").write_text(

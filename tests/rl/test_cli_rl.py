@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import DATA
 from trafficai.cli_rl import register
-from trafficai.errors import ModelError, ScenarioError
+from trafficai.errors import ConfigError, ModelError, ScenarioError
 
 pytestmark = pytest.mark.sumo
 
@@ -104,7 +104,9 @@ def test_evaluate_a_model_and_refusals(app: typer.Typer, tiny: str, grid2x2: str
     assert result.exit_code == 0, result.output
     report = _json(result)
     assert (
-        report["controller"] == "model:model.zip" and report["seeds"] == [3, 4] and report["baselines"] == {}
+        report["controller"] == "model:m/model.zip"
+        and report["seeds"] == [3, 4]
+        and report["baselines"] == {}
     )
     wrong = runner.invoke(
         app,
@@ -135,6 +137,33 @@ def test_evaluate_a_model_and_refusals(app: typer.Typer, tiny: str, grid2x2: str
         ],
     )
     assert isinstance(none.exception, ScenarioError) and "no controllable signals" in str(none.exception)
+
+
+def test_evaluate_training_seeds_together(app: typer.Typer, tiny: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    models = []
+    for seed in (0, 1):
+        out = tmp_path / f"s{seed}"
+        trained = runner.invoke(
+            app, ["train", tiny, "--timesteps", "16", "--seed", str(seed), "--out", str(out), *TINY_TRAIN]
+        )
+        assert trained.exit_code == 0, trained.output
+        models += ["--model", str(_json(trained)["model"])]
+    common = ["--seeds", "3,4", "--end", "120", "--no-baselines", "--out", str(tmp_path), "--json"]
+    result = runner.invoke(app, ["evaluate", tiny, *models, *common])
+    assert result.exit_code == 0, result.output
+    report = _json(result)
+    per_model = report["models"]
+    assert isinstance(per_model, list) and [m["model"] for m in per_model] == [
+        "model:s0/model.zip",
+        "model:s1/model.zip",
+    ]
+    assert report["controller"] == "2 models" and report["episodes"] == 4
+    pooled = [d for m in per_model for d in m["per_episode_delay_s"]]
+    assert report["per_episode_delay_s"] == pooled
+    assert report["mean_delay_s"] == pytest.approx(sum(pooled) / 4)
+    twice = runner.invoke(app, ["evaluate", tiny, *models[:2], *models[:2], *common])
+    assert isinstance(twice.exception, ConfigError) and "given twice" in str(twice.exception)
 
 
 def test_bench_rl_json(app: typer.Typer, tiny: str) -> None:

@@ -168,6 +168,27 @@ def test_diff_waiting_time_reward_is_the_drop_in_waiting(tiny: str) -> None:
         episodes.close()
 
 
+def test_total_delay_counts_the_vehicles_waiting_to_enter(tiny: str) -> None:
+    """total-delay = the approaches' delay rate + every vehicle SUMO could not insert yet (tiny: all
+    routes start on an approach edge of its one signal)."""
+    episodes = ControlledEpisodes(
+        EnvConfig(scenario=tiny, episode_s=400, demand_scale=6, reward=RewardConfig(kind="total-delay"))
+    )
+    try:
+        episodes.reset(1)
+        api = episodes.backend.api  # type: ignore[attr-defined]
+        most = 0
+        for _ in range(60):
+            result = episodes.step([0])  # hold one stage: the other approaches back up off the network
+            pending = len(api.simulation.getPendingVehicles())
+            lane_delay = rewards.measure("delay", episodes.topology, _full(episodes))
+            np.testing.assert_allclose(-result.rewards, lane_delay + pending, atol=1e-4)
+            most = max(most, pending)
+        assert most > 5  # the backlog really was there, and counted
+    finally:
+        episodes.close()
+
+
 def test_reward_scale_and_first_decision() -> None:
     """Pure: compute() scales, and diff-waiting-time rewards 0 when there is no previous measure."""
     from trafficai.control.rl.observations import SignalTopology

@@ -7,7 +7,7 @@ taking control waits until SUMO shows a green stage; handing back waits until cl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from trafficai.core.events import Event
@@ -58,7 +58,7 @@ def actuated_variant(program: SignalProgram, settings: SafetySettings) -> Signal
     return SignalProgram(ACTUATED_PROGRAM, tuple(phases), "actuated")
 
 
-@dataclass
+@dataclass(slots=True)  # its fields are read for every signal at every active step
 class _Signal:
     info: SignalInfo
     machine: SignalStateMachine | None = None
@@ -134,6 +134,29 @@ class SafetyLayer:
             m.can_switch,
         )
 
+    def phase_rows(self, signal_ids: Sequence[str]) -> tuple[list[int], list[bool], list[float]]:
+        """Per signal, as :meth:`status` reports them: current green (-1 when not controlled),
+        can_switch and seconds in stage while in (unheld) green, else 0. For per-decision
+        observations, which need only these and not a status object per signal."""
+        current: list[int] = []
+        can_switch: list[bool] = []
+        green_s: list[float] = []
+        green, step_length = Stage.GREEN, self.step_length_s
+        for signal_id in signal_ids:
+            sig = self._get(signal_id)
+            self._sync(sig)
+            m = sig.machine
+            if m is None:
+                current.append(-1)
+                can_switch.append(False)
+                green_s.append(0.0)
+                continue
+            current.append(m.current_green)
+            in_green = m.stage is green and not m.held
+            can_switch.append(in_green and m.steps_in_stage >= m.min_green_steps)
+            green_s.append(m.steps_in_stage * step_length if in_green else 0.0)
+        return current, can_switch, green_s
+
     def _get(self, signal_id: str) -> _Signal:
         try:
             return self._signals[signal_id]
@@ -198,8 +221,21 @@ class SafetyLayer:
         sig = self._get(signal_id)
         if sig.machine is None or sig.override_until_step is not None:
             return  # delegated or under an operator override: controller requests do not apply
-        self._sync(sig, wake=True)
-        sig.machine.request(green)
+        if sig.hand_back_to is not None:
+            self._sync(sig, wake=True)  # a pending hand-back happens at the first woken step at green
+            sig.machine.request(green)
+            return
+        self._sync(sig)
+        machine = sig.machine
+        try:
+            machine.request(green)
+        finally:
+            # wake exactly when the machine can next change state (as ticking every step would
+            # find), not at once: a decision then skips the signals whose min green still runs
+            quiet = machine.quiet_ticks()
+            sig.wake_step = self.step + 1 + quiet if quiet is not None else NEVER
+            if sig.wake_step < self._next_wake:
+                self._next_wake = sig.wake_step
 
     def override(self, signal_id: str, action: str, duration_s: float, green: int | None = None) -> None:
         """Operator override: ``hold`` | ``force`` (next stage or ``green``) | ``flash``; expires."""
@@ -253,36 +289,39 @@ class SafetyLayer:
     def before_step(self) -> None:
         """Advance every controlled signal one step and send changed states to SUMO."""
         self.step += 1
-        if self.step < self._next_wake:
+        step = self.step
+        if step < self._next_wake:
             return  # nothing can change before then: every signal is idle
         next_wake = NEVER
+        # one pass: a signal's handling touches only that signal, so its next wake is final here
         for sig in self._signals.values():
-            if sig.override_until_step is not None and self.step >= sig.override_until_step:
+            if sig.override_until_step is not None and step >= sig.override_until_step:
                 self.clear_override(sig.info.id)
                 self._event("info", "override", f"override on {sig.info.id} expired", sig.info.id)
             if sig.want_control:
                 self._try_take_control(sig)
             machine = sig.machine
-            if machine is None or self.step < sig.wake_step:
-                continue  # idle: time is counted in one go when it matters (see _sync)
-            machine.skip(self.step - sig.last_tick - 1)
-            if sig.hand_back_to is not None and machine.stage is Stage.GREEN and not machine.held:
-                self._hand_back(sig, sig.hand_back_to)  # at green: the program resumes right here
-                continue
-            state = machine.tick()
-            sig.last_tick = self.step
-            quiet = machine.quiet_ticks()
-            sig.wake_step = self.step + 1 + quiet if quiet is not None else NEVER
-            if state != sig.applied:
-                self.actuator.set_signal_state(sig.info.id, state)
-                sig.applied = state
-        for sig in self._signals.values():
+            if machine is not None and step >= sig.wake_step:
+                idle = step - sig.last_tick - 1
+                if idle:
+                    machine.skip(idle)
+                if sig.hand_back_to is not None and machine.stage is Stage.GREEN and not machine.held:
+                    self._hand_back(sig, sig.hand_back_to)  # at green: the program resumes right here
+                    machine = None
+                else:
+                    state = machine.tick()
+                    sig.last_tick = step
+                    quiet = machine.quiet_ticks()
+                    sig.wake_step = step + 1 + quiet if quiet is not None else NEVER
+                    if state != sig.applied:
+                        self.actuator.set_signal_state(sig.info.id, state)
+                        sig.applied = state
             if sig.want_control:
                 next_wake = 0
-            elif sig.machine is not None:
-                next_wake = min(next_wake, sig.wake_step)
-            if sig.override_until_step is not None:
-                next_wake = min(next_wake, sig.override_until_step)
+            elif machine is not None and sig.wake_step < next_wake:
+                next_wake = sig.wake_step
+            if sig.override_until_step is not None and sig.override_until_step < next_wake:
+                next_wake = sig.override_until_step
         self._next_wake = next_wake
 
     def _try_take_control(self, sig: _Signal) -> None:

@@ -2,9 +2,12 @@
 
 Each (controller, seed) pair is one full headless run (:func:`~trafficai.runtime.session.run_headless`,
 the same KPIs as ``trafficai run``); the result per controller is the mean and the sample standard
-deviation over its episodes, never the best one. Runs can be spread over ``jobs`` processes (one
-SUMO each). With ``resco=<map>`` the scenario is a RESCO map from the optional ``sumo-rl`` package,
-run with RESCO's timing (decision every 10 s, 3 s yellow, no teleporting) for every controller.
+deviation over its episodes, never the best one. Several models (one learner trained with different
+seeds) are evaluated on the same episodes and reported together: the mean and standard deviation over
+every (model, episode) pair, and each model's own mean beside it. Runs can be spread over ``jobs``
+processes (one SUMO each). With ``resco=<map>`` the scenario is a RESCO map from the optional
+``sumo-rl`` package, run with RESCO's timing (decision every 10 s, 3 s yellow, no teleporting) for
+every controller.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ class EvalPlan:
     safety: SafetyConfig
     time_to_teleport: float
     resco: str | None = None
+    pooled: int = 1  # the first ``pooled`` controllers are training seeds of one learner
+
+
+POOLED = "pooled"
 
 
 @dataclass
@@ -53,7 +60,9 @@ class ControllerStats:
 
 def label_of(controller: str) -> str:
     if controller.startswith(MODEL_PREFIX):
-        return f"model:{Path(controller[len(MODEL_PREFIX) :]).name}"
+        path = Path(controller[len(MODEL_PREFIX) :])
+        # training runs all write model.zip: the run folder is what tells them apart
+        return f"model:{path.parent.name}/{path.name}" if path.parent.name else f"model:{path.name}"
     return controller
 
 
@@ -67,14 +76,18 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float]:
 def plan_evaluation(
     scenario: str,
     controller: str | None,
-    model: str | None,
+    model: str | Sequence[str] | None,
     seeds: Sequence[int],
     end_s: float | None = None,
     baselines: bool = True,
     resco: str | None = None,
 ) -> EvalPlan:
-    """Resolve what to run. ``controller`` or ``model`` (or, with neither, only the baselines)."""
-    if controller and model:
+    """Resolve what to run. ``controller`` or ``model`` (or, with neither, only the baselines).
+
+    ``model`` may be several files: the same learner trained with different seeds, pooled in the report.
+    """
+    models = [model] if isinstance(model, str) else list(model or [])
+    if controller and models:
         raise ConfigError("give --controller or --model, not both")
     if not seeds:
         raise ConfigError("at least one seed (episode) is needed")
@@ -82,12 +95,22 @@ def plan_evaluation(
     interval = 5.0
     teleport = 300.0
     evaluated: list[str] = []
-    if model:
+    if models:
         from trafficai.control.rl.model import read_meta  # metadata only: no torch
 
-        meta = read_meta(Path(model))
-        safety = meta.env.safety
-        evaluated.append(f"{MODEL_PREFIX}{Path(model).expanduser().resolve()}")
+        metas = [read_meta(Path(m)) for m in models]
+        safety = metas[0].env.safety
+        for other, meta in zip(models[1:], metas[1:], strict=True):
+            if meta.env.safety != safety:
+                raise ConfigError(
+                    f"{other}: trained with other safety settings than {models[0]} "
+                    "(models evaluated together must share them)"
+                )
+        for m in models:
+            key = f"{MODEL_PREFIX}{Path(m).expanduser().resolve()}"
+            if key in evaluated:
+                raise ConfigError(f"{m}: the same model given twice")
+            evaluated.append(key)
     elif controller:
         evaluated.append(controller)
     if resco is not None:
@@ -102,7 +125,16 @@ def plan_evaluation(
     name = resolve_scenario(scenario).name
     others = [b for b in BASELINES if b not in evaluated] if baselines else []
     return EvalPlan(
-        scenario, name, tuple(evaluated + others), tuple(seeds), end_s, interval, safety, teleport, resco
+        scenario,
+        name,
+        tuple(evaluated + others),
+        tuple(seeds),
+        end_s,
+        interval,
+        safety,
+        teleport,
+        resco,
+        pooled=max(1, len(models)),
     )
 
 
@@ -138,19 +170,26 @@ def evaluate(plan: EvalPlan, jobs: int = 1, progress: Progress | None = None) ->
                 results[(controller, seed)] = kpis
                 if progress is not None:
                     progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
-    stats = []
-    for controller in plan.controllers:
-        episodes = [results[(controller, s)] for s in plan.seeds]
-        mean: dict[str, float] = {}
-        std: dict[str, float] = {}
-        for key in RUN_KPI_KEYS:
-            mean[key], std[key] = _mean_std([e[key] for e in episodes])
-        stats.append(
-            ControllerStats(
-                controller, label_of(controller), len(episodes), list(plan.seeds), mean, std, episodes
-            )
-        )
+    stats = [
+        _stats(c, label_of(c), [results[(c, s)] for s in plan.seeds], list(plan.seeds))
+        for c in plan.controllers
+    ]
+    if plan.pooled > 1:
+        group = plan.controllers[: plan.pooled]
+        episodes = [results[(c, s)] for c in group for s in plan.seeds]
+        label = f"{plan.pooled} models"
+        stats.insert(0, _stats(POOLED, label, episodes, list(plan.seeds) * plan.pooled))
     return stats
+
+
+def _stats(
+    controller: str, label: str, episodes: list[dict[str, float]], seeds: list[int]
+) -> ControllerStats:
+    mean: dict[str, float] = {}
+    std: dict[str, float] = {}
+    for key in RUN_KPI_KEYS:
+        mean[key], std[key] = _mean_std([e[key] for e in episodes])
+    return ControllerStats(controller, label, len(episodes), seeds, mean, std, episodes)
 
 
 def summary(plan: EvalPlan, stats: list[ControllerStats], chart: Path | None) -> dict[str, Any]:
@@ -170,6 +209,17 @@ def summary(plan: EvalPlan, stats: list[ControllerStats], chart: Path | None) ->
         "std_delay_s": main.std["mean_delay_s"],
         "kpis": {k: {"mean": main.mean[k], "std": main.std[k]} for k in RUN_KPI_KEYS},
         "per_episode_delay_s": [e["mean_delay_s"] for e in main.per_episode],
+        "models": [
+            {
+                "model": s.label,
+                "mean_delay_s": s.mean["mean_delay_s"],
+                "std_delay_s": s.std["mean_delay_s"],
+                "per_episode_delay_s": [e["mean_delay_s"] for e in s.per_episode],
+            }
+            for s in stats[1 : plan.pooled + 1]
+        ]
+        if plan.pooled > 1
+        else [],
         "baselines": {
             s.label: {
                 "mean_delay_s": s.mean["mean_delay_s"],
@@ -199,7 +249,8 @@ def write_chart(plan: EvalPlan, stats: list[ControllerStats], path: Path) -> Pat
     labels = [s.label for s in stats]
     means = [s.mean["mean_delay_s"] for s in stats]
     stds = [s.std["mean_delay_s"] for s in stats]
-    colors = ["#d95f02" if i == 0 else "#7570b3" for i in range(len(stats))]
+    group = plan.pooled + 1 if plan.pooled > 1 else 1  # the pooled bar, then each model's
+    colors = ["#d95f02" if i == 0 else "#fdb57f" if i < group else "#7570b3" for i in range(len(stats))]
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(stats) + 2), 4.2), dpi=110)
     bars = ax.bar(labels, means, yerr=stds, capsize=4, color=colors)
     for bar, mean in zip(bars, means, strict=True):
@@ -213,7 +264,7 @@ def write_chart(plan: EvalPlan, stats: list[ControllerStats], path: Path) -> Pat
             textcoords="offset points",
         )
     where = f"RESCO {plan.resco}" if plan.resco else plan.scenario_name
-    ax.set_title(f"{where}: mean delay per vehicle, {len(plan.seeds)} episode(s) each (bars: 1 std)")
+    ax.set_title(f"{where}: mean delay per vehicle, {len(plan.seeds)} seed(s) each (bars: 1 std)")
     ax.set_ylabel("mean delay (s/veh)")
     ax.tick_params(axis="x", rotation=20)
     fig.tight_layout()

@@ -133,6 +133,24 @@ class PartialReader:
                     domain, method, dtype, factor = _GETTERS[(kind, name)]
                     getter = raw_getter(self._api, domain, method)
                     self._plan.append((kind, name, getter, dtype, factor, names, index))
+        # where each read lands in the snapshot's field order (the rest keep the shared empties),
+        # worked out once: a read is per decision
+        lane_order = [("lane", f) for f in LANE_FIELDS]
+        detector_order = [("e1", "count"), ("e1", "occupancy"), ("e1", "speed")]
+        detector_order += [("e2", f) for f in E2_FIELDS]
+        self._lane_slots = tuple(self._empty[key] for key in lane_order)
+        self._detector_slots = tuple(self._empty[key] for key in detector_order)
+        self._empty_lanes = LaneArrays(*self._lane_slots)
+        self._empty_detectors = DetectorArrays(*self._detector_slots)
+        self._fills: list[
+            tuple[str, int, Callable[[str], Any], type, float, tuple[str, ...], NDArray[np.int64], int]
+        ] = []
+        for kind, name, getter, dtype, factor, names, index in self._plan:
+            slots = "lane" if kind == "lane" else "detector"
+            position = (lane_order if kind == "lane" else detector_order).index((kind, name))
+            self._fills.append((slots, position, getter, dtype, factor, names, index, self._sizes[kind]))
+        self._reads_lanes = any(kind == "lane" for kind, *_ in self._plan)
+        self._reads_detectors = any(kind != "lane" for kind, *_ in self._plan)
 
     def _zeros(self, kind: str, dtype: type) -> Any:
         """A shared read-only array for values not read: empty (signals: zeros, one per signal)."""
@@ -154,31 +172,25 @@ class PartialReader:
         backend = self.backend
         if self._api is None:
             return backend.snapshot(vehicles=False)
-        values = dict(self._empty)
+        lanes = list(self._lane_slots)
+        detectors = list(self._detector_slots)
         try:
-            for kind, name, getter, dtype, factor, names, index in self._plan:
+            for slots, position, getter, dtype, factor, names, index, size in self._fills:
                 read: NDArray[Any] = np.fromiter(map(getter, names), dtype, len(names))
-                full: NDArray[Any] = np.zeros(self._sizes[kind], dtype)
+                full: NDArray[Any] = np.zeros(size, dtype)
                 full[index] = read * factor if factor != 1.0 else read
-                full.setflags(write=False)
-                values[(kind, name)] = full
+                full.flags.writeable = False
+                (lanes if slots == "lane" else detectors)[position] = full
         except Exception as exc:
             raise SimulationError(
                 f"SUMO: partial read failed: {exc}", scenario=backend.scenario.name, time_s=backend.time_s
             ) from exc
-        lanes = LaneArrays(*(values[("lane", f)] for f in LANE_FIELDS))
-        detectors = DetectorArrays(
-            values[("e1", "count")],
-            values[("e1", "occupancy")],
-            values[("e1", "speed")],
-            *(values[("e2", f)] for f in E2_FIELDS),
-        )
         return Snapshot(
             backend.step,
             backend.time_s,
-            lanes,
+            LaneArrays(*lanes) if self._reads_lanes else self._empty_lanes,
             self._signals,
-            detectors,
+            DetectorArrays(*detectors) if self._reads_detectors else self._empty_detectors,
             self._no_counters,
             parts=self._parts,
         )

@@ -72,6 +72,16 @@ class SumoBackend:
         constants: Any = None,
     ) -> None:
         self.api = api
+        # libsumo's raw SWIG functions where there are (their Python wrappers cost as much as the
+        # call): read every step / set at every signal change
+        raw = getattr(api, "_libsumo", None)
+        self._sim_results: Callable[[], Any] = (
+            getattr(raw, "simulation_getSubscriptionResults", None) or api.simulation.getSubscriptionResults
+        )
+        self._set_state: Callable[[str, str], Any] = (
+            getattr(raw, "trafficlight_setRedYellowGreenState", None)
+            or api.trafficlight.setRedYellowGreenState
+        )
         self.scenario = scenario
         self.options = options
         self._tc = constants if constants is not None else api.constants
@@ -180,7 +190,7 @@ class SumoBackend:
         try:
             self.api.simulationStep()
             self._step += 1
-            sim = self.api.simulation.getSubscriptionResults()
+            sim = self._sim_results()
             self._departed_step = int(sim[tc.VAR_DEPARTED_VEHICLES_NUMBER])
             self._arrived_step = int(sim[tc.VAR_ARRIVED_VEHICLES_NUMBER])
             self._departed += self._departed_step
@@ -410,7 +420,7 @@ class SumoBackend:
 
     def set_signal_state(self, signal_id: str, state: str) -> None:
         try:
-            self.api.trafficlight.setRedYellowGreenState(signal_id, state)
+            self._set_state(signal_id, state)
         except Exception as exc:
             raise self._wrap(exc, f"cannot set signal {signal_id}") from exc
 

@@ -29,7 +29,7 @@ ObservationFeature = Literal[
     "phase_density",
     "phase_pressure",
 ]
-RewardKind = Literal["diff-waiting-time", "queue", "pressure", "delay"]
+RewardKind = Literal["diff-waiting-time", "queue", "pressure", "delay", "total-delay"]
 Algo = Literal["ppo", "dqn", "a2c"]
 
 # sumo-rl's default observation: phase one-hot, min-green flag, per-lane density and queue

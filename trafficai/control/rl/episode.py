@@ -36,6 +36,7 @@ from trafficai.core.signals import green_stages, steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ScenarioError
 from trafficai.sim.backend import SimBackend
+from trafficai.sim.backlog import BacklogReader
 from trafficai.sim.factory import open_backend
 from trafficai.sim.partial_read import PartialReader
 from trafficai.sim.sumo_command import SumoOptions
@@ -104,6 +105,7 @@ class ControlledEpisodes:
         self._backend: SimBackend | None = None
         self._loop: ControlLoop | None = None
         self._reader: PartialReader | None = None
+        self._backlog: BacklogReader | None = None
         self._measure: F64 | None = None
         self._fresh_seed: int | None = None  # seed of an opened, not yet used simulation
         self.next_seed = config.seed
@@ -126,7 +128,14 @@ class ControlledEpisodes:
         self.spec = read_spec(self.topology, config.observation, config.reward.kind)
         self.observation_size = observation_size(self.topology, config.observation)
         self.n_actions = self.topology.max_phases
+        self._n_greens: list[int] = self.topology.n_greens.tolist()  # plain ints: compared per action
         self._delta_steps = max(1, steps_for(config.delta_time_s, backend.step_length_s))
+        # approach edge -> the signal it leads to, for the insertion backlog of ``total-delay``
+        lane_edges = backend.geometry.lanes.edges
+        index_of = {lane: i for i, lane in enumerate(backend.geometry.lanes.ids)}
+        self._approach_edge = {
+            lane_edges[index_of[lane]]: s for s, lanes in enumerate(self.topology.lane_ids) for lane in lanes
+        }
 
     # -- spaces -------------------------------------------------------------------------------
 
@@ -175,6 +184,7 @@ class ControlledEpisodes:
         self._backend = None
         self._loop = None
         self._reader = None
+        self._backlog = None
         self._fresh_seed = None
 
     # -- episodes -----------------------------------------------------------------------------
@@ -196,9 +206,16 @@ class ControlledEpisodes:
         while backend.step < limit and not all(loop.safety.is_controlled(s) for s in self.signal_ids):
             self._advance()
         self._reader = PartialReader(backend, self.spec)
+        if self.config.reward.kind == "total-delay":
+            self._backlog = BacklogReader(backend, self._approach_edge, self.topology.n_signals)
         snapshot = self._reader.read()
-        _, self._measure = rewards.compute(self.config.reward, self.topology, snapshot, None)
+        _, self._measure = rewards.compute(
+            self.config.reward, self.topology, snapshot, None, self._read_backlog()
+        )
         return self._observe(snapshot)
+
+    def _read_backlog(self) -> NDArray[np.int32] | None:
+        return self._backlog.read() if self._backlog is not None else None
 
     def _advance(self) -> None:
         self.loop.step()
@@ -206,8 +223,7 @@ class ControlledEpisodes:
             self.on_sim_step(self)
 
     def phase_state(self) -> PhaseState:
-        safety = self.loop.safety
-        return PhaseState.from_statuses([safety.status(s) for s in self.signal_ids])
+        return PhaseState.from_rows(*self.loop.safety.phase_rows(self.signal_ids))
 
     def _observe(self, snapshot: Snapshot) -> F32:
         self.last_observations = observe(self.topology, self.config.observation, snapshot, self.phase_state())
@@ -216,10 +232,9 @@ class ControlledEpisodes:
     def apply(self, actions: NDArray[np.integer] | list[int]) -> None:
         """Request a green stage per signal; an index past a signal's stages keeps its current green."""
         safety = self.loop.safety
-        n_greens = self.topology.n_greens
-        for i, signal_id in enumerate(self.signal_ids):
+        for i, (signal_id, n_greens) in enumerate(zip(self.signal_ids, self._n_greens, strict=True)):
             action = int(actions[i])
-            if 0 <= action < n_greens[i]:
+            if 0 <= action < n_greens:
                 safety.request(signal_id, action)
             else:
                 status = safety.status(signal_id)
@@ -231,12 +246,22 @@ class ControlledEpisodes:
         if self._reader is None:
             raise ScenarioError("the episode is over: call reset()")
         self.apply(actions)
-        for _ in range(self._delta_steps):
-            if backend.step >= backend.end_step:
-                break
-            self._advance()
+        steps = min(self._delta_steps, backend.end_step - backend.step)
+        loop = self.loop
+        if self.on_sim_step is None and not loop.assignments:
+            # nothing but the agent decides and nobody watches steps: the loop's step is exactly
+            # the safety layer's step then SUMO's, without its per-step checks for controllers
+            before_step, advance = loop.safety.before_step, backend.advance
+            for _ in range(steps):
+                before_step()
+                advance()
+        else:
+            for _ in range(steps):
+                self._advance()
         snapshot = self._reader.read()
-        reward, self._measure = rewards.compute(self.config.reward, self.topology, snapshot, self._measure)
+        reward, self._measure = rewards.compute(
+            self.config.reward, self.topology, snapshot, self._measure, self._read_backlog()
+        )
         observations = self._observe(snapshot)
         self.decisions += 1
         return StepResult(observations, reward, backend.step >= backend.end_step, backend.time_s)

@@ -81,8 +81,8 @@ class TrafficSignalParallelEnv(ParallelEnv[str, Obs, int]):  # type: ignore[misc
         vector = [int(actions[a]) if a in actions else n_actions for a in self.possible_agents]
         result = self.episodes.step(vector)
         agents = self.agents
-        obs = {a: result.observations[i] for i, a in enumerate(agents)}
-        rewards = {a: float(result.rewards[i]) for i, a in enumerate(agents)}
+        obs = dict(zip(agents, result.observations, strict=True))  # row views, one per agent
+        rewards = dict(zip(agents, result.rewards.tolist(), strict=True))  # Python floats
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, result.done)
         infos = self._infos(result.time_s)

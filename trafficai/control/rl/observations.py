@@ -259,10 +259,17 @@ class PhaseState:
             for s in statuses
         ]
         current, can_switch, green_time = zip(*rows, strict=True) if rows else ((), (), ())
+        return PhaseState.from_rows(current, can_switch, green_time)
+
+    @staticmethod
+    def from_rows(
+        current: Sequence[int], can_switch: Sequence[bool], green_time_s: Sequence[float]
+    ) -> PhaseState:
+        """From per-signal columns (as :meth:`SafetyLayer.phase_rows` gives them)."""
         return PhaseState(
             np.array(current, dtype=np.int64),
             np.array(can_switch, dtype=np.float32),
-            np.array(green_time, dtype=np.float32),
+            np.array(green_time_s, dtype=np.float32),
         )
 
 
@@ -366,6 +373,7 @@ _REWARD_FIELDS: dict[str, tuple[str, ...]] = {
     "queue": ("halting",),
     "pressure": ("vehicles",),
     "delay": ("vehicles", "mean_speed"),
+    "total-delay": ("vehicles", "mean_speed"),  # + the insertion backlog (trafficai.sim.backlog)
 }
 
 

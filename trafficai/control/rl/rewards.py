@@ -10,6 +10,9 @@ signal's approach lanes (and exit lanes for pressure):
 ``delay``              minus the approaches' rate of delay: sum over lanes of
                        vehicles x (1 - mean speed / speed limit), the rate at which the vehicles
                        there accumulate time loss (the quantity the mean-delay KPI sums)
+``total-delay``        ``delay`` plus the vehicles waiting to enter the network towards the signal
+                       (each accumulates departDelay, which the KPI counts too, at 1 s/s); without
+                       it an agent can hide delay by letting a queue spill off the network
 
 The episode loop owns the previous measure and passes it back in; nothing is hidden here.
 """
@@ -26,8 +29,13 @@ from trafficai.core.snapshot import Snapshot
 F64 = NDArray[np.float64]
 
 
-def measure(kind: RewardKind, topology: SignalTopology, snapshot: Snapshot) -> F64:
-    """(N,) the quantity the reward is built from (larger = worse)."""
+def measure(
+    kind: RewardKind, topology: SignalTopology, snapshot: Snapshot, backlog: NDArray[np.integer] | None = None
+) -> F64:
+    """(N,) the quantity the reward is built from (larger = worse).
+
+    ``backlog``: (N,) vehicles waiting to be inserted towards each signal (``total-delay`` only).
+    """
     t, lanes = topology, snapshot.lanes
     valid = t.lane_valid.astype(np.float64)
     if kind == "diff-waiting-time":
@@ -40,17 +48,24 @@ def measure(kind: RewardKind, topology: SignalTopology, snapshot: Snapshot) -> F
         return np.abs(inflow - outflow)  # type: ignore[no-any-return]
     vehicles = lanes.vehicles[t.lane_idx].astype(np.float64)
     slowdown = np.clip(1.0 - lanes.mean_speed[t.lane_idx] / t.lane_vmax, 0.0, 1.0)
-    return (vehicles * slowdown * valid).sum(axis=1)  # type: ignore[no-any-return]
+    delay: F64 = (vehicles * slowdown * valid).sum(axis=1)
+    if kind == "total-delay" and backlog is not None:
+        delay = delay + backlog
+    return delay
 
 
 def compute(
-    config: RewardConfig, topology: SignalTopology, snapshot: Snapshot, previous: F64 | None
+    config: RewardConfig,
+    topology: SignalTopology,
+    snapshot: Snapshot,
+    previous: F64 | None,
+    backlog: NDArray[np.integer] | None = None,
 ) -> tuple[F64, F64]:
     """(rewards, measure): pass ``measure`` back as ``previous`` at the next decision.
 
     ``previous`` is None at the first decision of an episode (diff-waiting-time then rewards 0).
     """
-    now = measure(config.kind, topology, snapshot)
+    now = measure(config.kind, topology, snapshot, backlog)
     if config.kind == "diff-waiting-time":
         reward = np.zeros_like(now) if previous is None else previous - now
     else:
