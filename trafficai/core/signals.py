@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 from trafficai.errors import SignalError
 
@@ -78,6 +79,7 @@ def clearance_times(program: SignalProgram) -> tuple[float, float]:
     return (max(yellows) if yellows else DEFAULT_YELLOW_S, max(all_reds) if all_reds else 0.0)
 
 
+@lru_cache(maxsize=4096)  # pure, and called with the same few state pairs all run long
 def yellow_state(current: str, target: str) -> str:
     """Links losing green show yellow; links green in both keep going; the rest stay red."""
     out = []
@@ -89,6 +91,7 @@ def yellow_state(current: str, target: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def all_red_state(current: str, target: str) -> str:
     out = []
     for c, n in zip(current, target, strict=True):
@@ -99,6 +102,7 @@ def all_red_state(current: str, target: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def loses_green(current: str, target: str) -> bool:
     return any(c in GREEN_CHARS and n not in GREEN_CHARS for c, n in zip(current, target, strict=True))
 
