@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -54,8 +55,14 @@ def tiny_config(
 
 
 @pytest.mark.parametrize("algo", ["ppo", "dqn", "a2c"])
-def test_train_save_load_same_deterministic_actions(algo: str, tiny: str, tmp_path: Path) -> None:
+def test_train_save_load_same_deterministic_actions(
+    algo: str, tiny: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     result = train(tiny_config(tiny, tmp_path / algo, algo))
+    assert not list(scratch.glob("SB3-*"))  # no stray SB3-<date> log folder without TensorBoard
     assert result.model_path.is_file() and result.timesteps >= 48
     meta = read_meta(result.model_path)
     assert meta.algo == algo and meta.scenario == "tiny" and meta.obs_size == 2 + 1 + 4 + 4 + 2 + 2 + 2

@@ -262,6 +262,11 @@ def train(
         else:
             model = _new_model(config, env, tb)
             start_steps = 0
+        if tb is None:
+            from stable_baselines3.common.logger import Logger
+
+            # without TensorBoard, SB3 would make an empty SB3-<date> folder in /tmp on every learn()
+            model.set_logger(Logger(folder=None, output_formats=[]))
         remaining = config.timesteps - start_steps
         callback = _callbacks(config, env, out, on_progress, should_stop, started, start_steps)
         if remaining > 0:
