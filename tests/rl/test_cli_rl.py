@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from tests.conftest import DATA
-from trafficai.cli_rl import register
+from tests.rl.cli_app import last_json, rl_app
 from trafficai.errors import ConfigError, ModelError, ScenarioError
 
 pytestmark = pytest.mark.sumo
@@ -18,16 +18,7 @@ pytestmark = pytest.mark.sumo
 
 @pytest.fixture
 def app() -> typer.Typer:
-    main = typer.Typer()
-    bench = typer.Typer()
-    main.add_typer(bench, name="bench")
-    register(main, bench)
-    return main
-
-
-def _json(result: object) -> dict[str, object]:
-    out = result.stdout  # type: ignore[attr-defined]
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return rl_app()
 
 
 TINY_TRAIN = ["--algo", "ppo", "--episode", "100", "--reward", "queue", "--checkpoint-every", "16", "--json"]
@@ -42,13 +33,13 @@ def test_train_then_resume(
     out = tmp_path / "run"
     result = runner.invoke(app, ["train", tiny, "--timesteps", "32", "--out", str(out), *TINY_TRAIN])
     assert result.exit_code == 0, result.output
-    payload = _json(result)
+    payload = last_json(result)
     assert payload["timesteps"] == 32 and Path(str(payload["model"])).is_file()
     saved = json.loads((out / "train_config.json").read_text())
     assert saved["env"]["reward"]["kind"] == "queue" and saved["hyper"]["n_steps"] == 16
     result = runner.invoke(app, ["train", tiny, "--timesteps", "64", "--out", str(out), "--resume", "--json"])
     assert result.exit_code == 0, result.output
-    assert _json(result)["timesteps"] == 64
+    assert last_json(result)["timesteps"] == 64
     assert json.loads((out / "model.json").read_text())["env"]["reward"]["kind"] == "queue"  # kept on resume
 
 
@@ -70,7 +61,7 @@ def test_evaluate_json_and_chart(app: typer.Typer, tiny: str, tmp_path: Path) ->
         ],
     )
     assert result.exit_code == 0, result.output
-    report = _json(result)
+    report = last_json(result)
     assert report["controller"] == "greedy" and report["episodes"] == 2
     assert isinstance(report["mean_delay_s"], float) and isinstance(report["std_delay_s"], float)
     assert set(report["baselines"]) == {"fixed", "actuated", "webster", "max-pressure", "sotl"}  # type: ignore[arg-type]
@@ -83,7 +74,7 @@ def test_evaluate_a_model_and_refusals(app: typer.Typer, tiny: str, grid2x2: str
     trained = runner.invoke(
         app, ["train", tiny, "--timesteps", "16", "--out", str(tmp_path / "m"), *TINY_TRAIN]
     )
-    model = _json(trained)["model"]
+    model = last_json(trained)["model"]
     result = runner.invoke(
         app,
         [
@@ -102,7 +93,7 @@ def test_evaluate_a_model_and_refusals(app: typer.Typer, tiny: str, grid2x2: str
         ],
     )
     assert result.exit_code == 0, result.output
-    report = _json(result)
+    report = last_json(result)
     assert (
         report["controller"] == "model:m/model.zip"
         and report["seeds"] == [3, 4]
@@ -148,11 +139,11 @@ def test_evaluate_training_seeds_together(app: typer.Typer, tiny: str, tmp_path:
             app, ["train", tiny, "--timesteps", "16", "--seed", str(seed), "--out", str(out), *TINY_TRAIN]
         )
         assert trained.exit_code == 0, trained.output
-        models += ["--model", str(_json(trained)["model"])]
+        models += ["--model", str(last_json(trained)["model"])]
     common = ["--seeds", "3,4", "--end", "120", "--no-baselines", "--out", str(tmp_path), "--json"]
     result = runner.invoke(app, ["evaluate", tiny, *models, *common])
     assert result.exit_code == 0, result.output
-    report = _json(result)
+    report = last_json(result)
     per_model = report["models"]
     assert isinstance(per_model, list) and [m["model"] for m in per_model] == [
         "model:s0/model.zip",
@@ -166,12 +157,12 @@ def test_evaluate_training_seeds_together(app: typer.Typer, tiny: str, tmp_path:
     assert isinstance(twice.exception, ConfigError) and "given twice" in str(twice.exception)
 
 
-def test_bench_rl_json(app: typer.Typer, tiny: str) -> None:
+def test_bench_rllast_json(app: typer.Typer, tiny: str) -> None:
     result = CliRunner().invoke(
         app, ["bench", "rl", tiny, "--seconds", "200", "--repeat", "1", "--envs", "1", "--json"]
     )
     assert result.exit_code == 0, result.output
-    report = _json(result)
+    report = last_json(result)
     assert "ratio_vs_sumo_rl" in report
     assert report["trafficai"]["steps"] == 40  # type: ignore[index]
     if report["sumo_rl_available"]:

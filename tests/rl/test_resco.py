@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from trafficai.cli_rl import register
+from tests.rl.cli_app import last_json, rl_app
 from trafficai.control.rl.resco import resco_sumocfg, resco_timing
 from trafficai.errors import ScenarioError
 
@@ -23,15 +23,7 @@ needs_sumo_rl = pytest.mark.skipif(
 
 @pytest.fixture
 def app() -> typer.Typer:
-    main = typer.Typer()
-    bench = typer.Typer()
-    main.add_typer(bench, name="bench")
-    register(main, bench)
-    return main
-
-
-def _json(result: object) -> dict[str, object]:
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[attr-defined,no-any-return]
+    return rl_app()
 
 
 def test_timing_is_rescos() -> None:
@@ -77,25 +69,11 @@ def test_train_and_evaluate_on_a_resco_map(app: typer.Typer, tmp_path: Path) -> 
     saved = json.loads((out / "model.json").read_text())
     assert saved["env"]["delta_time_s"] == 10.0 and saved["env"]["safety"]["yellow_s"] == 3.0
     assert saved["env"]["time_to_teleport"] < 0
-    result = runner.invoke(
-        app,
-        [
-            "evaluate",
-            "--resco",
-            "cologne1",
-            "--model",
-            str(_json(trained)["model"]),
-            "--seeds",
-            "1",
-            "--end",
-            "300",
-            "--out",
-            str(tmp_path),
-            "--json",
-        ],
-    )
+    model = str(last_json(trained)["model"])
+    evaluate = ["evaluate", "--resco", "cologne1", "--seeds", "1", "--end", "300", "--json"]
+    result = runner.invoke(app, [*evaluate, "--model", model, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    report = _json(result)
+    report = last_json(result)
     assert report["resco"] == "cologne1" and report["decision_interval_s"] == 10.0
     assert report["scenario"] == "cologne1" and float(report["mean_delay_s"]) > 0  # type: ignore[arg-type]
     assert {"fixed", "max-pressure", "greedy"} <= set(report["baselines"])  # type: ignore[arg-type]
