@@ -158,6 +158,19 @@ class ControlLoop:
         self.backend.advance()
         return snapshot
 
+    def advance(self, steps: int) -> None:
+        """``steps`` times :meth:`step` without asking for snapshots. With no controller assigned
+        (an RL agent drives through safety requests) that is only the safety layer's step and
+        SUMO's, so the per-step check for due controllers is left out."""
+        if self.assignments:
+            for _ in range(steps):
+                self.step()
+            return
+        before_step, advance = self.safety.before_step, self.backend.advance
+        for _ in range(steps):
+            before_step()
+            advance()
+
     def _decide(self, assignment: Assignment, snapshot: Snapshot) -> None:
         status: dict[str, SignalStatus] = {s: self.safety.status(s) for s in assignment.signals}
         controller = assignment.controller

@@ -152,9 +152,9 @@ class SafetyLayer:
                 green_s.append(0.0)
                 continue
             current.append(m.current_green)
-            in_green = m.stage is green and not m.held
-            can_switch.append(in_green and m.steps_in_stage >= m.min_green_steps)
-            green_s.append(m.steps_in_stage * step_length if in_green else 0.0)
+            can_switch.append(m.can_switch)
+            # as status(): a held green reports stage "held", so it counts as no green time
+            green_s.append(m.steps_in_stage * step_length if m.stage is green and not m.held else 0.0)
         return current, can_switch, green_s
 
     def _get(self, signal_id: str) -> _Signal:

@@ -36,7 +36,7 @@ from trafficai.core.snapshot import (
 )
 from trafficai.errors import SimulationError
 from trafficai.sim.backend import SimBackend
-from trafficai.sim.sumo_backend import raw_getter
+from trafficai.sim.sumo_backend import raw_function
 
 LANE_FIELDS = ("vehicles", "halting", "occupancy", "mean_speed", "waiting", "co2_mg_s")
 PART_OF_LANE_FIELD = {
@@ -131,7 +131,7 @@ class PartialReader:
             for name in order:
                 if name in fields and index.size:
                     domain, method, dtype, factor = _GETTERS[(kind, name)]
-                    getter = raw_getter(self._api, domain, method)
+                    getter = raw_function(self._api, domain, method)
                     self._plan.append((kind, name, getter, dtype, factor, names, index))
         # where each read lands in the snapshot's field order (the rest keep the shared empties),
         # worked out once: a read is per decision

@@ -50,11 +50,11 @@ _NO_I32, _NO_F32 = frozen(np.zeros(0, np.int32)), frozen(np.zeros(0, np.float32)
 EMPTY_DETECTORS = DetectorArrays(_NO_I32, _NO_F32, _NO_F32, _NO_I32, _NO_I32, _NO_F32, _NO_F32)
 
 
-def raw_getter(api: Any, domain: str, name: str) -> Callable[[str], Any]:
-    """The getter itself: libsumo's raw SWIG function when there is one (its Python wrapper costs
+def raw_function(api: Any, domain: str, name: str) -> Callable[..., Any]:
+    """The function itself: libsumo's raw SWIG function when there is one (its Python wrapper costs
     as much as the call), else the domain's method (TraCI)."""
     raw = getattr(getattr(api, "_libsumo", None), f"{domain}_{name}", None)
-    fn: Callable[[str], Any] = raw if raw is not None else getattr(getattr(api, domain), name)
+    fn: Callable[..., Any] = raw if raw is not None else getattr(getattr(api, domain), name)
     return fn
 
 
@@ -72,16 +72,9 @@ class SumoBackend:
         constants: Any = None,
     ) -> None:
         self.api = api
-        # libsumo's raw SWIG functions where there are (their Python wrappers cost as much as the
-        # call): read every step / set at every signal change
-        raw = getattr(api, "_libsumo", None)
-        self._sim_results: Callable[[], Any] = (
-            getattr(raw, "simulation_getSubscriptionResults", None) or api.simulation.getSubscriptionResults
-        )
-        self._set_state: Callable[[str, str], Any] = (
-            getattr(raw, "trafficlight_setRedYellowGreenState", None)
-            or api.trafficlight.setRedYellowGreenState
-        )
+        # called every step / at every signal change: libsumo's raw functions where there are
+        self._sim_results = raw_function(api, "simulation", "getSubscriptionResults")
+        self._set_state = raw_function(api, "trafficlight", "setRedYellowGreenState")
         self.scenario = scenario
         self.options = options
         self._tc = constants if constants is not None else api.constants
@@ -350,7 +343,7 @@ class SumoBackend:
         key = (domain, name)
         fn = self._fns.get(key)
         if fn is None:
-            fn = self._fns[key] = raw_getter(self.api, domain, name)
+            fn = self._fns[key] = raw_function(self.api, domain, name)
         return fn
 
     def _type_length(self, vtype: str) -> float:

@@ -247,14 +247,8 @@ class ControlledEpisodes:
             raise ScenarioError("the episode is over: call reset()")
         self.apply(actions)
         steps = min(self._delta_steps, backend.end_step - backend.step)
-        loop = self.loop
-        if self.on_sim_step is None and not loop.assignments:
-            # nothing but the agent decides and nobody watches steps: the loop's step is exactly
-            # the safety layer's step then SUMO's, without its per-step checks for controllers
-            before_step, advance = loop.safety.before_step, backend.advance
-            for _ in range(steps):
-                before_step()
-                advance()
+        if self.on_sim_step is None:
+            self.loop.advance(steps)
         else:
             for _ in range(steps):
                 self._advance()
