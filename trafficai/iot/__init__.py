@@ -1,0 +1,1 @@
+"""The connected-device network: the only package that imports the MQTT client."""

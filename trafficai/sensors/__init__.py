@@ -1,0 +1,1 @@
+"""Sensor data between the simulation and its consumers: detector readings and bins, health, cameras."""

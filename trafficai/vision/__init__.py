@@ -1,0 +1,1 @@
+"""Camera vehicle detection (YOLO): the only package that imports ultralytics."""
