@@ -18,6 +18,8 @@ from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
 from trafficai.errors import ScenarioError, SimulationError
 from trafficai.sim.route_demand import route_demand_problem
+from trafficai.sim.sumo_getters import ValueReader
+from trafficai.sim.sumo_messages import SumoMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class ReplayBackend:
     _step: int = 0
     _signal_states: dict[str, str] = field(default_factory=dict)
     closed: bool = False
+    load_warnings: tuple[str, ...] = ()  # nothing was loaded by SUMO
 
     def __post_init__(self) -> None:
         if not self.recording.snapshots:
@@ -73,6 +76,18 @@ class ReplayBackend:
 
             snap = replace(snap, signals=replace(snap.signals, state=states))
         return snap
+
+    def value_reader(self, kind: str, value: str) -> ValueReader | None:
+        return None  # recorded snapshots only: readers take whole snapshots
+
+    def pending_vehicles(self) -> tuple[str, ...]:
+        return ()  # a recording holds no insertion queue
+
+    def vehicle_route(self, vehicle_id: str) -> tuple[str, ...]:
+        return ()  # nor routes
+
+    def new_messages(self) -> list[SumoMessage]:
+        return []
 
     def signal_state(self, signal_id: str) -> str:
         if signal_id in self._signal_states:
