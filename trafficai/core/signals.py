@@ -66,12 +66,6 @@ def green_stages(program: SignalProgram) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def green_phase_indices(program: SignalProgram) -> tuple[int, ...]:
-    """For each green stage, the index of its first phase in the program."""
-    stages = green_stages(program)
-    return tuple(next(i for i, p in enumerate(program.phases) if p.state == s) for s in stages)
-
-
 def clearance_times(program: SignalProgram) -> tuple[float, float]:
     """Yellow and all-red durations (s) the program itself uses; conservative maxima."""
     yellows = [p.duration for p in program.phases if any(c in YELLOW_CHARS for c in p.state)]
@@ -171,10 +165,6 @@ class SignalStateMachine:
     @property
     def n_greens(self) -> int:
         return len(self.greens)
-
-    @property
-    def in_green(self) -> bool:
-        return self.stage is Stage.GREEN
 
     @property
     def can_switch(self) -> bool:
@@ -302,36 +292,3 @@ class SignalStateMachine:
         self.stage = Stage.GREEN
         self.steps_in_stage = 1
         self.state = self.greens[self.current_green]
-
-
-@dataclass(slots=True)
-class SafetyMonitor:
-    """Checks a stream of state strings for unsafe transitions, link by link.
-
-    Violations: green straight to red, yellow straight to green, yellow shorter than ``yellow_steps``.
-    Used on the state machine (property tests) and on SUMO's own state (integration tests).
-    """
-
-    yellow_steps: int
-    last: str = ""
-    yellow_run: list[int] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-    step: int = 0
-
-    def observe(self, state: str) -> None:
-        if not self.last:
-            self.last = state
-            self.yellow_run = [1 if c in YELLOW_CHARS else 0 for c in state]
-            return
-        self.step += 1
-        for k, (c, n) in enumerate(zip(self.last, state, strict=True)):
-            if c in GREEN_CHARS and n not in GREEN_CHARS and n not in YELLOW_CHARS:
-                self.violations.append(f"step {self.step} link {k}: {c}->{n} without yellow")
-            if c in YELLOW_CHARS and n in GREEN_CHARS:
-                self.violations.append(f"step {self.step} link {k}: yellow->green")
-            if c in YELLOW_CHARS and n not in YELLOW_CHARS and self.yellow_run[k] < self.yellow_steps:
-                self.violations.append(
-                    f"step {self.step} link {k}: yellow {self.yellow_run[k]} < {self.yellow_steps} steps"
-                )
-            self.yellow_run[k] = self.yellow_run[k] + 1 if n in YELLOW_CHARS else 0
-        self.last = state

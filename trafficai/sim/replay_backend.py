@@ -1,22 +1,18 @@
 """A SUMO-free backend that replays recorded snapshots and records every command it gets.
 
-Used by tests (controllers, safety layer, GUI) and for showing a recorded run without SUMO.
-Recordings are pickled ``Recording`` objects (geometry + snapshots), written by :func:`record`.
+Used by tests (controllers, safety layer, route demand) to run the control stack without SUMO.
 """
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
-from trafficai.errors import ScenarioError, SimulationError
+from trafficai.errors import SimulationError
 from trafficai.sim.route_demand import route_demand_problem
 from trafficai.sim.sumo_getters import ValueReader
 from trafficai.sim.sumo_messages import SumoMessage
@@ -143,20 +139,3 @@ class ReplayBackend:
     def close(self) -> None:
         self.closed = True
 
-
-def record(
-    scenario: Scenario, geometry: NetGeometry, step_length_s: float, snapshots: Sequence[Snapshot], path: Path
-) -> None:
-    with path.open("wb") as fh:
-        pickle.dump(Recording(scenario, geometry, step_length_s, tuple(snapshots)), fh)
-
-
-def load_recording(path: Path) -> Recording:
-    try:
-        with path.open("rb") as fh:
-            recording = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError) as exc:
-        raise ScenarioError(f"{path}: cannot read recording: {exc}") from exc
-    if not isinstance(recording, Recording):
-        raise ScenarioError(f"{path}: not a trafficai recording")
-    return recording
