@@ -17,6 +17,8 @@ from trafficai.errors import SignalError
 
 GREEN_CHARS = frozenset("Gg")
 YELLOW_CHARS = frozenset("yY")
+OFF_CHARS = frozenset("oO")  # signal switched off: blinking (o) or dark (O), traffic yields as unsignalled
+OFF_KIND = "off"  # SUMO's program of a switched-off signal (e.g. --tls.all-off)
 DEFAULT_YELLOW_S = 3.0
 
 
@@ -46,6 +48,11 @@ class SignalProgram:
     @property
     def n_links(self) -> int:
         return len(self.phases[0].state)
+
+
+def is_switched_off(program: SignalProgram) -> bool:
+    """The signal is dark or blinking: SUMO's "off" program, or states made only of o/O."""
+    return program.kind == OFF_KIND or all(set(p.state) <= OFF_CHARS for p in program.phases)
 
 
 def is_green(state: str) -> bool:
