@@ -3,6 +3,7 @@ snapshots and partial reads, and what the Protocol offers the readers (also on a
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -214,3 +215,19 @@ def test_backlog_reads_pending_vehicles_and_their_routes(tiny: str) -> None:
 def test_backlog_on_a_replay_is_empty() -> None:
     reader = BacklogReader(fakes.backend([0], steps=3), {"l0": 0}, 2)
     assert reader.read().tolist() == [0, 0]
+
+
+def test_no_reader_reaches_past_the_protocol_for_sumo() -> None:
+    """Only the SUMO backends (and the net loader they hand SUMO to) hold SUMO's API object."""
+    package = Path(__file__).resolve().parents[2] / "trafficai"
+    holders = {"sumo_backend.py", "libsumo_backend.py", "traci_backend.py", "net_loader.py"}
+    holders.add("sumo_getters.py")
+    reaching = re.compile(r"""getattr\([^)]*["']api["']|backend\.api\b|\._api\b""")
+    offenders = [
+        f"{path.relative_to(package)}:{n}"
+        for path in sorted(package.rglob("*.py"))
+        if not (path.parent.name == "sim" and path.name in holders)
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if reaching.search(line)
+    ]
+    assert offenders == []
