@@ -68,8 +68,9 @@ class SimBackend(SignalActuator, Protocol):
 
     def new_messages(self) -> list[SumoMessage]:
         """SUMO's warnings and errors logged since the last call: whole lines, at most 256 KiB per
-        call; empty without ``SumoOptions.message_log`` or on a non-SUMO backend. The caller
-        limits how many it shows."""
+        call; empty without ``SumoOptions.message_log`` or on a non-SUMO backend. SUMO writes the
+        log in blocks (~8 KiB), so messages come in batches; what is left can be read after
+        :meth:`close`. The caller limits how many it shows."""
         ...
 
     def set_demand_scale(self, factor: float) -> None: ...
