@@ -7,14 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.control import fakes
+from tests.support import fakes
+from tests.support.safety_monitor import SafetyMonitor
 from trafficai.config import SafetyConfig
 from trafficai.control.baselines import GreedyController, MaxPressureController
 from trafficai.control.controller import Controller
 from trafficai.control.loop import ControlLoop
 from trafficai.control.registry import make_controller
 from trafficai.control.safety import SafetyLayer, SignalStatus
-from trafficai.core.signals import SafetyMonitor, SafetySettings, SignalStateMachine
+from trafficai.core.signals import SafetySettings, SignalStateMachine
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ControllerError, SignalError
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import DATA, ROOT
+from tests.support.safety_monitor import SafetyMonitor
 from trafficai.config import SafetyConfig
 from trafficai.control.loop import ControlLoop
 from trafficai.control.registry import BASELINES, make_controller
 from trafficai.core.scenario import available_scenarios, resolve_scenario
-from trafficai.core.signals import SafetyMonitor, clearance_times
+from trafficai.core.signals import clearance_times
 from trafficai.sim.factory import open_backend
 from trafficai.sim.sumo_command import SumoOptions
 

@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.fakes import FOUR
+from tests.support.safety_monitor import SafetyMonitor
 from trafficai.core.signals import (
     Phase,
-    SafetyMonitor,
     SafetySettings,
     SignalProgram,
     SignalStateMachine,
@@ -17,20 +18,6 @@ from trafficai.core.signals import (
     yellow_state,
 )
 from trafficai.errors import SignalError
-
-FOUR = SignalProgram(
-    "0",
-    (
-        Phase("GGgrrrGGgrrr", 30),
-        Phase("yyyrrryyyrrr", 3),
-        Phase("rrrrrrrrrrrr", 2),
-        Phase("rrGrrrrrGrrr", 10),
-        Phase("rryrrrrryrrr", 3),
-        Phase("rrrGGgrrrGGg", 30),
-        Phase("rrryyyrrryyy", 3),
-        Phase("rrrrrrrrrrrr", 2),
-    ),
-)
 
 
 def run(machine: SignalStateMachine, steps: int) -> list[str]:

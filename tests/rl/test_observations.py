@@ -176,11 +176,10 @@ def test_total_delay_counts_the_vehicles_waiting_to_enter(tiny: str) -> None:
     )
     try:
         episodes.reset(1)
-        api = episodes.backend.api  # type: ignore[attr-defined]
         most = 0
         for _ in range(60):
             result = episodes.step([0])  # hold one stage: the other approaches back up off the network
-            pending = len(api.simulation.getPendingVehicles())
+            pending = len(episodes.backend.pending_vehicles())
             lane_delay = rewards.measure("delay", episodes.topology, _full(episodes))
             np.testing.assert_allclose(-result.rewards, lane_delay + pending, atol=1e-4)
             most = max(most, pending)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import DATA
+from tests.support.safety_monitor import SafetyMonitor
 from trafficai.control.rl.config import EnvConfig
 from trafficai.control.rl.episode import ControlledEpisodes
-from trafficai.core.signals import SafetyMonitor, is_green
+from trafficai.core.signals import is_green
 
 pytestmark = pytest.mark.sumo
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
-from tests.control import fakes
+from tests.support import fakes
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import SimulationError

@@ -15,7 +15,7 @@ from typing import Any
 from trafficai.config import SafetyConfig
 from trafficai.control.controller import Controller, build_context
 from trafficai.control.safety import SafetyLayer, SignalStatus
-from trafficai.core.signals import SafetySettings, steps_for
+from trafficai.core.signals import SafetySettings, is_switched_off, steps_for
 from trafficai.core.snapshot import ALL_PARTS, Snapshot
 from trafficai.errors import ControllerError
 from trafficai.sim.backend import SimBackend
@@ -114,9 +114,8 @@ class ControlLoop:
         if unknown:
             raise ControllerError(f"unknown signal(s): {', '.join(unknown)}")
         if not wanted:
-            raise ControllerError(
-                "the network has no controllable signals (none with two or more green stages)"
-            )
+            self._check_nothing_to_control(controller, signals)
+            return  # every signal switched off and the net's own program asked for: it runs as is
         for a in self.assignments:
             a.signals = tuple(s for s in a.signals if s not in wanted)
         self.assignments = [a for a in self.assignments if a.signals]
@@ -132,6 +131,22 @@ class ControlLoop:
         else:
             self.safety.take_control(wanted)
         self.assignments.append(Assignment(controller, wanted, interval))
+
+    def _check_nothing_to_control(self, controller: Controller, signals: Sequence[str] | None) -> None:
+        """No signal can be controlled. Where every signal is switched off (``--tls.all-off``) the
+        net's own program, SUMO's "off" one, is what runs: ``fixed`` is that, anything else is
+        refused. A net without signals has nothing to run a controller on at all."""
+        infos = self.backend.geometry.signals
+        switched_off = bool(infos) and all(is_switched_off(s.program) for s in infos)
+        if switched_off and controller.program == "original" and not signals:
+            return
+        if switched_off:
+            raise ControllerError(
+                f"every signal is switched off (SUMO runs its \"off\" program, e.g. tls.all-off): nothing "
+                f"for controller '{controller.name}' to control; only the net's own program runs "
+                "(--controller fixed)"
+            )
+        raise ControllerError("the network has no controllable signals (none with two or more green stages)")
 
     def _due(self, step: int) -> list[Assignment]:
         return [a for a in self.assignments if a.controller.program is None and step % a.interval_steps == 0]

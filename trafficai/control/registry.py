@@ -38,11 +38,6 @@ def _rl(model: str | None = None) -> Controller:
 _FACTORIES["rl"] = _rl  # the zoo policy trained on the network's signals
 
 
-def register(name: str, factory: Factory) -> None:
-    """Add a controller (e.g. RL policies) under a name."""
-    _FACTORIES[name] = factory
-
-
 def controller_names() -> tuple[str, ...]:
     return tuple(_FACTORIES)
 

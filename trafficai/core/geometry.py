@@ -50,10 +50,6 @@ class SignalInfo:
     def incoming_lanes(self) -> tuple[int, ...]:
         return tuple(sorted({link.in_lane for link in self.links if link.in_lane >= 0}))
 
-    @property
-    def outgoing_lanes(self) -> tuple[int, ...]:
-        return tuple(sorted({link.out_lane for link in self.links if link.out_lane >= 0}))
-
 
 @dataclass(frozen=True, slots=True)
 class DetectorInfo:

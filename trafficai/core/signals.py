@@ -17,6 +17,8 @@ from trafficai.errors import SignalError
 
 GREEN_CHARS = frozenset("Gg")
 YELLOW_CHARS = frozenset("yY")
+OFF_CHARS = frozenset("oO")  # signal switched off: blinking (o) or dark (O), traffic yields as unsignalled
+OFF_KIND = "off"  # SUMO's program of a switched-off signal (e.g. --tls.all-off)
 DEFAULT_YELLOW_S = 3.0
 
 
@@ -48,6 +50,11 @@ class SignalProgram:
         return len(self.phases[0].state)
 
 
+def is_switched_off(program: SignalProgram) -> bool:
+    """The signal is dark or blinking: SUMO's "off" program, or states made only of o/O."""
+    return program.kind == OFF_KIND or all(set(p.state) <= OFF_CHARS for p in program.phases)
+
+
 def is_green(state: str) -> bool:
     """A green stage: some link may go, none is in yellow."""
     return any(c in GREEN_CHARS for c in state) and not any(c in YELLOW_CHARS for c in state)
@@ -64,12 +71,6 @@ def green_stages(program: SignalProgram) -> tuple[str, ...]:
         if is_green(phase.state) and phase.state not in seen:
             seen.append(phase.state)
     return tuple(seen)
-
-
-def green_phase_indices(program: SignalProgram) -> tuple[int, ...]:
-    """For each green stage, the index of its first phase in the program."""
-    stages = green_stages(program)
-    return tuple(next(i for i, p in enumerate(program.phases) if p.state == s) for s in stages)
 
 
 def clearance_times(program: SignalProgram) -> tuple[float, float]:
@@ -171,10 +172,6 @@ class SignalStateMachine:
     @property
     def n_greens(self) -> int:
         return len(self.greens)
-
-    @property
-    def in_green(self) -> bool:
-        return self.stage is Stage.GREEN
 
     @property
     def can_switch(self) -> bool:
@@ -302,36 +299,3 @@ class SignalStateMachine:
         self.stage = Stage.GREEN
         self.steps_in_stage = 1
         self.state = self.greens[self.current_green]
-
-
-@dataclass(slots=True)
-class SafetyMonitor:
-    """Checks a stream of state strings for unsafe transitions, link by link.
-
-    Violations: green straight to red, yellow straight to green, yellow shorter than ``yellow_steps``.
-    Used on the state machine (property tests) and on SUMO's own state (integration tests).
-    """
-
-    yellow_steps: int
-    last: str = ""
-    yellow_run: list[int] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-    step: int = 0
-
-    def observe(self, state: str) -> None:
-        if not self.last:
-            self.last = state
-            self.yellow_run = [1 if c in YELLOW_CHARS else 0 for c in state]
-            return
-        self.step += 1
-        for k, (c, n) in enumerate(zip(self.last, state, strict=True)):
-            if c in GREEN_CHARS and n not in GREEN_CHARS and n not in YELLOW_CHARS:
-                self.violations.append(f"step {self.step} link {k}: {c}->{n} without yellow")
-            if c in YELLOW_CHARS and n in GREEN_CHARS:
-                self.violations.append(f"step {self.step} link {k}: yellow->green")
-            if c in YELLOW_CHARS and n not in YELLOW_CHARS and self.yellow_run[k] < self.yellow_steps:
-                self.violations.append(
-                    f"step {self.step} link {k}: yellow {self.yellow_run[k]} < {self.yellow_steps} steps"
-                )
-            self.yellow_run[k] = self.yellow_run[k] + 1 if n in YELLOW_CHARS else 0
-        self.last = state

@@ -123,5 +123,4 @@ class Snapshot:
     counters: NetworkCounters
     vehicles: VehicleArrays = field(default_factory=VehicleArrays)
     vehicle_types: tuple[str, ...] = ()
-    controlled_by: tuple[str, ...] = ()  # per signal: name of the controller in charge
     parts: frozenset[str] = ALL_PARTS  # which optional parts were read (the others are empty)

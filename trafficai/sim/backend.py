@@ -9,6 +9,8 @@ from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
+from trafficai.sim.sumo_getters import ValueReader
+from trafficai.sim.sumo_messages import SumoMessage
 
 
 class SignalActuator(Protocol):
@@ -31,6 +33,7 @@ class SimBackend(SignalActuator, Protocol):
     scenario: Scenario
     geometry: NetGeometry
     step_length_s: float
+    load_warnings: tuple[str, ...]  # SUMO's warnings while loading (none from a non-SUMO backend)
 
     @property
     def step(self) -> int: ...
@@ -47,6 +50,27 @@ class SimBackend(SignalActuator, Protocol):
 
     def snapshot(self, vehicles: bool = True, parts: frozenset[str] = ALL_PARTS) -> Snapshot:
         """State now; ``parts`` limits what optional aggregates are read (others are empty)."""
+        ...
+
+    def value_reader(self, kind: str, value: str) -> ValueReader | None:
+        """A reader of one value of :data:`~trafficai.sim.sumo_getters.GETTERS` (``kind`` lane, e1
+        or e2) for the given object ids, in the snapshot's units; None where the backend cannot read
+        single values (replay): callers read whole snapshots instead."""
+        ...
+
+    def pending_vehicles(self) -> tuple[str, ...]:
+        """Vehicles waiting to be inserted (their first edge is full); none on a replay."""
+        ...
+
+    def vehicle_route(self, vehicle_id: str) -> tuple[str, ...]:
+        """The edges of a vehicle's route (also while it waits to be inserted)."""
+        ...
+
+    def new_messages(self) -> list[SumoMessage]:
+        """SUMO's warnings and errors logged since the last call: whole lines, at most 256 KiB per
+        call; empty without ``SumoOptions.message_log`` or on a non-SUMO backend. SUMO writes the
+        log in blocks (~8 KiB), so messages come in batches; what is left can be read after
+        :meth:`close`. The caller limits how many it shows."""
         ...
 
     def set_demand_scale(self, factor: float) -> None: ...

@@ -14,7 +14,6 @@ vehicle in its lifetime, only for vehicles that had to wait); an empty backlog c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,11 +29,10 @@ class BacklogReader:
         self.backend = backend
         self._edge_target = dict(edge_target)
         self._n = n_targets
-        self._api: Any = getattr(backend, "api", None)
         self._target_of: dict[str, int] = {}  # pending vehicle -> target index (-1: none on its route)
 
     def _target(self, vehicle: str) -> int:
-        for edge in self._api.vehicle.getRoute(vehicle):
+        for edge in self.backend.vehicle_route(vehicle):
             target = self._edge_target.get(edge)
             if target is not None:
                 return target
@@ -42,10 +40,8 @@ class BacklogReader:
 
     def read(self) -> NDArray[np.int32]:
         counts = np.zeros(self._n, np.int32)
-        if self._api is None:  # replay and other non-SUMO backends: no insertion queue to see
-            return counts
         try:
-            pending = self._api.simulation.getPendingVehicles()
+            pending = self.backend.pending_vehicles()  # none on a replay: no insertion queue to see
             if not pending:
                 self._target_of.clear()
                 return counts

@@ -31,7 +31,8 @@ class LibsumoBackend(SumoBackend):
                 reason = first_error(messages) or one_line(str(failure))
                 raise SimulationError(f"SUMO could not load {scenario.source}: {reason}") from failure
             _active.append(self)
-        super().__init__(libsumo, scenario, options, vehicles=vehicles, load_warnings=warnings_of(messages))
+        warnings = tuple(warnings_of(messages))
+        super().__init__(libsumo, scenario, options, vehicles=vehicles, load_warnings=warnings)
 
     def close(self) -> None:
         super().close()

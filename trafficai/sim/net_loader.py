@@ -15,10 +15,11 @@ import numpy as np
 import sumolib
 
 from trafficai.core.geometry import DetectorInfo, LaneGeometry, NetGeometry, SignalInfo, SignalLink
-from trafficai.core.signals import Phase, SignalProgram
+from trafficai.core.signals import OFF_KIND, Phase, SignalProgram
 from trafficai.errors import ScenarioError
 
-PROGRAM_KINDS = {0: "static", 3: "actuated", 4: "NEMA", 5: "delay_based"}
+PROGRAM_KINDS = {0: "static", 3: "actuated", 4: "NEMA", 5: "delay_based", 13: OFF_KIND}
+OFF_PHASE_S = 120.0  # the one phase SUMO's own "off" program reports, when it reports one
 
 
 def read_net(path: Path) -> Any:
@@ -51,15 +52,28 @@ def program_from_logic(logic: Any) -> SignalProgram:
     return SignalProgram(str(logic.programID), phases, PROGRAM_KINDS.get(int(logic.type), str(logic.type)))
 
 
+def active_program(api: Any, tls: str) -> SignalProgram:
+    """The program SUMO runs for ``tls``: the net's other programs are never loaded as the signal's
+    plan (with ``--tls.all-off`` they stay in the net, and may come without phases). SUMO's "off"
+    program, when it is not listed or lists no phase, is the one state it shows, held."""
+    active = str(api.trafficlight.getProgram(tls))
+    logics = api.trafficlight.getAllProgramLogics(tls)
+    logic = next((lg for lg in logics if str(lg.programID) == active), None)
+    if logic is None and active != OFF_KIND and logics:
+        logic = logics[0]  # an unnamed active program: the first one, as SUMO loads it
+    if logic is not None and logic.getPhases():
+        return program_from_logic(logic)
+    state = str(api.trafficlight.getRedYellowGreenState(tls))
+    kind = OFF_KIND if logic is None else PROGRAM_KINDS.get(int(logic.type), str(logic.type))
+    return SignalProgram(active, (Phase(state, OFF_PHASE_S, OFF_PHASE_S, OFF_PHASE_S),), kind)
+
+
 def signal_infos(api: Any, lanes: LaneGeometry) -> tuple[SignalInfo, ...]:
     """Signals from the running simulation: active program, controlled links, stop-line points."""
     lane_index = lanes.index()
     infos: list[SignalInfo] = []
     for tls in api.trafficlight.getIDList():
-        active = api.trafficlight.getProgram(tls)
-        logics = api.trafficlight.getAllProgramLogics(tls)
-        logic = next((lg for lg in logics if lg.programID == active), logics[0])
-        program = program_from_logic(logic)
+        program = active_program(api, tls)
         links: list[SignalLink] = []
         points = np.zeros((program.n_links, 2))
         for index, connections in enumerate(api.trafficlight.getControlledLinks(tls)):

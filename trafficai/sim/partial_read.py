@@ -15,7 +15,7 @@ the SUMO ones fall back to a full snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +24,6 @@ from numpy.typing import NDArray
 
 from trafficai.core.snapshot import (
     DETECTORS,
-    LANE_COUNTS,
-    LANE_EMISSIONS,
-    LANE_FLOW,
     DetectorArrays,
     LaneArrays,
     NetworkCounters,
@@ -36,19 +33,12 @@ from trafficai.core.snapshot import (
 )
 from trafficai.errors import SimulationError
 from trafficai.sim.backend import SimBackend
-from trafficai.sim.sumo_backend import raw_function
+from trafficai.sim.sumo_getters import E1_VALUES, E2_VALUES, LANE_PART, LANE_VALUES, ValueReader, getter
 
-LANE_FIELDS = ("vehicles", "halting", "occupancy", "mean_speed", "waiting", "co2_mg_s")
-PART_OF_LANE_FIELD = {
-    "vehicles": LANE_COUNTS,
-    "halting": LANE_COUNTS,
-    "occupancy": LANE_FLOW,
-    "mean_speed": LANE_FLOW,
-    "waiting": LANE_EMISSIONS,
-    "co2_mg_s": LANE_EMISSIONS,
-}
-E1_FIELDS = ("occupancy", "speed")
-E2_FIELDS = ("vehicles", "halting", "occupancy", "speed")
+LANE_FIELDS = LANE_VALUES
+PART_OF_LANE_FIELD = LANE_PART
+E1_FIELDS = E1_VALUES
+E2_FIELDS = E2_VALUES
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +63,6 @@ class ReadSpec:
                 raise ValueError(f"unknown {what} value(s) {unknown} (known: {', '.join(known)})")
 
 
-_GETTERS: dict[tuple[str, str], tuple[str, str, type, float]] = {
-    ("lane", "vehicles"): ("lane", "getLastStepVehicleNumber", np.int32, 1.0),
-    ("lane", "halting"): ("lane", "getLastStepHaltingNumber", np.int32, 1.0),
-    ("lane", "occupancy"): ("lane", "getLastStepOccupancy", np.float32, 1.0),  # a fraction (detectors: %)
-    ("lane", "mean_speed"): ("lane", "getLastStepMeanSpeed", np.float32, 1.0),
-    ("lane", "waiting"): ("lane", "getWaitingTime", np.float32, 1.0),
-    ("lane", "co2_mg_s"): ("lane", "getCO2Emission", np.float32, 1.0),
-    ("e1", "occupancy"): ("inductionloop", "getLastStepOccupancy", np.float32, 0.01),
-    ("e1", "speed"): ("inductionloop", "getLastStepMeanSpeed", np.float32, 1.0),
-    ("e2", "vehicles"): ("lanearea", "getLastStepVehicleNumber", np.int32, 1.0),
-    ("e2", "halting"): ("lanearea", "getLastStepHaltingNumber", np.int32, 1.0),
-    ("e2", "occupancy"): ("lanearea", "getLastStepOccupancy", np.float32, 0.01),
-    ("e2", "speed"): ("lanearea", "getLastStepMeanSpeed", np.float32, 1.0),
-}
-
-
 class PartialReader:
     """Reads :class:`ReadSpec` snapshots from one backend (build once, call ``read`` per decision)."""
 
@@ -104,7 +78,8 @@ class PartialReader:
         self._zero_cache: dict[tuple[str, str], Any] = {}
         self._no_states = ("",) * self._n_signals
         self._no_counters = NetworkCounters()
-        self._api: Any = getattr(backend, "api", None)
+        # a backend without single-value reads (replay) gives whole snapshots
+        self._whole = backend.value_reader("lane", "vehicles") is None
         parts = {PART_OF_LANE_FIELD[f] for f in spec.lane_fields} if spec.lanes else set()
         if (spec.e1 and spec.e1_fields) or (spec.e2 and spec.e2_fields):
             parts.add(DETECTORS)
@@ -113,10 +88,8 @@ class PartialReader:
         self._signals = SignalArrays(
             self._no_states, self._zeros("signal", np.int32), self._zeros("signal", np.float32)
         )
-        self._plan: list[
-            tuple[str, str, Callable[[str], Any], type, float, tuple[str, ...], NDArray[np.int64]]
-        ] = []
-        if self._api is None:
+        self._plan: list[tuple[str, str, ValueReader, type, tuple[str, ...], NDArray[np.int64]]] = []
+        if self._whole:
             return
         groups: Iterable[tuple[str, tuple[int, ...], frozenset[str], tuple[str, ...], tuple[str, ...]]] = (
             ("lane", spec.lanes, spec.lane_fields, geometry.lanes.ids, LANE_FIELDS),
@@ -129,10 +102,9 @@ class PartialReader:
                 raise SimulationError(f"partial read: {kind} index out of range")
             names = tuple(ids[i] for i in index)
             for name in order:
-                if name in fields and index.size:
-                    domain, method, dtype, factor = _GETTERS[(kind, name)]
-                    getter = raw_function(self._api, domain, method)
-                    self._plan.append((kind, name, getter, dtype, factor, names, index))
+                reader = backend.value_reader(kind, name) if name in fields and index.size else None
+                if reader is not None:
+                    self._plan.append((kind, name, reader, getter(kind, name).dtype, names, index))
         # where each read lands in the snapshot's field order (the rest keep the shared empties),
         # worked out once: a read is per decision
         lane_order = [("lane", f) for f in LANE_FIELDS]
@@ -142,13 +114,11 @@ class PartialReader:
         self._detector_slots = tuple(self._empty[key] for key in detector_order)
         self._empty_lanes = LaneArrays(*self._lane_slots)
         self._empty_detectors = DetectorArrays(*self._detector_slots)
-        self._fills: list[
-            tuple[str, int, Callable[[str], Any], type, float, tuple[str, ...], NDArray[np.int64], int]
-        ] = []
-        for kind, name, getter, dtype, factor, names, index in self._plan:
+        self._fills: list[tuple[str, int, ValueReader, type, tuple[str, ...], NDArray[np.int64], int]] = []
+        for kind, name, reader, dtype, names, index in self._plan:
             slots = "lane" if kind == "lane" else "detector"
             position = (lane_order if kind == "lane" else detector_order).index((kind, name))
-            self._fills.append((slots, position, getter, dtype, factor, names, index, self._sizes[kind]))
+            self._fills.append((slots, position, reader, dtype, names, index, self._sizes[kind]))
         self._reads_lanes = any(kind == "lane" for kind, *_ in self._plan)
         self._reads_detectors = any(kind != "lane" for kind, *_ in self._plan)
 
@@ -170,15 +140,14 @@ class PartialReader:
 
     def read(self) -> Snapshot:
         backend = self.backend
-        if self._api is None:
+        if self._whole:
             return backend.snapshot(vehicles=False)
         lanes = list(self._lane_slots)
         detectors = list(self._detector_slots)
         try:
-            for slots, position, getter, dtype, factor, names, index, size in self._fills:
-                read: NDArray[Any] = np.fromiter(map(getter, names), dtype, len(names))
+            for slots, position, reader, dtype, names, index, size in self._fills:
                 full: NDArray[Any] = np.zeros(size, dtype)
-                full[index] = read * factor if factor != 1.0 else read
+                full[index] = reader(names)
                 full.flags.writeable = False
                 (lanes if slots == "lane" else detectors)[position] = full
         except Exception as exc:

@@ -1,23 +1,21 @@
 """A SUMO-free backend that replays recorded snapshots and records every command it gets.
 
-Used by tests (controllers, safety layer, GUI) and for showing a recorded run without SUMO.
-Recordings are pickled ``Recording`` objects (geometry + snapshots), written by :func:`record`.
+Used by tests (controllers, safety layer, route demand) to run the control stack without SUMO.
 """
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
-from trafficai.errors import ScenarioError, SimulationError
+from trafficai.errors import SimulationError
 from trafficai.sim.route_demand import route_demand_problem
+from trafficai.sim.sumo_getters import ValueReader
+from trafficai.sim.sumo_messages import SumoMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +35,7 @@ class ReplayBackend:
     _step: int = 0
     _signal_states: dict[str, str] = field(default_factory=dict)
     closed: bool = False
+    load_warnings: tuple[str, ...] = ()  # nothing was loaded by SUMO
 
     def __post_init__(self) -> None:
         if not self.recording.snapshots:
@@ -73,6 +72,18 @@ class ReplayBackend:
 
             snap = replace(snap, signals=replace(snap.signals, state=states))
         return snap
+
+    def value_reader(self, kind: str, value: str) -> ValueReader | None:
+        return None  # recorded snapshots only: readers take whole snapshots
+
+    def pending_vehicles(self) -> tuple[str, ...]:
+        return ()  # a recording holds no insertion queue
+
+    def vehicle_route(self, vehicle_id: str) -> tuple[str, ...]:
+        return ()  # nor routes
+
+    def new_messages(self) -> list[SumoMessage]:
+        return []
 
     def signal_state(self, signal_id: str) -> str:
         if signal_id in self._signal_states:
@@ -128,20 +139,3 @@ class ReplayBackend:
     def close(self) -> None:
         self.closed = True
 
-
-def record(
-    scenario: Scenario, geometry: NetGeometry, step_length_s: float, snapshots: Sequence[Snapshot], path: Path
-) -> None:
-    with path.open("wb") as fh:
-        pickle.dump(Recording(scenario, geometry, step_length_s, tuple(snapshots)), fh)
-
-
-def load_recording(path: Path) -> Recording:
-    try:
-        with path.open("rb") as fh:
-            recording = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError) as exc:
-        raise ScenarioError(f"{path}: cannot read recording: {exc}") from exc
-    if not isinstance(recording, Recording):
-        raise ScenarioError(f"{path}: not a trafficai recording")
-    return recording

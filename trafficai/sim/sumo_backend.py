@@ -43,19 +43,20 @@ from trafficai.errors import SimulationError
 from trafficai.sim.net_loader import detector_periods, load_geometry
 from trafficai.sim.route_demand import CLONE_MARK, RouteDemandScaler, route_demand_problem
 from trafficai.sim.sumo_command import SumoOptions
-from trafficai.sim.sumo_messages import one_line
+from trafficai.sim.sumo_getters import (
+    E2_VALUES,
+    GETTERS,
+    LANE_PART,
+    LANE_VALUES,
+    ValueReader,
+    raw_function,
+    value_reader,
+)
+from trafficai.sim.sumo_messages import MessageLogTail, SumoMessage, one_line
 
 TYPE_IDS = {"static": 0, "actuated": 3, "NEMA": 4, "delay_based": 5}
 _NO_I32, _NO_F32 = frozen(np.zeros(0, np.int32)), frozen(np.zeros(0, np.float32))
 EMPTY_DETECTORS = DetectorArrays(_NO_I32, _NO_F32, _NO_F32, _NO_I32, _NO_I32, _NO_F32, _NO_F32)
-
-
-def raw_function(api: Any, domain: str, name: str) -> Callable[..., Any]:
-    """The function itself: libsumo's raw SWIG function when there is one (its Python wrapper costs
-    as much as the call), else the domain's method (TraCI)."""
-    raw = getattr(getattr(api, "_libsumo", None), f"{domain}_{name}", None)
-    fn: Callable[..., Any] = raw if raw is not None else getattr(getattr(api, domain), name)
-    return fn
 
 
 class SumoBackend:
@@ -68,7 +69,7 @@ class SumoBackend:
         options: SumoOptions,
         *,
         vehicles: bool = True,
-        load_warnings: list[str] | None = None,
+        load_warnings: tuple[str, ...] = (),
         constants: Any = None,
     ) -> None:
         self.api = api
@@ -92,7 +93,10 @@ class SumoBackend:
         self._vehicle_type: dict[str, int] = {}
         self._type_lengths: dict[str, float] = {}
         self._fns: dict[tuple[str, str], Callable[[str], Any]] = {}
-        self.load_warnings = load_warnings or []  # SUMO warnings while loading, for the event list
+        self._readers: dict[tuple[str, str], ValueReader] = {}
+        self.load_warnings = load_warnings  # SUMO warnings while loading, for the event list
+        log = options.message_log
+        self._messages = MessageLogTail(log) if log is not None else None
         self._lane_index: dict[str, int] = {}
         # demand through edges: decisions at departure, seeded with the run's seed
         self._route_demand = RouteDemandScaler(options.seed)
@@ -304,18 +308,16 @@ class SumoBackend:
 
     def _lanes(self, parts: frozenset[str], vehicles: VehicleArrays | None) -> LaneArrays:
         ids = self.geometry.lanes.ids
-        n = len(ids)
         derived = None
         if vehicles is not None and parts & {LANE_COUNTS, LANE_FLOW}:
             # every vehicle is at hand already: lane aggregates are a bincount away
             lengths = np.array([self._type_length(t) for t in self._type_index], dtype=np.float64)
             derived = lanes_from_vehicles(vehicles, self.geometry.lanes, lengths)
 
-        def read(getter: Any, dtype: type, part: str, scale: float = 1.0) -> Any:
+        def read(value: str, part: str) -> Any:
             if part not in parts:
-                return frozen(np.zeros(0, dtype))
-            values: np.ndarray = np.fromiter(map(getter, ids), dtype, n)
-            return frozen(values / scale if scale != 1.0 else values)
+                return frozen(np.zeros(0, GETTERS[("lane", value)].dtype))
+            return frozen(self._read("lane", value, ids))
 
         if derived is not None:
             none_i, none_f = frozen(np.zeros(0, np.int32)), frozen(np.zeros(0, np.float32))
@@ -326,18 +328,15 @@ class SumoBackend:
                 occupancy=derived.occupancy if flow else none_f,
                 mean_speed=derived.mean_speed if flow else none_f,
                 waiting=derived.waiting if LANE_EMISSIONS in parts else none_f,
-                co2_mg_s=read(self._fn("lane", "getCO2Emission"), np.float32, LANE_EMISSIONS),
+                co2_mg_s=read("co2_mg_s", LANE_EMISSIONS),
             )
-        return LaneArrays(
-            vehicles=read(self._fn("lane", "getLastStepVehicleNumber"), np.int32, LANE_COUNTS),
-            halting=read(self._fn("lane", "getLastStepHaltingNumber"), np.int32, LANE_COUNTS),
-            occupancy=read(
-                self._fn("lane", "getLastStepOccupancy"), np.float32, LANE_FLOW
-            ),  # a fraction (detectors: %)
-            mean_speed=read(self._fn("lane", "getLastStepMeanSpeed"), np.float32, LANE_FLOW),
-            waiting=read(self._fn("lane", "getWaitingTime"), np.float32, LANE_EMISSIONS),
-            co2_mg_s=read(self._fn("lane", "getCO2Emission"), np.float32, LANE_EMISSIONS),
-        )
+        return LaneArrays(*(read(value, LANE_PART[value]) for value in LANE_VALUES))
+
+    def _read(self, kind: str, value: str, ids: tuple[str, ...]) -> Any:
+        reader = self._readers.get((kind, value))
+        if reader is None:
+            reader = self._readers[(kind, value)] = value_reader(self.api, kind, value)
+        return reader(ids)
 
     def _fn(self, domain: str, name: str) -> Callable[[str], Any]:
         key = (domain, name)
@@ -364,40 +363,18 @@ class SumoBackend:
         )
 
     def _detectors(self) -> DetectorArrays:
-        n1, n2 = len(self._e1_ids), len(self._e2_ids)
         ids1, ids2 = self._e1_ids, self._e2_ids
+        interval_count = self._fn("inductionloop", "getIntervalVehicleNumber")
+        counts = self._e1_totals + np.fromiter(map(interval_count, ids1), np.int64, len(ids1))
         return DetectorArrays(
-            e1_count=frozen(
-                (
-                    self._e1_totals
-                    + np.fromiter(
-                        map(self._fn("inductionloop", "getIntervalVehicleNumber"), ids1), np.int64, n1
-                    )
-                ).astype(np.int32)
-            ),
-            e1_occupancy=frozen(
-                np.fromiter(map(self._fn("inductionloop", "getLastStepOccupancy"), ids1), np.float32, n1)
-                / 100.0
-            ),
-            e1_speed=frozen(
-                np.fromiter(map(self._fn("inductionloop", "getLastStepMeanSpeed"), ids1), np.float32, n1)
-            ),
-            e2_vehicles=frozen(
-                np.fromiter(map(self._fn("lanearea", "getLastStepVehicleNumber"), ids2), np.int32, n2)
-            ),
-            e2_halting=frozen(
-                np.fromiter(map(self._fn("lanearea", "getLastStepHaltingNumber"), ids2), np.int32, n2)
-            ),
-            e2_occupancy=frozen(
-                np.fromiter(map(self._fn("lanearea", "getLastStepOccupancy"), ids2), np.float32, n2) / 100.0
-            ),
-            e2_speed=frozen(
-                np.fromiter(map(self._fn("lanearea", "getLastStepMeanSpeed"), ids2), np.float32, n2)
-            ),
+            frozen(counts.astype(np.int32)),
+            frozen(self._read("e1", "occupancy", ids1)),
+            frozen(self._read("e1", "speed", ids1)),
+            *(frozen(self._read("e2", value, ids2)) for value in E2_VALUES),
         )
 
     def _counters(self) -> NetworkCounters:
-        pending = len(self.api.simulation.getPendingVehicles())
+        pending = len(self.pending_vehicles())
         return NetworkCounters(
             running=int(self.api.vehicle.getIDCount()),
             departed_total=self._departed - len(self._removed),
@@ -408,6 +385,18 @@ class SumoBackend:
             arrived_step=self._arrived_step,
             departed_step=self._departed_step,
         )
+
+    def value_reader(self, kind: str, value: str) -> ValueReader:
+        return value_reader(self.api, kind, value)
+
+    def pending_vehicles(self) -> tuple[str, ...]:
+        return tuple(self.api.simulation.getPendingVehicles())
+
+    def vehicle_route(self, vehicle_id: str) -> tuple[str, ...]:
+        return tuple(self.api.vehicle.getRoute(vehicle_id))
+
+    def new_messages(self) -> list[SumoMessage]:
+        return self._messages.read() if self._messages is not None else []
 
     # -- acting -------------------------------------------------------------------------------
 
@@ -557,7 +546,7 @@ class SumoBackend:
         if not self._closed:
             try:
                 get_delay = self.api.vehicle.getDepartDelay
-                pending = [(v, float(get_delay(v))) for v in self.api.simulation.getPendingVehicles()]
+                pending = [(v, float(get_delay(v))) for v in self.pending_vehicles()]
             except Exception as exc:
                 raise self._wrap(exc, "reading the vehicles waiting to depart failed") from exc
         self.close()

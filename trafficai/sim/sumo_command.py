@@ -25,10 +25,6 @@ def sumo_binary(name: str = "sumo") -> Path:
     return path
 
 
-def sumo_tool(name: str) -> Path:
-    return sumo_home() / "tools" / name
-
-
 @dataclass(frozen=True, slots=True)
 class SumoOptions:
     seed: int = 42
@@ -38,7 +34,10 @@ class SumoOptions:
     demand_scale: float = 1.0
     tripinfo_path: Path | None = None
     statistics_path: Path | None = None
-    extra: tuple[str, ...] = field(default_factory=tuple)
+    warnings: bool = True  # False: SUMO prints no warnings (--no-warnings)
+    message_log: Path | None = None  # SUMO's warnings and errors while running (--error-log)
+    max_depart_delay_s: float | None = None  # vehicles waiting longer to depart are dropped
+    extra: tuple[str, ...] = field(default_factory=tuple)  # user-supplied SUMO arguments only
 
 
 def sumo_args(scenario: Scenario, options: SumoOptions) -> list[str]:
@@ -83,5 +82,11 @@ def sumo_args(scenario: Scenario, options: SumoOptions) -> list[str]:
         ]
     if options.statistics_path is not None:
         args += ["--statistic-output", str(options.statistics_path)]
+    if not options.warnings:
+        args += ["--no-warnings", "true"]
+    if options.message_log is not None:
+        args += ["--error-log", str(options.message_log)]
+    if options.max_depart_delay_s is not None:
+        args += ["--max-depart-delay", f"{options.max_depart_delay_s:g}"]
     args += list(options.extra)
     return args

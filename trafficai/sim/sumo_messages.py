@@ -1,4 +1,5 @@
-"""Turning SUMO's console messages into one-line errors and warning lists."""
+"""Turning SUMO's console messages into one-line errors and warning lists, and reading the
+messages SUMO logs while it runs (its ``--error-log``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,47 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_LOG_READ_BYTES = 256 * 1024  # per read: a flood of teleport warnings must not stall a step
+
+
+@dataclass(frozen=True, slots=True)
+class SumoMessage:
+    severity: str  # "alarm" for SUMO errors, "warning" otherwise
+    text: str  # without SUMO's "Warning: " / "Error: " prefix
+
+
+def message_of(line: str) -> SumoMessage:
+    severity = "alarm" if line.startswith("Error") else "warning"
+    return SumoMessage(severity, line.removeprefix("Warning: ").removeprefix("Error: "))
+
+
+class MessageLogTail:
+    """The messages SUMO appended to its error log since the last :meth:`read`.
+
+    Whole lines only (a line SUMO is still writing waits for the next read), at most
+    ``MAX_LOG_READ_BYTES`` per read; the rest is read on the following calls.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+
+    def read(self) -> list[SumoMessage]:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self._offset)
+                data = fh.read(MAX_LOG_READ_BYTES)
+        except OSError:  # not written yet (SUMO creates it lazily) or already removed
+            return []
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            return []
+        self._offset += cut
+        lines = data[:cut].decode("utf-8", "replace").splitlines()
+        return [message_of(line.strip()) for line in lines if line.strip()]
 
 
 def one_line(text: str) -> str:

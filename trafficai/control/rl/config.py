@@ -111,10 +111,3 @@ def parse_train_config(data: dict[str, object]) -> TrainConfig:
         return TrainConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, "training configuration")) from exc
-
-
-def parse_env_config(data: dict[str, object]) -> EnvConfig:
-    try:
-        return EnvConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, "environment configuration")) from exc

@@ -46,16 +46,6 @@ def zoo_entries() -> list[ZooEntry]:
     return entries
 
 
-def zoo_policy(scenario: str) -> Path:
-    path = models_root() / scenario / POLICY_FILE
-    if not path.is_file():
-        known = ", ".join(e.name for e in zoo_entries()) or "none"
-        raise ModelError(
-            f"no zoo policy for scenario '{scenario}' (zoo: {known}); train one with trafficai train"
-        )
-    return path
-
-
 def find_for_signals(signatures: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> ZooEntry:
     """The zoo entry trained on exactly these signals: id -> (green stages, approach lanes)."""
     entries = zoo_entries()

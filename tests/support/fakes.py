@@ -6,13 +6,28 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.core.test_signals import FOUR
-
-__all__ = ["FOUR", "ReplayBackend", "backend", "geometry", "snapshot"]
 from trafficai.core.geometry import DetectorInfo, LaneGeometry, NetGeometry, SignalInfo, SignalLink
 from trafficai.core.scenario import Scenario
+from trafficai.core.signals import Phase, SignalProgram
 from trafficai.core.snapshot import DetectorArrays, LaneArrays, NetworkCounters, SignalArrays, Snapshot
 from trafficai.sim.replay_backend import Recording, ReplayBackend
+
+__all__ = ["FOUR", "ReplayBackend", "backend", "geometry", "snapshot"]
+
+# three green stages (the middle one a protected left) with yellow and all-red between them
+FOUR = SignalProgram(
+    "0",
+    (
+        Phase("GGgrrrGGgrrr", 30),
+        Phase("yyyrrryyyrrr", 3),
+        Phase("rrrrrrrrrrrr", 2),
+        Phase("rrGrrrrrGrrr", 10),
+        Phase("rryrrrrryrrr", 3),
+        Phase("rrrGGgrrrGGg", 30),
+        Phase("rrryyyrrryyy", 3),
+        Phase("rrrrrrrrrrrr", 2),
+    ),
+)
 
 N_LINKS = 12
 N_LANES = 8  # 4 in, 4 out
