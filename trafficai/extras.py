@@ -8,9 +8,12 @@ instead of an ``ImportError`` traceback from deep inside a library.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Iterable
 
 from trafficai.errors import DependencyError
+
+log = logging.getLogger(__name__)
 
 # what each extra installs, by import name (pyproject's optional-dependencies hold the versions)
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
@@ -39,7 +42,5 @@ def require_extra(extra: str, modules: Iterable[str] | None = None) -> None:
     wanted = EXTRA_MODULES[extra] if modules is None else tuple(modules)
     missing = missing_modules(wanted)
     if missing:
-        raise DependencyError(
-            f"this command needs the {extra} extra: pip install 'trafficai[{extra}]' "
-            f"(missing: {', '.join(missing)})"
-        )
+        log.debug("extra %s: missing modules %s", extra, ", ".join(missing))
+        raise DependencyError(f"this command needs the {extra} extra: pip install 'trafficai[{extra}]'")

@@ -64,7 +64,11 @@ def _rl_tables(result: dict[str, Any]) -> tuple[Table, Table]:
     for column in ("environment", "steps", "wall (s)", "steps/s", "ratio"):
         table.add_column(column, justify="left" if column == "environment" else "right")
     table.add_row(
-        "trafficai ParallelEnv", str(ours["steps"]), f"{ours['seconds']:.2f}", f"{ours['steps_per_s']:.0f}", ""
+        "trafficai ParallelEnv",
+        str(ours["steps"]),
+        f"{ours['seconds']:.2f}",
+        f"{ours['steps_per_s']:.0f}",
+        "",
     )
     if theirs is not None:
         table.add_row(

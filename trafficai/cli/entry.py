@@ -34,14 +34,19 @@ def _modules(*names: str) -> list[ModuleType]:
 
 def _exception_types(attribute: str, *modules: str) -> tuple[type[BaseException], ...]:
     """``attribute`` of each of ``modules`` that is installed, each class once."""
-    types = {getattr(m, attribute) for m in _modules(*modules) if isinstance(getattr(m, attribute, None), type)}
+    types = {
+        getattr(m, attribute) for m in _modules(*modules) if isinstance(getattr(m, attribute, None), type)
+    }
     return tuple(t for t in types if issubclass(t, BaseException))
 
 
 # the click exceptions Typer shows as a usage message, whichever click raised them
 USAGE_ERRORS = _exception_types("ClickException", "typer._click.exceptions", "click.exceptions")
 EXITS = _exception_types("Exit", "typer", "typer.exceptions", "click.exceptions")
-ABORTS = _exception_types("Abort", "typer", "typer.exceptions", "click.exceptions")
+INTERRUPTS: tuple[type[BaseException], ...] = (
+    *_exception_types("Abort", "typer", "typer.exceptions", "click.exceptions"),
+    KeyboardInterrupt,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -59,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
     except EXITS as exc:
         raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
-    except (*ABORTS, KeyboardInterrupt):
+    except INTERRUPTS:
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
     # without standalone mode, click returns the code of a typer.Exit instead of raising it

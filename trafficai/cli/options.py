@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 
-class LogLevel(str, Enum):
+class LogLevel(StrEnum):
     debug = "DEBUG"
     info = "INFO"
     warning = "WARNING"

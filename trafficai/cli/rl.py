@@ -260,7 +260,9 @@ def evaluate(
         stats = run_evaluation(plan, jobs)
     else:
         with progress_bar("{task.completed}/{task.total} runs") as progress:
-            task = progress.add_task(f"evaluate {plan.scenario_name}", total=len(plan.controllers) * len(plan.seeds))
+            task = progress.add_task(
+                f"evaluate {plan.scenario_name}", total=len(plan.controllers) * len(plan.seeds)
+            )
             stats = run_evaluation(
                 plan, jobs, lambda done, _n, label: progress.update(task, completed=done, description=label)
             )

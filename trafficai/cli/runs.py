@@ -30,7 +30,14 @@ KPI_LABELS = {
     "not_inserted": "never inserted",
     "teleports": "teleports",
 }
-JSON_KPIS = ("mean_delay_s", "mean_waiting_s", "mean_travel_time_s", "throughput_veh", "mean_queue_veh", "co2_kg")
+JSON_KPIS = (
+    "mean_delay_s",
+    "mean_waiting_s",
+    "mean_travel_time_s",
+    "throughput_veh",
+    "mean_queue_veh",
+    "co2_kg",
+)
 JSON_COUNTS = ("departed", "arrived", "teleports")
 
 

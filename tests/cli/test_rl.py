@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.cli.support import cli_app, last_json
 from tests.conftest import DATA
-from tests.rl.cli_app import last_json, rl_app
 from trafficai.errors import ConfigError, ModelError, ScenarioError
 
 pytestmark = pytest.mark.sumo
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.sumo
 
 @pytest.fixture
 def app() -> typer.Typer:
-    return rl_app()
+    return cli_app()
 
 
 TINY_TRAIN = ["--algo", "ppo", "--episode", "100", "--reward", "queue", "--checkpoint-every", "16", "--json"]
