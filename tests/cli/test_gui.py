@@ -74,10 +74,14 @@ def test_without_the_gui_extra_one_line_names_the_install() -> None:
     assert proc.returncode == 1
 
 
+MISSING = ("libxcb-cursor.so.99", "libxcb-icccm.so.99")
+
+
 def build_plugin_with_missing_libraries(folder: Path) -> Path:
     """A shared object linked against a libxcb-cursor and a libxcb-icccm that are then deleted:
-    what Qt's xcb plugin looks like on a fresh machine."""
-    for name in ("libxcb-cursor.so.0", "libxcb-icccm.so.4"):
+    what Qt's xcb plugin looks like on a fresh machine. Their versions (99) exist nowhere, so the
+    system's own copies cannot stand in."""
+    for name in MISSING:
         stub = folder / "c.c"
         stub.write_text("int stub(void) { return 0; }\n")
         command = ["gcc", "-shared", "-fPIC", f"-Wl,-soname,{name}", "-o", str(folder / name), str(stub)]
@@ -85,7 +89,7 @@ def build_plugin_with_missing_libraries(folder: Path) -> Path:
     plugin_source = folder / "plugin.c"
     plugin_source.write_text("int plugin(void) { return 1; }\n")
     plugin = folder / "libqxcb.so"
-    libs = [str(folder / "libxcb-cursor.so.0"), str(folder / "libxcb-icccm.so.4")]
+    libs = [str(folder / name) for name in MISSING]
     subprocess.run(
         ["gcc", "-shared", "-fPIC", "-Wl,--no-as-needed", "-o", str(plugin), str(plugin_source), *libs],
         check=True,
@@ -112,7 +116,6 @@ def test_missing_qt_system_libraries_are_reported_not_aborted_on(tmp_path: Path)
     assert proc.returncode == 1, proc.stderr  # not 134: Qt never got to abort
     assert_one_line_error(
         proc,
-        "libxcb-cursor.so.0",
-        "libxcb-icccm.so.4",
+        *MISSING,
         "sudo apt-get install libxcb-cursor0 libxcb-icccm4",
     )
