@@ -117,12 +117,12 @@ def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
+def drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
     """A flag left unset is ``None``: it must not hide a lower layer's value."""
     clean: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, Mapping):
-            value = _drop_none(value)
+            value = drop_none(value)
             if value:
                 clean[key] = value
         elif value is not None:
@@ -169,7 +169,7 @@ def resolve_config(
     scenario manifest implies (``manifest``), the user config's ``[section]`` table, the
     ``TRAFFICAI_`` environment (:func:`env_layer`), a saved config being resumed (``resumed``), then
     the command-line ``flags`` (``None`` values are flags left unset and ignored)."""
-    layers = _merge({}, _drop_none(manifest or {}))
+    layers = _merge({}, drop_none(manifest or {}))
     path = user_config_path()
     if path.exists():
         table = load_toml(path).get(section, {})
@@ -178,7 +178,7 @@ def resolve_config(
         layers = _merge(layers, table)
     layers = _merge(layers, env_layer(model, section))
     layers = _merge(layers, resumed or {})
-    layers = _merge(layers, _drop_none(flags))
+    layers = _merge(layers, drop_none(flags))
     try:
         return model.model_validate(layers)
     except ValidationError as exc:

@@ -196,3 +196,19 @@ def test_the_installed_command_never_prints_a_traceback(argv: tuple[str, ...]) -
     proc = trafficai(*argv, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "Usage" in proc.stdout + proc.stderr
+
+
+def test_log_level_from_the_flag_or_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from typer.testing import CliRunner
+
+    from tests.cli.support import cli_app
+
+    logger = logging.getLogger("trafficai")
+    monkeypatch.setattr(logger, "level", logger.level)  # restored after the test
+    monkeypatch.setenv("TRAFFICAI_LOG_LEVEL", "error")
+    assert CliRunner().invoke(cli_app(), ["runs", "--limit", "1"]).exit_code == 0
+    assert logger.level == logging.ERROR
+    assert CliRunner().invoke(cli_app(), ["--log-level", "DEBUG", "runs", "--limit", "1"]).exit_code == 0
+    assert logger.level == logging.DEBUG  # the flag wins over the variable

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.cli.parsing import csv_values, int_values
-from trafficai.config import _drop_none, resolve_config
+from trafficai.config import drop_none, resolve_config
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
 
@@ -78,6 +78,28 @@ def _run_training(config: TrainConfig, checkpoint: Path | None, name: str, quiet
                 progress.console.print(f"{p.kind}: {p.message}")
 
         return run_training(config, resume=checkpoint, on_progress=update)
+
+
+def _report_training(result: TrainResult, config: TrainConfig, folder: Path, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "model": str(result.model_path),
+                "config": str(folder / TRAIN_CONFIG_FILE),
+                "timesteps": result.timesteps,
+                "wall_s": round(result.wall_s, 1),
+                "status": result.status,
+                "episodes": len(result.returns),
+                "best_mean_return": result.best_mean_return,
+                "checkpoints": [str(p) for p in result.checkpoints],
+                "tensorboard": str(folder / "tb") if config.tensorboard else None,
+            }
+        )
+        return
+    out.print(
+        f"[bold]{result.status}[/]: {result.timesteps:,} timesteps in {result.wall_s:,.0f} s, "
+        f"{len(result.returns)} episodes; model {result.model_path}"
+    )
 
 
 def train(
@@ -150,28 +172,11 @@ def train(
     }
     flags = {"env": env, "algo": algo, "policy": policy, "timesteps": timesteps, "n_envs": envs}
     flags.update(seed=seed, out=str(folder), checkpoint_every=checkpoint_every, patience=patience)
-    config = resolve_train_config(_drop_none(flags), saved)
+    config = resolve_train_config(drop_none(flags), saved)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / TRAIN_CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
     result = _run_training(config, checkpoint, name, quiet=as_json)
-    payload = {
-        "model": str(result.model_path),
-        "config": str(folder / TRAIN_CONFIG_FILE),
-        "timesteps": result.timesteps,
-        "wall_s": round(result.wall_s, 1),
-        "status": result.status,
-        "episodes": len(result.returns),
-        "best_mean_return": result.best_mean_return,
-        "checkpoints": [str(p) for p in result.checkpoints],
-        "tensorboard": str(folder / "tb") if config.tensorboard else None,
-    }
-    if as_json:
-        print_json(payload)
-        return
-    out.print(
-        f"[bold]{result.status}[/]: {result.timesteps:,} timesteps in {result.wall_s:,.0f} s, "
-        f"{len(result.returns)} episodes; model {result.model_path}"
-    )
+    _report_training(result, config, folder, as_json)
 
 
 def _evaluation_table(plan: EvalPlan, stats: list[ControllerStats], report: dict[str, Any]) -> Table:

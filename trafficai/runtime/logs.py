@@ -17,6 +17,14 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLER_MARK = "_trafficai_handler"
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (rich and pytest replace it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(level: str, log_file: Path | None) -> Path | None:
     """Send the ``trafficai`` logger's records at ``level`` and above to stderr and, when given,
     appended to ``log_file`` (its folder is created). Returns the log file's path, if any."""
@@ -27,7 +35,7 @@ def configure_logging(level: str, log_file: Path | None) -> Path | None:
     for handler in [h for h in logger.handlers if getattr(h, _HANDLER_MARK, False)]:
         logger.removeHandler(handler)
         handler.close()
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    handlers: list[logging.Handler] = [_StderrHandler(sys.stderr)]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
@@ -36,5 +44,4 @@ def configure_logging(level: str, log_file: Path | None) -> Path | None:
         setattr(handler, _HANDLER_MARK, True)
         logger.addHandler(handler)
     logger.setLevel(name)
-    logger.propagate = False  # one copy of each line, whatever the root logger does
     return log_file
