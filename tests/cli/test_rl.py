@@ -168,3 +168,12 @@ def test_bench_rllast_json(app: typer.Typer, tiny: str) -> None:
     if report["sumo_rl_available"]:
         assert report["sumo_rl"]["steps"] == 40 and report["ratio_vs_sumo_rl"] > 0  # type: ignore[index,operator]
     assert [row["workers"] for row in report["scaling"]] == [1]  # type: ignore[union-attr,index]
+
+
+def test_evaluate_refuses_an_unknown_controller_before_any_run(app: typer.Typer, tiny: str) -> None:
+    from trafficai.errors import ControllerError
+
+    result = CliRunner().invoke(app, ["evaluate", tiny, "--controller", "bogus", "--json"])
+    assert isinstance(result.exception, ControllerError) and "unknown controller 'bogus'" in str(
+        result.exception
+    )

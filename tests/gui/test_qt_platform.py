@@ -12,7 +12,6 @@ from trafficai.gui.qt_platform import (
     debian_packages,
     missing_from_ldd,
     uses_xcb,
-    xcb_plugin,
 )
 
 LDD_OUTPUT = """\
@@ -62,10 +61,19 @@ def test_missing_libraries_are_one_line_with_the_install_command() -> None:
 
 def test_nothing_missing_or_not_xcb_passes() -> None:
     check_qt_platform(X_DISPLAY, ldd_output="\tlibc.so.6 => /lib/libc.so.6 (0x1)\n")
-    for env in ({}, {"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, {"WAYLAND_DISPLAY": "wayland-0"}):
+    wayland_session = {"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"}
+    for env in (
+        {},
+        {"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"},
+        {"WAYLAND_DISPLAY": "wayland-0"},
+        wayland_session,
+        {"QT_QPA_PLATFORM": "xcb"},  # no display: the no-display error applies, not this check
+    ):
         assert not uses_xcb(env)
         check_qt_platform(env, ldd_output=LDD_OUTPUT)  # the check does not apply: Qt picks another plugin
     assert uses_xcb({"DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb"})
+    assert uses_xcb({"DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb;wayland"})
+    assert uses_xcb({**wayland_session, "QT_QPA_PLATFORM": "xcb"})
 
 
 def test_a_file_ldd_cannot_read_is_not_an_error(tmp_path: Path) -> None:

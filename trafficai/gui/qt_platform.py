@@ -108,9 +108,13 @@ def run_ldd(library: Path) -> str | None:
 
 
 def uses_xcb(env: Mapping[str, str]) -> bool:
-    """Qt will pick the xcb plugin: X display, and no other platform chosen."""
+    """Qt will pick the xcb plugin: an X display, and no other platform chosen (explicitly, or by
+    a Wayland session, where Qt tries its wayland plugin first)."""
     platform = env.get("QT_QPA_PLATFORM", "")
-    return bool(env.get("DISPLAY")) and platform in ("", "xcb")
+    if platform:
+        return platform.split(";")[0] == "xcb" and bool(env.get("DISPLAY"))
+    wayland = env.get("XDG_SESSION_TYPE") == "wayland" and bool(env.get("WAYLAND_DISPLAY"))
+    return bool(env.get("DISPLAY")) and not wayland
 
 
 def missing_libraries_message(sonames: list[str]) -> str:
