@@ -1,7 +1,8 @@
 """The one validated config tree: frozen pydantic models with ``extra="forbid"``.
 
 Sources, lowest priority first: scenario.toml, the user config file (``$TRAFFICAI_CONFIG`` or
-``<user config dir>/config.toml``), ``TRAFFICAI_*`` environment variables, then CLI flags.
+``<user config dir>/config.toml``), ``TRAFFICAI_*`` environment variables, then CLI flags; one
+resolver (:func:`resolve_config`) layers them for any section (``run``, ``train``, ...).
 The resolved tree is saved with every run and every trained model.
 """
 
