@@ -1,7 +1,8 @@
 """The one validated config tree: frozen pydantic models with ``extra="forbid"``.
 
 Sources, lowest priority first: scenario.toml, the user config file (``$TRAFFICAI_CONFIG`` or
-``<user config dir>/config.toml``), ``TRAFFICAI_*`` environment variables, then CLI flags.
+``<user config dir>/config.toml``), ``TRAFFICAI_*`` environment variables, then CLI flags; one
+resolver (:func:`resolve_config`) layers them for any section (``run``, ``train``, ...).
 The resolved tree is saved with every run and every trained model.
 """
 
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trafficai.errors import ConfigError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class Frozen(BaseModel):
@@ -102,14 +106,29 @@ def _env_overrides() -> dict[str, Any]:
     return out
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
+        elif isinstance(value, Mapping):
+            merged[key] = _merge({}, value)
         else:
             merged[key] = value
     return merged
+
+
+def drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A flag left unset is ``None``: it must not hide a lower layer's value."""
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            value = drop_none(value)
+            if value:
+                clean[key] = value
+        elif value is not None:
+            clean[key] = value
+    return clean
 
 
 def format_validation_error(error: ValidationError, source: str) -> str:
@@ -128,15 +147,46 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
 
 
-def resolve_run_config(cli: dict[str, Any]) -> RunConfig:
-    """Merge user config, environment and CLI values (highest last) into a validated RunConfig."""
-    layers: dict[str, Any] = {}
+def env_layer(model: type[BaseModel], section: str) -> dict[str, Any]:
+    """The ``TRAFFICAI_*`` variables for ``section``: ``TRAFFICAI_X__Y`` where ``x`` is a field of
+    ``model`` (shared names such as ``TRAFFICAI_SIM__SEED``), then ``TRAFFICAI_<SECTION>__X__Y``
+    (this section only, wins)."""
+    tree = _env_overrides()
+    shared = {k: v for k, v in tree.items() if k in model.model_fields}
+    scoped = tree.get(section, {})
+    return _merge(shared, scoped if isinstance(scoped, dict) else {})
+
+
+def resolve_config(
+    model: type[ModelT],
+    section: str,
+    flags: Mapping[str, Any],
+    *,
+    manifest: Mapping[str, Any] | None = None,
+    resumed: Mapping[str, Any] | None = None,
+    what: str | None = None,
+) -> ModelT:
+    """One validated config of any ``model`` from its layers, lowest priority first: what the
+    scenario manifest implies (``manifest``), the user config's ``[section]`` table, the
+    ``TRAFFICAI_`` environment (:func:`env_layer`), a saved config being resumed (``resumed``), then
+    the command-line ``flags`` (``None`` values are flags left unset and ignored)."""
+    layers = _merge({}, drop_none(manifest or {}))
     path = user_config_path()
     if path.exists():
-        layers = _merge(layers, load_toml(path).get("run", {}))
-    layers = _merge(layers, _env_overrides())
-    layers = _merge(layers, {k: v for k, v in cli.items() if v is not None})
+        table = load_toml(path).get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        layers = _merge(layers, table)
+    layers = _merge(layers, env_layer(model, section))
+    layers = _merge(layers, resumed or {})
+    layers = _merge(layers, drop_none(flags))
     try:
-        return RunConfig.model_validate(layers)
+        return model.model_validate(layers)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, "run configuration")) from exc
+        raise ConfigError(format_validation_error(exc, what or f"{section} configuration")) from exc
+
+
+def resolve_run_config(cli: Mapping[str, Any], manifest: Mapping[str, Any] | None = None) -> RunConfig:
+    """Merge manifest defaults, user config, environment and CLI values (highest last) into a
+    validated RunConfig."""
+    return resolve_config(RunConfig, "run", cli, manifest=manifest)

@@ -47,3 +47,7 @@ class StoreError(TrafficAIError):
 
 class ModelError(TrafficAIError):
     """A trained model is missing or incompatible with the scenario."""
+
+
+class DependencyError(TrafficAIError):
+    """Something a command needs is not installed: a Python extra or a system library."""

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tests.rl.cli_app import last_json, rl_app
+from tests.cli.support import cli_app, last_json
 from trafficai.control.rl.resco import resco_sumocfg, resco_timing
 from trafficai.errors import ScenarioError
 
@@ -23,7 +23,7 @@ needs_sumo_rl = pytest.mark.skipif(
 
 @pytest.fixture
 def app() -> typer.Typer:
-    return rl_app()
+    return cli_app()
 
 
 def test_timing_is_rescos() -> None:

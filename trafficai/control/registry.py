@@ -12,6 +12,7 @@ from trafficai.control.baselines import (
 )
 from trafficai.control.controller import Controller, ProgramController
 from trafficai.errors import ControllerError
+from trafficai.extras import require_extra
 
 Factory = Callable[[], Controller]
 
@@ -29,7 +30,9 @@ MODEL_PREFIX = "rl:"  # "rl:PATH" names a trained model file
 
 
 def _rl(model: str | None = None) -> Controller:
-    """RL policies load torch and stable-baselines3: imported only when one is asked for."""
+    """RL policies load torch and stable-baselines3: imported only when one is asked for, and
+    refused in one line when the ``rl`` extra is not installed."""
+    require_extra("rl", ("torch", "stable_baselines3"))
     from trafficai.control.rl.controller import RLController
 
     return RLController(model)
@@ -42,12 +45,18 @@ def controller_names() -> tuple[str, ...]:
     return tuple(_FACTORIES)
 
 
+def check_controller(name: str) -> None:
+    """Raise :class:`ControllerError` unless ``name`` names a controller (nothing is built: a
+    launch refuses a typo before any simulation starts)."""
+    if name.startswith(MODEL_PREFIX) and len(name) > len(MODEL_PREFIX):
+        return
+    if name not in _FACTORIES:
+        raise ControllerError(f"unknown controller '{name}' (known: {', '.join(_FACTORIES)})")
+
+
 def make_controller(name: str) -> Controller:
     """A controller by name; ``rl`` is the scenario's zoo policy, ``rl:PATH`` a model file."""
-    if name.startswith(MODEL_PREFIX) and len(name) > len(MODEL_PREFIX):
+    check_controller(name)
+    if name.startswith(MODEL_PREFIX):
         return _rl(name[len(MODEL_PREFIX) :])
-    try:
-        factory = _FACTORIES[name]
-    except KeyError:
-        raise ControllerError(f"unknown controller '{name}' (known: {', '.join(_FACTORIES)})") from None
-    return factory()
+    return _FACTORIES[name]()

@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.cli.support import cli_app, last_json
 from tests.conftest import DATA
-from tests.rl.cli_app import last_json, rl_app
 from trafficai.errors import ConfigError, ModelError, ScenarioError
 
 pytestmark = pytest.mark.sumo
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.sumo
 
 @pytest.fixture
 def app() -> typer.Typer:
-    return rl_app()
+    return cli_app()
 
 
 TINY_TRAIN = ["--algo", "ppo", "--episode", "100", "--reward", "queue", "--checkpoint-every", "16", "--json"]
@@ -168,3 +168,12 @@ def test_bench_rllast_json(app: typer.Typer, tiny: str) -> None:
     if report["sumo_rl_available"]:
         assert report["sumo_rl"]["steps"] == 40 and report["ratio_vs_sumo_rl"] > 0  # type: ignore[index,operator]
     assert [row["workers"] for row in report["scaling"]] == [1]  # type: ignore[union-attr,index]
+
+
+def test_evaluate_refuses_an_unknown_controller_before_any_run(app: typer.Typer, tiny: str) -> None:
+    from trafficai.errors import ControllerError
+
+    result = CliRunner().invoke(app, ["evaluate", tiny, "--controller", "bogus", "--json"])
+    assert isinstance(result.exception, ControllerError) and "unknown controller 'bogus'" in str(
+        result.exception
+    )

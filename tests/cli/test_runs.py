@@ -1,4 +1,5 @@
-"""The command line as a user meets it: one-line errors, JSON output, the run store commands."""
+"""``run``, ``scenarios``, ``runs``, ``compare``, ``export`` as a user meets them: one-line errors,
+JSON output, the run store commands."""
 
 from __future__ import annotations
 
@@ -13,29 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.support import assert_one_line_error, trafficai
 from tests.conftest import DATA, ROOT
 
 pytestmark = pytest.mark.sumo
-
-
-def trafficai(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trafficai.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def test_run_json_has_the_documented_keys(tiny: str) -> None:
@@ -179,16 +161,3 @@ def test_sigkill_keeps_every_completed_bin(isolated_data_dir: Path) -> None:
         assert run.n_bins >= bins
         series = store.network_series(run.id)
         assert len(series["t_end"]) == run.n_bins and series["queue_veh"].size == run.n_bins
-
-
-def test_gui_without_a_display_is_one_clear_error() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "trafficai.cli", "gui", "single"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
-    assert_one_line_error(proc, "no display", "trafficai run")

@@ -1,0 +1,166 @@
+"""``run``, ``scenarios``, ``runs``, ``compare``, ``export``: headless runs and the run store.
+
+Everything here works on the base install (no Qt, torch or YOLO).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from trafficai.cli.launch import resolve_launch
+from trafficai.cli.output import err, out, print_json, progress_bar
+from trafficai.cli.parsing import csv_values
+from trafficai.errors import ConfigError
+
+KPI_LABELS = {
+    "mean_delay_s": "mean delay (s/veh)",
+    "mean_waiting_s": "mean waiting (s/veh)",
+    "mean_travel_time_s": "mean travel time (s)",
+    "throughput_veh": "throughput (veh)",
+    "mean_queue_veh": "mean queue (veh)",
+    "max_queue_veh": "max queue (veh)",
+    "mean_stops": "stops per vehicle",
+    "co2_kg": "CO2 (kg)",
+    "departed": "departed",
+    "arrived": "arrived",
+    "not_inserted": "never inserted",
+    "teleports": "teleports",
+}
+JSON_KPIS = (
+    "mean_delay_s",
+    "mean_waiting_s",
+    "mean_travel_time_s",
+    "throughput_veh",
+    "mean_queue_veh",
+    "co2_kg",
+)
+JSON_COUNTS = ("departed", "arrived", "teleports")
+
+
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario name, scenario folder, or path to a .sumocfg")],
+    controller: Annotated[str | None, typer.Option(help="Controller name (default: the scenario's)")] = None,
+    end: Annotated[float | None, typer.Option(help="Simulated seconds from the scenario's begin")] = None,
+    seed: Annotated[int | None, typer.Option(help="SUMO random seed")] = None,
+    signals: Annotated[
+        str | None, typer.Option(help="Comma-separated signal ids to control (default: all)")
+    ] = None,
+    demand: Annotated[float | None, typer.Option(help="Demand scale factor")] = None,
+    backend: Annotated[str | None, typer.Option(help="libsumo (default) or traci")] = None,
+    sumo_gui: Annotated[bool, typer.Option("--sumo-gui", help="Watch the run in sumo-gui (TraCI)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+) -> None:
+    """Run a scenario headless and print its KPIs."""
+    from trafficai.runtime.session import RunResult, run_headless
+    from trafficai.storage import RunStore
+
+    sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
+    config = resolve_launch(
+        scenario, {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
+    )
+    with RunStore() as store:
+        if as_json:
+            result: RunResult = run_headless(config, store)
+        else:
+            with progress_bar("{task.completed:>6.0f}/{task.total:.0f} s") as progress:
+                task = progress.add_task(f"{scenario} · {config.controller}", total=1.0)
+
+                def update(done: float, total: float) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                result = run_headless(config, store, update)
+    kpis = result.kpis
+    if as_json:
+        payload: dict[str, Any] = {"run_id": result.run_id, "scenario": result.scenario}
+        payload["controller"] = result.controller
+        payload.update({key: kpis[key] for key in JSON_KPIS})
+        payload.update({key: int(kpis[key]) for key in JSON_COUNTS})
+        payload.update(kpis=kpis, events=len(result.events))
+        print_json(payload)
+        return
+    table = Table(title=f"{result.scenario} · {result.controller} · run {result.run_id}")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key, label in KPI_LABELS.items():
+        table.add_row(label, f"{kpis[key]:,.2f}")
+    out.print(table)
+    for event in result.events:
+        if event.severity != "info":
+            err.print(f"[yellow]{event.severity}[/]: t={event.time_s:g}s {event.message}")
+
+
+def scenarios() -> None:
+    """List the shipped scenarios with their size."""
+    from trafficai.runtime.inventory import scenario_rows
+
+    table = Table(title="scenarios")
+    for column in ("name", "signals", "lanes", "E1", "E2", "vehicles", "veh/h", "duration", "description"):
+        table.add_column(column, justify="left" if column in ("name", "description") else "right")
+    for row in scenario_rows():
+        table.add_row(*row)
+    out.print(table)
+
+
+def runs(limit: Annotated[int, typer.Option(help="How many runs to show")] = 20) -> None:
+    """List recorded runs, newest first."""
+    from trafficai.storage import RunStore
+
+    with RunStore() as store:
+        table = Table(title=f"runs in {store.path}")
+        for column in ("run", "scenario", "controller", "seed", "status", "started", "delay (s)", "bins"):
+            table.add_column(column, no_wrap=column in ("run", "started"))
+        for r in store.list_runs(limit):
+            delay = r.kpis.get("mean_delay_s")
+            table.add_row(
+                r.id,
+                r.scenario,
+                r.controller,
+                str(r.seed),
+                r.status,
+                r.started_at[:19],
+                "" if delay is None else f"{delay:.2f}",
+                str(r.n_bins),
+            )
+    out.print(table)
+
+
+def compare(run_ids: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes)")]) -> None:
+    """Side-by-side KPI table of runs (changes relative to the first)."""
+    from trafficai.storage import RunStore
+    from trafficai.storage.compare import compare_header, compare_kpis
+
+    with RunStore() as store:
+        records = [store.get_run(r) for r in run_ids]
+    table = Table(title="KPI comparison")
+    for column in compare_header(records):
+        table.add_column(column)
+    for row in compare_kpis(records, list(KPI_LABELS)):
+        table.add_row(*row)
+    out.print(table)
+
+
+def export(
+    run_id: Annotated[str, typer.Argument(help="Run id (or unique prefix)")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    output: Annotated[Path | None, typer.Option("--out", help="Output folder (default: current)")] = None,
+) -> None:
+    """Export a run's KPI series and metadata."""
+    from trafficai.storage import RunStore
+    from trafficai.storage.export import export_run
+
+    if fmt not in ("parquet", "csv"):
+        raise ConfigError(f"--format: unknown format '{fmt}' (parquet, csv)")
+    with RunStore() as store:
+        paths = export_run(store, run_id, fmt, output)  # type: ignore[arg-type]
+    for path in paths:
+        out.print(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the run and store commands to ``app``."""
+    for command in (run, scenarios, runs, compare, export):
+        app.command()(command)
