@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 
-from trafficai.core import commands as c
 from trafficai.gui.main_window import MainWindow
-from trafficai.runtime.sim_worker import WorkerConfig
+from trafficai.runtime import commands as c
+from trafficai.runtime.worker_config import WorkerConfig
 
 from .conftest import BROKEN, TINY
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(WorkerConfig(scenario=TINY, speed=None, playing=False), user="ann")
+    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.last_frame is not None, timeout=20000)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from trafficai.gui import theme
 from trafficai.gui.main_window import MainWindow
-from trafficai.runtime.sim_worker import WorkerConfig
+from trafficai.runtime.worker_config import WorkerConfig
 
 ICON = Path(__file__).resolve().parents[2] / "assets" / "icons" / "trafficai.png"
 
@@ -51,8 +51,8 @@ def main(
     if screenshot is not None and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = application()
-    config = WorkerConfig(
-        scenario=scenario,
+    config = WorkerConfig.for_scenario(
+        scenario,
         controller=controller,
         speed=speed,
         start_at_s=start_at,

@@ -9,6 +9,7 @@ from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
+from trafficai.sim.sumo_messages import SumoMessage
 
 
 class SignalActuator(Protocol):
@@ -31,6 +32,7 @@ class SimBackend(SignalActuator, Protocol):
     scenario: Scenario
     geometry: NetGeometry
     step_length_s: float
+    load_warnings: tuple[str, ...]  # warnings printed while loading
 
     @property
     def step(self) -> int: ...
@@ -74,6 +76,10 @@ class SimBackend(SignalActuator, Protocol):
 
     def finish(self) -> TripRecords:
         """Close SUMO and return the per-vehicle trip records of the run (finished or not)."""
+        ...
+
+    def new_messages(self) -> list[SumoMessage]:
+        """SUMO's messages logged since the last call (empty without a message log)."""
         ...
 
     def close(self) -> None: ...

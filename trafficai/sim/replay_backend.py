@@ -18,6 +18,7 @@ from trafficai.core.signals import SignalProgram
 from trafficai.core.snapshot import ALL_PARTS, Snapshot, VehicleArrays
 from trafficai.errors import ScenarioError, SimulationError
 from trafficai.sim.route_demand import route_demand_problem
+from trafficai.sim.sumo_messages import SumoMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class ReplayBackend:
     _step: int = 0
     _signal_states: dict[str, str] = field(default_factory=dict)
     closed: bool = False
+    load_warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.recording.snapshots:
@@ -124,6 +126,9 @@ class ReplayBackend:
     def finish(self) -> TripRecords:
         self.close()
         return TripRecords.empty()
+
+    def new_messages(self) -> list[SumoMessage]:
+        return []  # a recording has no SUMO behind it
 
     def close(self) -> None:
         self.closed = True

@@ -43,7 +43,7 @@ from trafficai.errors import SimulationError
 from trafficai.sim.net_loader import detector_periods, load_geometry
 from trafficai.sim.route_demand import CLONE_MARK, RouteDemandScaler, route_demand_problem
 from trafficai.sim.sumo_command import SumoOptions
-from trafficai.sim.sumo_messages import one_line
+from trafficai.sim.sumo_messages import SumoMessage, one_line
 
 TYPE_IDS = {"static": 0, "actuated": 3, "NEMA": 4, "delay_based": 5}
 _NO_I32, _NO_F32 = frozen(np.zeros(0, np.int32)), frozen(np.zeros(0, np.float32))
@@ -56,6 +56,9 @@ def raw_function(api: Any, domain: str, name: str) -> Callable[..., Any]:
     raw = getattr(getattr(api, "_libsumo", None), f"{domain}_{name}", None)
     fn: Callable[..., Any] = raw if raw is not None else getattr(getattr(api, domain), name)
     return fn
+
+
+MESSAGES_READ_BYTES = 256 * 1024
 
 
 class SumoBackend:
@@ -92,7 +95,8 @@ class SumoBackend:
         self._vehicle_type: dict[str, int] = {}
         self._type_lengths: dict[str, float] = {}
         self._fns: dict[tuple[str, str], Callable[[str], Any]] = {}
-        self.load_warnings = load_warnings or []  # SUMO warnings while loading, for the event list
+        self.load_warnings = tuple(load_warnings or ())  # SUMO warnings while loading
+        self._messages_offset = 0  # how far options.message_log has been read
         self._lane_index: dict[str, int] = {}
         # demand through edges: decisions at departure, seeded with the run's seed
         self._route_demand = RouteDemandScaler(options.seed)
@@ -566,6 +570,30 @@ class SumoBackend:
         if self._removed:  # removed by route demand as they departed: not part of the demand
             trips = without_trips(trips, self._removed)
         return with_pending(trips, pending)
+
+    def new_messages(self) -> list[SumoMessage]:
+        """SUMO's warnings and errors logged since the last call: whole lines only, at most
+        MESSAGES_READ_BYTES per call (the rest comes next time)."""
+        path = self.options.message_log
+        if path is None:
+            return []
+        try:
+            with path.open("rb") as fh:
+                fh.seek(self._messages_offset)
+                data = fh.read(MESSAGES_READ_BYTES)
+        except OSError:
+            return []
+        cut = data.rfind(b"\n") + 1
+        self._messages_offset += cut
+        lines = (line.strip() for line in data[:cut].decode("utf-8", "replace").splitlines())
+        return [
+            SumoMessage(
+                "alarm" if line.startswith("Error") else "warning",
+                line.removeprefix("Warning: ").removeprefix("Error: "),
+            )
+            for line in lines
+            if line
+        ]
 
     def close(self) -> None:
         if self._closed:

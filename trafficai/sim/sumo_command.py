@@ -38,7 +38,10 @@ class SumoOptions:
     demand_scale: float = 1.0
     tripinfo_path: Path | None = None
     statistics_path: Path | None = None
-    extra: tuple[str, ...] = field(default_factory=tuple)
+    warnings: bool = True  # False: SUMO prints no warnings
+    message_log: Path | None = None  # SUMO's warnings and errors mid-run (read by new_messages)
+    max_depart_delay_s: float | None = None  # vehicles waiting longer to be inserted are dropped
+    extra: tuple[str, ...] = field(default_factory=tuple)  # user-supplied SUMO arguments only
 
 
 def sumo_args(scenario: Scenario, options: SumoOptions) -> list[str]:
@@ -83,5 +86,11 @@ def sumo_args(scenario: Scenario, options: SumoOptions) -> list[str]:
         ]
     if options.statistics_path is not None:
         args += ["--statistic-output", str(options.statistics_path)]
+    if not options.warnings:
+        args += ["--no-warnings", "true"]
+    if options.message_log is not None:
+        args += ["--error-log", str(options.message_log)]
+    if options.max_depart_delay_s is not None:
+        args += ["--max-depart-delay", f"{options.max_depart_delay_s:g}"]
     args += list(options.extra)
     return args

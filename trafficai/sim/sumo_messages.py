@@ -7,6 +7,15 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SumoMessage:
+    """One message SUMO logged mid-run."""
+
+    severity: str  # "alarm" for SUMO errors, "warning" otherwise
+    text: str  # without the "Warning: "/"Error: " prefix
 
 
 def one_line(text: str) -> str:
