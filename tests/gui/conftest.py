@@ -9,7 +9,6 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from trafficai.core.geometry import DetectorInfo, LaneGeometry, NetGeometry, SignalInfo, SignalLink
 from trafficai.core.signals import Phase, SignalProgram

@@ -14,7 +14,6 @@ from trafficai.gui.map.schemes import LANE_SCHEMES, NO_BIN, VEHICLE_SPEED, lane_
 from trafficai.gui.widgets.ringbuffer import RingBuffer
 from trafficai.runtime import commands as c
 from trafficai.runtime import messages as m
-from trafficai.runtime.transport import HEADER, KIND_FRAME, MessageReader
 
 from .conftest import cross_frame, cross_geometry, cross_ready
 
@@ -155,23 +154,6 @@ def test_ring_buffer_keeps_the_last_samples_in_order() -> None:
     assert last is not None and last[0] == 4.0
     with pytest.raises(ValueError):
         ring.append(5.0, [1.0])
-
-
-def test_message_reader_returns_only_whole_messages() -> None:
-    import multiprocessing as mp
-    import os
-
-    reader_end, writer_end = mp.Pipe(duplex=False)
-    reader = MessageReader(reader_end)
-    data = pickle.dumps(c.Play())
-    message = HEADER.pack(len(data), KIND_FRAME, 7) + data
-    os.write(writer_end.fileno(), message[:5])
-    assert reader.read() == []
-    os.write(writer_end.fileno(), message[5:] + message)
-    assert reader.read() == [(KIND_FRAME, 7, data), (KIND_FRAME, 7, data)]
-    writer_end.close()
-    assert reader.read() == [] and reader.eof
-    reader.close()
 
 
 def test_cli_parsing() -> None:
