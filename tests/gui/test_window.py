@@ -157,6 +157,16 @@ def test_a_broken_scenario_shows_an_error_and_the_simulation_keeps_running(windo
     qtbot.waitUntil(lambda: "no-such-scenario" in window.error_dialog.text(), timeout=3000)  # type: ignore[union-attr]
 
 
+def test_a_failed_start_names_the_worker_log_in_the_banner(qtbot) -> None:  # type: ignore[no-untyped-def]
+    win = MainWindow(WorkerConfig.for_scenario(BROKEN, speed=None, playing=False), user="ann")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.state == "failed", timeout=20000)
+    text = win.banner_text.text()
+    assert "broken" in text and "details in " in text and text.endswith(".log)")
+    win.close()
+
+
 def test_the_screenshot_command_writes_a_png(tmp_path: Path) -> None:
     out = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from trafficai.gui import theme
 from trafficai.gui.main_window import MainWindow
+from trafficai.runtime.logs import log_level as resolve_log_level
 from trafficai.runtime.worker_config import WorkerConfig
 
 ICON = Path(__file__).resolve().parents[2] / "assets" / "icons" / "trafficai.png"
@@ -45,6 +46,7 @@ def main(
     playing: bool = True,
     lanes: str = "speed",
     select_signal: str | None = None,
+    log_level: str | None = None,
 ) -> int:
     """Open the control center on ``scenario``; with ``screenshot``, save a PNG after ``after`` wall
     seconds and exit. Returns the process exit code."""
@@ -58,6 +60,7 @@ def main(
         start_at_s=start_at,
         demand_scale=demand,
         playing=playing,
+        log_level=resolve_log_level(log_level),  # --log-level, else $TRAFFICAI_LOG_LEVEL, else INFO
     )
     window = MainWindow(config)
     window.map.set_lane_scheme(lanes)

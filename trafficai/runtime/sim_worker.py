@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from trafficai.control.loop import ControlLoop
-from trafficai.control.registry import controller_names, make_controller
+from trafficai.control.registry import make_controller
 from trafficai.core.events import Event
 from trafficai.core.kpis import signal_samples
 from trafficai.core.scenario import Scenario, resolve_scenario
@@ -37,7 +37,6 @@ from trafficai.runtime.handlers import handler_for
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
 from trafficai.runtime.live_kpis import LiveKpis
 from trafficai.runtime.messages import (
-    CameraView,
     Closed,
     Events,
     Failed,
@@ -46,14 +45,13 @@ from trafficai.runtime.messages import (
     KpiSample,
     Message,
     Progress,
-    Ready,
     Refused,
     SignalChanges,
-    SignalView,
     SimFrame,
 )
 from trafficai.runtime.operator_state import OperatorState
 from trafficai.runtime.pacing import FrameBudget, Pacer, Rate
+from trafficai.runtime.views import SignalTracker, ready_message, signal_views
 from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.sim.backend import SimBackend
 from trafficai.storage import RunStore
@@ -108,8 +106,7 @@ class SimWorker:
         self.jump_target: float | None = None
         self.steps_to_go = 0
         self.tracking = True
-        self.last_states: list[str] = []
-        self.pending_changes: list[tuple[int, float, str]] = []
+        self.signals = SignalTracker()
         self.pending_events: list[Event] = []
         self.kpis = LiveKpis()
         self.last_progress = 0.0
@@ -147,7 +144,7 @@ class SimWorker:
         self.generation += 0 if first else 1
         self.finished = self.failed = False
         self.operator.reset()
-        self.last_states = []
+        self.signals.forget()
         self.jump_target = None
         self.steps_to_go = 0
         try:
@@ -203,7 +200,10 @@ class SimWorker:
         self.kpis.reset()
         self.pacer.reanchor(sim.backend.time_s)
         self.rate.reset()
-        self.publish(self._ready(scenario, sim.backend, sim.loop, controller, life.run_id))
+        ready = ready_message(
+            self.generation, scenario, sim.backend, sim.loop, controller, life.run_id, self.demand
+        )
+        self.publish(ready)
         self.event("info", "run", f"simulation of {scenario.name} started (controller {controller})")
         for warning in sim.backend.load_warnings[:MAX_SUMO_MESSAGES]:
             self.event("warning", "sumo", str(warning))
@@ -230,28 +230,6 @@ class SimWorker:
             except TrafficAIError as exc:
                 where = ", ".join(signals)
                 self.event("warning", "controller", f"controller '{name}' not applied to {where}: {exc}")
-
-    def _ready(
-        self, scenario: Scenario, backend: SimBackend, loop: ControlLoop, controller: str, run_id: str
-    ) -> Ready:
-        geometry = backend.geometry
-        return Ready(
-            generation=self.generation,
-            scenario=scenario.name,
-            source=str(scenario.source),
-            description=scenario.description,
-            geometry=geometry,
-            cameras=tuple(CameraView(c.id, c.junction, c.x, c.y, c.heading, c.fov) for c in scenario.cameras),
-            greens={s.id: loop.safety.greens(s.id) for s in geometry.signals},
-            controllable=tuple(s.id for s in geometry.signals if loop.safety.controllable(s.id)),
-            controllers=controller_names(),
-            controller=controller,
-            run_id=run_id,
-            begin_s=scenario.begin_s,
-            end_s=backend.time_s + backend.end_step * backend.step_length_s,
-            step_length_s=backend.step_length_s,
-            demand_scale=self.demand,
-        )
 
     def end_simulation(self, status: str) -> dict[str, float]:
         """Close the backend and the run record (``status``: completed | interrupted | failed)."""
@@ -396,7 +374,7 @@ class SimWorker:
             snapshot = backend.snapshot(vehicles=False)
             vehicles, types = backend.vehicle_state()
             snapshot = replace(snapshot, vehicles=vehicles, vehicle_types=types)
-            views = self._signal_views(backend, loop)
+            views = signal_views(backend, loop, self.operator)
         except TrafficAIError as exc:
             self._fail(str(exc))
             return
@@ -437,9 +415,8 @@ class SimWorker:
     def flush(self) -> None:
         """Publish the signal changes and events gathered so far (events recorded in the run)."""
         self.last_flush = time.perf_counter()
-        if self.pending_changes:
-            self.publish(SignalChanges(self.generation, tuple(self.pending_changes)))
-            self.pending_changes = []
+        if self.signals.changes:
+            self.publish(SignalChanges(self.generation, self.signals.take()))
         if self.pending_events:
             events = self.pending_events
             self.pending_events = []
@@ -453,41 +430,8 @@ class SimWorker:
         self.publish(KpiSample(self.generation, snapshot.time_s, network, signals))
 
     def _track_signals(self) -> None:
-        backend = self.backend
-        if backend is None:
-            return
-        time_s = backend.time_s
-        ids = [s.id for s in backend.geometry.signals]
-        if len(self.last_states) != len(ids):
-            self.last_states = [""] * len(ids)
-        for i, signal_id in enumerate(ids):
-            state = backend.signal_state(signal_id)
-            if state != self.last_states[i]:
-                self.last_states[i] = state
-                self.pending_changes.append((i, time_s, state))
-
-    def _signal_views(self, backend: SimBackend, loop: ControlLoop) -> tuple[SignalView, ...]:
-        views = []
-        for info in backend.geometry.signals:
-            status = loop.safety.status(info.id)
-            note = self.operator.overrides.get(info.id)
-            left = loop.safety.override_left_s(info.id) if note is not None else None
-            views.append(
-                SignalView(
-                    signal_id=info.id,
-                    controller=loop.controller_of(info.id),
-                    controlled=status.controlled,
-                    current_green=status.current_green,
-                    n_greens=status.n_greens,
-                    stage=status.stage,
-                    time_in_stage_s=status.time_in_stage_s,
-                    override=note.action if note else "",
-                    override_left_s=left or 0.0,
-                    override_reason=note.reason if note else "",
-                    override_user=note.user if note else "",
-                )
-            )
-        return tuple(views)
+        if self.backend is not None:
+            self.signals.track(self.backend)
 
     def _read_sumo_messages(self) -> None:
         """SUMO's warnings and errors mid-run become events, a limited number per read."""
@@ -503,7 +447,7 @@ class SimWorker:
         """Follow signal states step by step (for frames and the phase timeline) or not (headless)."""
         self.tracking = on
         if on:
-            self.last_states = []  # re-read every signal's state now
+            self.signals.forget()  # re-read every signal's state now
 
     def _end_jump(self) -> None:
         self.jump_target = None
