@@ -51,7 +51,8 @@ def headless_trace(store_path: Path) -> dict[str, Any]:
         db.close()
     by_metric: dict[str, list[Any]] = {}
     for scope, metric, *rest, value in series:
-        by_metric.setdefault(f"{scope}/{metric}", []).append([*rest, None if value is None else round(value, 6)])
+        rounded = None if value is None else round(value, 6)
+        by_metric.setdefault(f"{scope}/{metric}", []).append([*rest, rounded])
     return {
         "kpis": {k: round(v, 6) for k, v in sorted(result.kpis.items())},
         # one digest per recorded metric: metrics added later (new sensor bins) do not break the check

@@ -6,14 +6,10 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from trafficai.core.commands import CameraView, Frame, Message, Ready, SignalView
 from trafficai.core.geometry import DetectorInfo, LaneGeometry, NetGeometry, SignalInfo, SignalLink
 from trafficai.core.signals import Phase, SignalProgram
 from trafficai.core.snapshot import (
@@ -25,7 +21,7 @@ from trafficai.core.snapshot import (
     VehicleArrays,
     frozen,
 )
-from trafficai.runtime.sim_worker import WorkerConfig, WorkerHandle
+from trafficai.runtime.messages import CameraView, Ready, SignalView, SimFrame
 
 DATA = Path(__file__).parent.parent / "data"
 TINY = str(DATA / "tiny" / "scenario.toml")
@@ -98,7 +94,7 @@ def cross_frame(
     time_s: float = 10.0,
     seq: int = 1,
     playing: bool = False,
-) -> Frame:
+) -> SimFrame:
     """vehicles: (id, x, y, angle, speed m/s)."""
     n = len(vehicles)
 
@@ -135,46 +131,4 @@ def cross_frame(
         ("car",),
     )
     view = SignalView("C", "fixed", False, -1, 2, "program:0", 0.0)
-    return Frame(0, seq, snap, (view,), playing, 1.0, 1.0, 1.0)
-
-
-class Worker:
-    """A worker process under test, with every message it sent kept in order."""
-
-    def __init__(self, config: WorkerConfig) -> None:
-        self.handle = WorkerHandle(config)
-        self.messages: list[Message] = []
-        self.handle.start()
-
-    def pump(self) -> None:
-        for message in self.handle.poll():
-            self.messages.append(message)
-            if isinstance(message, Frame):
-                self.handle.ack(message.seq)
-
-    def of(self, kind: type) -> list:  # type: ignore[type-arg]
-        return [m for m in self.messages if isinstance(m, kind)]
-
-    def wait(self, predicate: Callable[[], bool], timeout_s: float = 30.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what or predicate}")
-            self.pump()
-            time.sleep(0.005)
-
-
-@pytest.fixture
-def worker_factory() -> Iterator[Callable[..., Worker]]:
-    started: list[Worker] = []
-
-    def start(**kwargs: object) -> Worker:
-        options: dict[str, object] = {"scenario": TINY, "speed": None, "playing": False}
-        options.update(kwargs)
-        worker = Worker(WorkerConfig(**options))  # type: ignore[arg-type]
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.handle.shutdown(3.0)
+    return SimFrame(0, seq, snap, (view,), playing, 1.0, 1.0, 1.0)

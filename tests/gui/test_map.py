@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from trafficai.core.commands import IncidentView
 from trafficai.gui.map.schemes import LANE_SCHEMES, lane_bins, signal_char_lut, vehicle_bins
 from trafficai.gui.map.widget import NetworkMap
+from trafficai.runtime.messages import IncidentView
 
 from .conftest import cross_frame, cross_ready
 

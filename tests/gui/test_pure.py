@@ -7,13 +7,13 @@ import pickle
 import numpy as np
 import pytest
 
-from trafficai.core import commands as c
 from trafficai.core.events import Event
 from trafficai.gui.inspect import in_view, inspect_values
 from trafficai.gui.map.picking import Picker, lane_segments, segment_distances
 from trafficai.gui.map.schemes import LANE_SCHEMES, NO_BIN, VEHICLE_SPEED, lane_bins, vehicle_bins
 from trafficai.gui.widgets.ringbuffer import RingBuffer
-from trafficai.runtime.sim_worker import HEADER, KIND_FRAME, MessageReader
+from trafficai.runtime import commands as c
+from trafficai.runtime import messages as m
 
 from .conftest import cross_frame, cross_geometry, cross_ready
 
@@ -40,8 +40,8 @@ def test_commands_and_messages_pickle() -> None:
         c.OpenLane("N_in_0"),
         c.BlockLane("N_in_0", 40.0, 300.0),
         c.RouteDemand("N_in", 0.5, "ann", "event"),
-        c.Incidents(
-            0, (c.IncidentView("INC-1", "route demand", "N_in", ("N_in_0",), 0.0, demand_factor=0.5),)
+        m.Incidents(
+            0, (m.IncidentView("INC-1", "route demand", "N_in", ("N_in_0",), 0.0, demand_factor=0.5),)
         ),
         c.ClearIncident("INC-1"),
         c.RestoreAll(),
@@ -49,10 +49,10 @@ def test_commands_and_messages_pickle() -> None:
         c.Shutdown(),
         ready,
         frame,
-        c.Events(0, (Event(1.0, "info", "run", "x"),)),
-        c.Refused("Override", "no"),
-        c.KpiSample(0, 5.0, {"queue_veh": 1.0}, {"C": {"queue_veh": 1.0}}),
-        c.Closed(),
+        m.Events(0, (Event(1.0, "info", "run", "x"),)),
+        m.Refused("Override", "no"),
+        m.KpiSample(0, 5.0, {"queue_veh": 1.0}, {"C": {"queue_veh": 1.0}}),
+        m.Closed(),
     ]
     for item in items:
         copy = pickle.loads(pickle.dumps(item))
@@ -154,23 +154,6 @@ def test_ring_buffer_keeps_the_last_samples_in_order() -> None:
     assert last is not None and last[0] == 4.0
     with pytest.raises(ValueError):
         ring.append(5.0, [1.0])
-
-
-def test_message_reader_returns_only_whole_messages() -> None:
-    import multiprocessing as mp
-    import os
-
-    reader_end, writer_end = mp.Pipe(duplex=False)
-    reader = MessageReader(reader_end)
-    data = pickle.dumps(c.Play())
-    message = HEADER.pack(len(data), KIND_FRAME, 7) + data
-    os.write(writer_end.fileno(), message[:5])
-    assert reader.read() == []
-    os.write(writer_end.fileno(), message[5:] + message)
-    assert reader.read() == [(KIND_FRAME, 7, data), (KIND_FRAME, 7, data)]
-    writer_end.close()
-    assert reader.read() == [] and reader.eof
-    reader.close()
 
 
 def test_time_parsing() -> None:  # the CLI's --speed parsing is tested in tests/cli/test_gui.py

@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 
-from trafficai.core import commands as c
 from trafficai.gui.main_window import MainWindow
-from trafficai.runtime.sim_worker import WorkerConfig
+from trafficai.runtime import commands as c
+from trafficai.runtime.worker_config import WorkerConfig
 
 from .conftest import BROKEN, TINY
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(WorkerConfig(scenario=TINY, speed=None, playing=False), user="ann")
+    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.last_frame is not None, timeout=20000)
@@ -155,6 +155,16 @@ def test_a_broken_scenario_shows_an_error_and_the_simulation_keeps_running(windo
     qtbot.waitUntil(lambda: sim_time(window) == before + 5, timeout=5000)
     window.open_scenario("no-such-scenario")
     qtbot.waitUntil(lambda: "no-such-scenario" in window.error_dialog.text(), timeout=3000)  # type: ignore[union-attr]
+
+
+def test_a_failed_start_names_the_worker_log_in_the_banner(qtbot) -> None:  # type: ignore[no-untyped-def]
+    win = MainWindow(WorkerConfig.for_scenario(BROKEN, speed=None, playing=False), user="ann")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.state == "failed", timeout=20000)
+    text = win.banner_text.text()
+    assert "broken" in text and "details in " in text and text.endswith(".log)")
+    win.close()
 
 
 def test_the_screenshot_command_writes_a_png(tmp_path: Path) -> None:

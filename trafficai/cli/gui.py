@@ -72,25 +72,24 @@ def check_can_open(screenshot: Path | None) -> None:
 
 
 def launch(config: RunConfig, live: LiveOptions) -> int:
-    """Open the window on ``config``; returns the process exit code.
-
-    Merge point: once ``WorkerConfig`` holds a ``RunConfig``, this is the one place that builds it
-    (``WorkerConfig(run=config, speed=live.speed, playing=live.playing, start_at_s=live.start_at_s,
-    log_level=live.log_level)``) and hands it to the window; until then the resolved values go
-    through ``gui.app.main``'s keywords.
-    """
+    """Open the window on the resolved run ``config``; returns the process exit code."""
     from trafficai.gui.app import main
+    from trafficai.runtime.logs import log_level
+    from trafficai.runtime.worker_config import WorkerConfig
 
+    worker = WorkerConfig(
+        run=config,
+        speed=live.speed,
+        playing=live.playing,
+        start_at_s=live.start_at_s,
+        log_level=log_level(live.log_level),
+    )
     return main(
         config.scenario,
-        config.controller or None,
-        live.screenshot,
-        live.after_s,
-        speed=live.speed,
-        start_at=live.start_at_s,
-        demand=config.sim.demand_scale,
-        playing=live.playing,
+        screenshot=live.screenshot,
+        after=live.after_s,
         lanes=live.lanes,
+        worker=worker,
     )
 
 

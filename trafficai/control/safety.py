@@ -7,6 +7,7 @@ taking control waits until SUMO shows a green stage; handing back waits until cl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ from trafficai.sim.backend import SignalActuator
 
 ACTUATED_PROGRAM = "trafficai-actuated"
 NEVER = 1 << 62
+OVERRIDE_ACTIONS = ("hold", "force", "flash")
+MAX_OVERRIDE_S = 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +241,10 @@ class SafetyLayer:
                 self._next_wake = sig.wake_step
 
     def override(self, signal_id: str, action: str, duration_s: float, green: int | None = None) -> None:
-        """Operator override: ``hold`` | ``force`` (next stage or ``green``) | ``flash``; expires."""
+        """Operator override: ``hold`` | ``force`` (next stage or ``green``) | ``flash``; expires
+        after ``duration_s``. The one place an override is validated: nothing changes on a refusal."""
         sig = self._get(signal_id)
-        if duration_s <= 0:
-            raise SignalError("an override needs a positive duration")
+        self._check_override(signal_id, action, duration_s, green)
         if sig.machine is None:
             # delegated (not merely waiting to be taken over by a controller): resume it afterwards
             resume = (
@@ -265,13 +268,33 @@ class SafetyLayer:
                 machine.force_next()
             else:
                 machine.request(green)
-        elif action == "flash":
+        else:  # flash (checked above)
             machine.flash(True)
-        else:
-            raise SignalError(f"unknown override {action!r} (hold, force, flash)")
         sig.override_until_step = self.step + max(1, round(duration_s / self.step_length_s))
         self._next_wake = 0
         self._event("info", "override", f"{action} on {signal_id} for {duration_s:g} s", signal_id)
+
+    def _check_override(self, signal_id: str, action: str, duration_s: float, green: int | None) -> None:
+        if action not in OVERRIDE_ACTIONS:
+            raise SignalError(f"unknown override {action!r} (hold, force, flash)")
+        if not (math.isfinite(duration_s) and 0 < duration_s <= MAX_OVERRIDE_S):
+            raise SignalError(f"override duration must be in (0, {MAX_OVERRIDE_S:g}] s, got {duration_s:g}")
+        if green is None:
+            return
+        if action != "force":
+            raise SignalError("a green stage can only be given with 'force'")
+        n = len(self.greens(signal_id))
+        if not 0 <= green < n:
+            raise SignalError(
+                f"signal {signal_id} has no green stage {green}: green stage {green} does not exist"
+                f" (it has {n}: 0..{n - 1})"
+            )
+
+    def override_left_s(self, signal_id: str) -> float | None:
+        """Seconds until the signal's override expires; None when it has none (never set,
+        cleared, or expired)."""
+        until = self._get(signal_id).override_until_step
+        return None if until is None else max(0, until - self.step) * self.step_length_s
 
     def clear_override(self, signal_id: str) -> None:
         sig = self._get(signal_id)

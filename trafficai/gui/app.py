@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 from trafficai.gui import theme
 from trafficai.gui.main_window import MainWindow
-from trafficai.runtime.sim_worker import WorkerConfig
+from trafficai.runtime.logs import log_level as resolve_log_level
+from trafficai.runtime.worker_config import WorkerConfig
 
 ICON = Path(__file__).resolve().parents[2] / "assets" / "icons" / "trafficai.png"
 
@@ -45,19 +46,23 @@ def main(
     playing: bool = True,
     lanes: str = "speed",
     select_signal: str | None = None,
+    log_level: str | None = None,
+    worker: WorkerConfig | None = None,
 ) -> int:
     """Open the control center on ``scenario``; with ``screenshot``, save a PNG after ``after`` wall
-    seconds and exit. Returns the process exit code."""
+    seconds and exit. ``worker``, when given (the CLI's resolved config), replaces the keywords that
+    describe the run. Returns the process exit code."""
     if screenshot is not None and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = application()
-    config = WorkerConfig(
-        scenario=scenario,
+    config = worker or WorkerConfig.for_scenario(
+        scenario,
         controller=controller,
         speed=speed,
         start_at_s=start_at,
         demand_scale=demand,
         playing=playing,
+        log_level=resolve_log_level(log_level),  # --log-level, else $TRAFFICAI_LOG_LEVEL, else INFO
     )
     window = MainWindow(config)
     window.map.set_lane_scheme(lanes)

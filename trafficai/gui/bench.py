@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 
-from trafficai.core.commands import Jump, Pause, Play, Progress, SetFrames
 from trafficai.errors import SimulationError
-from trafficai.runtime.sim_worker import WorkerConfig
+from trafficai.runtime.commands import Jump, Pause, Play, SetFrames
+from trafficai.runtime.messages import Progress
+from trafficai.runtime.worker_config import WorkerConfig
 
 HEARTBEAT_MS = 10
 WARMUP_STEP_S = 100.0
@@ -94,14 +95,15 @@ def bench_gui(
     from trafficai.gui.main_window import MainWindow
 
     app = application()
-    config = WorkerConfig(
-        scenario=scenario,
+    config = WorkerConfig.for_scenario(
+        scenario,
         speed=None,
         playing=False,
         frames=False,
         record=False,
         demand_scale=demand_scale,
-        sumo_extra=("--max-depart-delay", f"{max_depart_delay_s:g}", "--no-warnings", "true"),
+        max_depart_delay_s=max_depart_delay_s,
+        warnings=False,
     )
     window = MainWindow(config, user="bench")
     window.resize(1600, 1000)

@@ -9,28 +9,29 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from trafficai.core.commands import (
+from trafficai.runtime.commands import Command
+from trafficai.runtime.messages import (
     Closed,
-    Command,
     Events,
     Failed,
     Finished,
-    Frame,
     Incidents,
     KpiSample,
     Progress,
     Ready,
     Refused,
     SignalChanges,
+    SimFrame,
 )
-from trafficai.runtime.sim_worker import WorkerConfig, WorkerHandle
+from trafficai.runtime.worker_config import WorkerConfig
+from trafficai.runtime.worker_process import WorkerHandle
 
 POLL_MS = 10
 
 
 class WorkerBridge(QObject):
     ready = Signal(object)  # Ready
-    frame = Signal(object)  # Frame
+    frame = Signal(object)  # SimFrame
     progress = Signal(object)  # Progress
     kpi = Signal(object)  # KpiSample
     signal_changes = Signal(object)  # SignalChanges
@@ -94,10 +95,10 @@ class WorkerBridge(QObject):
         if handle is None:
             return
         messages = handle.poll()
-        latest: Frame | None = None
+        latest: SimFrame | None = None
         newest_seq = 0
         for message in messages:
-            if isinstance(message, Frame):
+            if isinstance(message, SimFrame):
                 self.frames_received += 1
                 latest = message
                 newest_seq = max(newest_seq, message.seq)
@@ -135,7 +136,8 @@ class WorkerBridge(QObject):
         elif isinstance(message, Refused):
             self.refused.emit(message.command, message.message)
         elif isinstance(message, Failed):
-            self.failed.emit(message.message)
+            log = f" (details in {message.log_path})" if message.log_path else ""
+            self.failed.emit(f"{message.message}{log}")
         elif isinstance(message, Finished):
             self.finished.emit(message)
         elif isinstance(message, Closed):

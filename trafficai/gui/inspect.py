@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from trafficai.core.commands import CameraView, IncidentView, SignalView
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.gui.map.picking import Pick
+from trafficai.runtime.messages import CameraView, IncidentView, SignalView
 
 Value = float | str
 

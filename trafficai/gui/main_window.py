@@ -6,7 +6,6 @@ import contextlib
 import getpass
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QTimer
@@ -30,34 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trafficai.core.commands import (
-    MAX_ROUTE_DEMAND,
-    BlockLane,
-    ClearIncident,
-    ClearOverride,
-    CloseEdge,
-    CloseLane,
-    Command,
-    Events,
-    Finished,
-    Frame,
-    Incidents,
-    IncidentView,
-    Jump,
-    KpiSample,
-    OpenLane,
-    Override,
-    Pause,
-    Play,
-    Progress,
-    Ready,
-    Restart,
-    RouteDemand,
-    SetController,
-    SetSpeed,
-    SignalChanges,
-    Step,
-)
 from trafficai.core.events import Event
 from trafficai.core.scenario import available_scenarios, resolve_scenario
 from trafficai.errors import StoreError, TrafficAIError
@@ -71,7 +42,37 @@ from trafficai.gui.panels.inspector import InspectorPanel
 from trafficai.gui.panels.kpis import KpiDashboard
 from trafficai.gui.panels.signals import SignalsPanel
 from trafficai.gui.panels.training import TrainingPanel
-from trafficai.runtime.sim_worker import WorkerConfig
+from trafficai.runtime.commands import (
+    MAX_ROUTE_DEMAND,
+    BlockLane,
+    ClearIncident,
+    ClearOverride,
+    CloseEdge,
+    CloseLane,
+    Command,
+    Jump,
+    OpenLane,
+    Override,
+    Pause,
+    Play,
+    Restart,
+    RouteDemand,
+    SetController,
+    SetSpeed,
+    Step,
+)
+from trafficai.runtime.messages import (
+    Events,
+    Finished,
+    Incidents,
+    IncidentView,
+    KpiSample,
+    Progress,
+    Ready,
+    SignalChanges,
+    SimFrame,
+)
+from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.storage import RunStore
 
 SPEEDS: tuple[tuple[str, float | None], ...] = (
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         self.config = config
         self.user = user or operator_name()
         self.ready: Ready | None = None
-        self.last_frame: Frame | None = None
+        self.last_frame: SimFrame | None = None
         self.last_progress: Progress | None = None
         self.state = "starting"
         self.last_refusal = ""
@@ -404,7 +405,7 @@ class MainWindow(QMainWindow):
             return
         if self.candidate is not None:
             self.candidate.stop(1.0)
-        config = replace(self.config, scenario=name_or_path, controller=None, start_at_s=None)
+        config = self.config.with_scenario(name_or_path)
         candidate = WorkerBridge(config, self)
         candidate.ready.connect(self._candidate_ready)
         candidate.failed.connect(self._candidate_failed)
@@ -479,7 +480,7 @@ class MainWindow(QMainWindow):
         recorded = f" · recording run {ready.run_id}" if ready.run_id else " · not recorded"
         self.statusBar().showMessage(f"{ready.scenario}: {ready.description}{recorded}", 10000)
 
-    def _on_frame(self, frame: Frame) -> None:
+    def _on_frame(self, frame: SimFrame) -> None:
         if self.ready is None or frame.generation != self.ready.generation:
             return
         self.last_frame = frame

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from trafficai.config import RunConfig
-from trafficai.control.loop import ControlLoop
 from trafficai.control.registry import make_controller
 from trafficai.core.events import Event
-from trafficai.core.kpis import BinAccumulator, QueueTracker, network_sample, run_kpis, signal_samples
+from trafficai.core.kpis import BinAccumulator, QueueTracker, network_sample, signal_samples
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ControllerError, TrafficAIError
 from trafficai.sim.backend import SimBackend
-from trafficai.sim.factory import open_backend
 from trafficai.sim.sumo_command import SumoOptions
 from trafficai.storage import RunStore
+
+if TYPE_CHECKING:
+    from trafficai.runtime.lifecycle import SnapshotObserver
 
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)
 
@@ -123,81 +122,42 @@ class BinRecorder:
 
 
 def run_headless(
-    config: RunConfig, store: RunStore | None = None, progress: Progress | None = None
+    config: RunConfig,
+    store: RunStore | None = None,
+    progress: Progress | None = None,
+    observers: Sequence[SnapshotObserver] = (),
 ) -> RunResult:
     """Run a scenario to its end (or ``config.end_s``) and record it. Raises TrafficAIError subclasses."""
+    from trafficai.runtime.lifecycle import RunLifecycle  # it builds on BinRecorder, defined here
+
     scenario = resolve_scenario(config.scenario)
     controller_name = config.controller or scenario.default_controller
     controller = make_controller(controller_name)
-    run_id = ""
-    if store is not None:
-        run_id = store.create_run(
-            scenario.name,
-            controller_name,
-            config.sim.seed,
-            resolved_config(config, scenario, controller_name),
-        )
-    workdir = Path(tempfile.mkdtemp(prefix="trafficai-run-"))
+    life = RunLifecycle(config, scenario, observers=observers)
+    life.record(store, controller_name)
     events: list[Event] = []
-    backend: SimBackend | None = None
     try:
-        backend = open_backend(
-            scenario,
-            sumo_options(config, scenario, workdir / "tripinfo.xml"),
-            kind=config.sim.backend,
-            vehicles=False,
-            gui=config.sim.sumo_gui,
-        )
-        loop = ControlLoop(backend, config.safety, config.decision_interval_s)
+        backend = life.open().backend
         try:
-            loop.assign(controller, config.signals or None)
+            life.attach(controller, config.signals)
         except ControllerError as exc:
             raise ControllerError(f"{scenario.source}: {exc}") from exc
-        recorder = BinRecorder(backend, store, run_id, config.bin_s)
-        sample_steps = max(1, steps_for(config.decision_interval_s, backend.step_length_s))
         total_s = backend.end_step * backend.step_length_s
-        snapshot: Snapshot | None = None
         while backend.step < backend.end_step:
-            due_sample = backend.step % sample_steps == 0
-            taken = loop.step(want_snapshot=due_sample)
-            if taken is not None and due_sample:
-                snapshot = taken
-                recorder.sample(taken)
-                recorder.maybe_close(taken)
-            _drain(loop, events, store, run_id)
+            _, sampled = life.step()
+            events += life.record_events(sampled + life.safety_events())
             if progress is not None and backend.step % 60 == 0:
                 progress(backend.step * backend.step_length_s, total_s)
-        final = backend.snapshot(vehicles=False)
-        recorder.sample(final)
-        recorder.maybe_close(final, force=True)
-        teleports = final.counters.teleports_total
-        trips = backend.finish()
-        kpis = run_kpis(trips, recorder.queue.stats(), teleports)
-        _drain(loop, events, store, run_id)
-        if store is not None:
-            store.finish_run(run_id, kpis, "completed")
-        del snapshot
-        return RunResult(run_id, scenario.name, controller_name, kpis, events)
+        kpis = life.final_kpis()
+        events += life.record_events(life.safety_events())
+        life.close_record(kpis, "completed")
+        return RunResult(life.run_id, scenario.name, controller_name, kpis, events)
     except TrafficAIError as exc:
-        if store is not None and run_id:
-            store.add_event(run_id, backend.time_s if backend else scenario.begin_s, "alarm", "run", str(exc))
-            store.finish_run(run_id, {}, "failed")
+        life.fail(str(exc))
+        life.close_record({}, "failed")
         raise
     except KeyboardInterrupt:
-        if store is not None and run_id:
-            store.finish_run(run_id, {}, "interrupted")
+        life.close_record({}, "interrupted")
         raise
     finally:
-        if backend is not None:
-            backend.close()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _drain(loop: ControlLoop, events: list[Event], store: RunStore | None, run_id: str) -> None:
-    if not loop.safety.events:
-        return
-    for event in loop.safety.events:
-        events.append(event)
-        if store is not None:
-            store.add_event(run_id, event.time_s, event.severity, event.kind, event.message, event.user)
-    loop.safety.events.clear()
+        life.close_simulation()

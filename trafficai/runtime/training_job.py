@@ -15,6 +15,7 @@ are small picklable :class:`JobMessage` objects; the last one is always ``finish
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import queue
 import traceback
@@ -24,6 +25,11 @@ from typing import Any
 
 from trafficai.control.rl.config import TrainConfig
 from trafficai.errors import TrafficAIError
+from trafficai.runtime.logs import configure_logging
+from trafficai.runtime.logs import log_level as _level
+
+logger = logging.getLogger(__name__)
+TRAINING_LOG = "training.log"  # in the training's output folder, beside its checkpoints
 
 TERMINAL_KINDS = frozenset({"finished", "failed"})
 
@@ -41,13 +47,20 @@ class JobMessage:
     message: str = ""
     model_path: str = ""
     status: str = ""  # finished: completed | early_stop | stopped
+    log_path: str = ""  # failed: the job's log file, with the details
 
 
-def _job_main(config_json: str, resume: str | None, messages: Any, stop: Any) -> None:
+def _job_main(config_json: str, resume: str | None, messages: Any, stop: Any, level: str = "INFO") -> None:
+    try:
+        config = TrainConfig.model_validate_json(config_json)
+    except ValueError as exc:  # the parent validated it: only a version mismatch gets here
+        messages.put(JobMessage("failed", message=f"invalid training config: {exc}"))
+        return
+    log = configure_logging(level, Path(config.out).expanduser() / TRAINING_LOG)
+    log_path = str(log) if log is not None else ""
+    logger.info("training %s on %s started (output %s)", config.algo, config.env.scenario, config.out)
     try:
         from trafficai.control.rl.training import TrainProgress, train
-
-        config = TrainConfig.model_validate_json(config_json)
 
         def report(p: TrainProgress) -> None:
             messages.put(
@@ -82,17 +95,23 @@ def _job_main(config_json: str, resume: str | None, messages: Any, stop: Any) ->
                 result.status,
             )
         )
+        logger.info("training finished: %s", result.status)
     except TrafficAIError as exc:
-        messages.put(JobMessage("failed", message=str(exc)))
+        logger.error("training failed: %s", exc)
+        messages.put(JobMessage("failed", message=str(exc), log_path=log_path))
     except BaseException as exc:  # reported, never silent
+        logger.exception("training stopped by an unexpected error")
         where = traceback.format_exc(limit=3).strip().splitlines()[-1]
-        messages.put(JobMessage("failed", message=f"{type(exc).__name__}: {exc} ({where})"))
+        messages.put(
+            JobMessage("failed", message=f"{type(exc).__name__}: {exc} ({where})", log_path=log_path)
+        )
 
 
 class TrainingJob:
-    def __init__(self, config: TrainConfig, resume: Path | None = None) -> None:
+    def __init__(self, config: TrainConfig, resume: Path | None = None, log_level: str | None = None) -> None:
         self.config = config
         self.resume = resume
+        self.log_level = _level(log_level)
         self._context = mp.get_context("spawn")
         self._messages: Any = self._context.Queue()
         self._stop: Any = self._context.Event()
@@ -110,6 +129,7 @@ class TrainingJob:
                 str(self.resume) if self.resume else None,
                 self._messages,
                 self._stop,
+                self.log_level,
             ),
             name="trafficai-training",
             daemon=False,

@@ -14,8 +14,7 @@ import math
 import random
 from collections.abc import Collection, Sequence
 
-from trafficai.core.commands import MAX_ROUTE_DEMAND
-
+MAX_ROUTE_DEMAND = 5.0  # the largest factor for demand through an edge
 CLONE_MARK = ".rs"  # copies are named <vehicle id>.rs<k>, k = 1, 2, ...
 
 

@@ -31,13 +31,13 @@ from trafficai.control.rl.observations import (
     observe,
     read_spec,
 )
+from trafficai.control.run import SimulationRun, open_simulation
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.signals import green_stages, steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ScenarioError
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.backlog import BacklogReader
-from trafficai.sim.factory import open_backend
 from trafficai.sim.partial_read import PartialReader
 from trafficai.sim.sumo_command import SumoOptions
 
@@ -102,8 +102,9 @@ class ControlledEpisodes:
         self.config = config
         self.scenario = scenario or resolve_scenario(config.scenario)
         self.on_sim_step = on_sim_step
+        self._sim: SimulationRun | None = None
         self._backend: SimBackend | None = None
-        self._loop: ControlLoop | None = None
+        self._loop: ControlLoop | None = None  # the running simulation's loop, once reset
         self._reader: PartialReader | None = None
         self._backlog: BacklogReader | None = None
         self._measure: F64 | None = None
@@ -160,9 +161,12 @@ class ControlledEpisodes:
             end_s=end,
             time_to_teleport=self.config.time_to_teleport,
             demand_scale=self.config.demand_scale,
-            extra=("--no-warnings", "true"),
+            warnings=False,
         )
-        self._backend = open_backend(scenario, options, vehicles=False)
+        self._sim = open_simulation(
+            scenario, options, self.config.safety, self.config.delta_time_s, use_deadline=False
+        )
+        self._backend = self._sim.backend
         self._fresh_seed = int(seed)
         return self._backend
 
@@ -179,8 +183,9 @@ class ControlledEpisodes:
         return self._loop
 
     def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
+        if self._sim is not None:
+            self._sim.close()
+        self._sim = None
         self._backend = None
         self._loop = None
         self._reader = None
@@ -196,10 +201,11 @@ class ControlledEpisodes:
         backend = (
             self._backend if self._fresh_seed == seed and self._backend is not None else self._open(seed)
         )
+        assert self._sim is not None
         self._fresh_seed = None
         self.episode += 1
         self.decisions = 0
-        loop = ControlLoop(backend, self.config.safety, self.config.delta_time_s, use_deadline=False)
+        loop = self._sim.loop  # never stepped yet: the simulation was just opened
         loop.safety.take_control(self.signal_ids)
         self._loop = loop
         limit = min(steps_for(PREROLL_LIMIT_S, backend.step_length_s), backend.end_step - 1)

@@ -22,11 +22,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from trafficai.core.commands import CameraView, IncidentView
 from trafficai.core.geometry import NetGeometry
 from trafficai.gui import theme
 from trafficai.gui.map.picking import Segments, lane_segments
 from trafficai.gui.map.schemes import RGB, ROAD, signal_char_lut
+from trafficai.runtime.messages import CameraView, IncidentView
 
 LANE_WIDTH_M = 3.0
 ANGLE_BINS = 32  # vehicle headings drawn to the nearest 11.25 degrees

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from trafficai.core.commands import CameraView
 from trafficai.core.geometry import LaneGeometry, NetGeometry
+from trafficai.runtime.messages import CameraView
 
 KINDS = ("vehicle", "e1", "e2", "camera", "signal", "lane", "junction")
 SIGNAL_RADIUS_M = 14.0  # a click this close to a signalised junction's centre picks the signal

@@ -12,7 +12,6 @@ from PySide6.QtCore import QPoint, QRectF, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from trafficai.core.commands import CameraView, Frame, IncidentView, Ready
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
@@ -38,6 +37,7 @@ from trafficai.gui.map.schemes import (
     vehicle_colors,
 )
 from trafficai.gui.widgets.legend import LegendBar
+from trafficai.runtime.messages import CameraView, IncidentView, Ready, SimFrame
 
 RENDER_INTERVAL_MS = 25  # 40 Hz: smooth, and leaves the event loop time for the rest
 PICK_TOLERANCE_PX = 8.0
@@ -174,7 +174,7 @@ class NetworkMap(QWidget):
         self.select(None)
         self.fit()
 
-    def set_frame(self, frame: Frame) -> None:
+    def set_frame(self, frame: SimFrame) -> None:
         snapshot = frame.snapshot
         now = time.perf_counter()
         interval = now - self._last_frame_wall if self._last_frame_wall else 0.0

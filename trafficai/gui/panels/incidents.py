@@ -22,20 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trafficai.core.commands import (
+from trafficai.gui import theme
+from trafficai.gui.panels.events import clock
+from trafficai.runtime.commands import (
     MAX_ROUTE_DEMAND,
     BlockLane,
     ClearIncident,
     CloseEdge,
     CloseLane,
     DemandScale,
-    IncidentView,
-    Ready,
     RestoreAll,
     RouteDemand,
 )
-from trafficai.gui import theme
-from trafficai.gui.panels.events import clock
+from trafficai.runtime.messages import IncidentView, Ready
 
 COLUMNS = ("id", "kind", "where", "since", "until", "by", "reason")
 

@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trafficai.core.commands import CameraView, IncidentView, SignalView
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.gui import theme
 from trafficai.gui.inspect import Value, inspect_values, numeric
 from trafficai.gui.map.picking import Pick
 from trafficai.gui.widgets.ringbuffer import RingBuffer
+from trafficai.runtime.messages import CameraView, IncidentView, SignalView
 
 KIND_LABELS = {
     "vehicle": "Vehicle",

@@ -12,10 +12,10 @@ from numpy.typing import NDArray
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from trafficai.core.commands import KpiSample, Ready
 from trafficai.errors import StoreError
 from trafficai.gui import theme
 from trafficai.gui.widgets.ringbuffer import RingBuffer
+from trafficai.runtime.messages import KpiSample, Ready
 from trafficai.storage import RunStore
 
 CAPACITY = 8192

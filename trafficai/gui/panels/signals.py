@@ -29,18 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trafficai.core.commands import (
-    ClearOverride,
-    Frame,
-    Override,
-    Ready,
-    SetController,
-    SignalChanges,
-    SignalView,
-)
 from trafficai.core.geometry import NetGeometry
 from trafficai.gui import theme
 from trafficai.gui.map.schemes import signal_char_lut
+from trafficai.runtime.commands import ClearOverride, Override, SetController
+from trafficai.runtime.messages import Ready, SignalChanges, SignalView, SimFrame
 
 TIMELINE_WINDOWS_S = (60.0, 180.0, 600.0)
 MAX_COLUMNS = 600
@@ -111,7 +104,7 @@ class Timeline:
                     del states[: len(states) - MAX_CHANGES]
                 self.now = max(self.now, t)
 
-    def add_frame(self, frame: Frame) -> None:
+    def add_frame(self, frame: SimFrame) -> None:
         det = frame.snapshot.detectors
         t = frame.snapshot.time_s
         self.now = max(self.now, t)
@@ -343,7 +336,7 @@ class SignalsPanel(QWidget):
             self.timeline.add_changes(message.changes)
             self._dirty = True
 
-    def update_frame(self, frame: Frame) -> None:
+    def update_frame(self, frame: SimFrame) -> None:
         self.views = {v.signal_id: v for v in frame.signals}
         if self.timeline is not None:
             self.timeline.add_frame(frame)

@@ -1,0 +1,32 @@
+"""The worker's command table: one handler per command type, registered once."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+
+from trafficai.errors import TrafficAIError
+from trafficai.runtime import commands as c
+from trafficai.runtime.handlers import HANDLERS, handler_for, handles
+
+
+def test_every_command_type_has_exactly_one_handler() -> None:
+    command_types = set(typing.get_args(c.Command))
+    assert len(command_types) == 19
+    assert set(HANDLERS) == command_types
+    assert len(set(map(id, HANDLERS.values()))) == len(HANDLERS)  # no handler serves two types
+
+
+def test_a_second_handler_for_a_type_is_refused_at_registration() -> None:
+    with pytest.raises(TypeError, match="Play has a handler already"):
+        handles(c.Play)(lambda worker, command: None)
+    assert HANDLERS[c.Play].__name__ == "play"
+
+
+def test_an_unknown_command_is_refused_with_its_name() -> None:
+    class Dance:
+        pass
+
+    with pytest.raises(TrafficAIError, match="unknown command Dance"):
+        handler_for(Dance())  # type: ignore[arg-type]

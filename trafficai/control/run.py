@@ -1,0 +1,73 @@
+"""One simulation under control: the backend, the control loop over it, and its scratch folder.
+
+The part of a run's life cycle shared by every kind of run (headless runs and the GUI worker
+through :mod:`trafficai.runtime.lifecycle`, RL episodes directly): it lives here, below
+``runtime``, because RL episodes (``control/rl``) may not import upward. Recording a run (the run
+store, KPI bins, tripinfo KPIs) is ``runtime``'s part.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from trafficai.config import SafetyConfig
+from trafficai.control.loop import ControlLoop
+from trafficai.core.scenario import Scenario
+from trafficai.sim.backend import SimBackend
+from trafficai.sim.factory import open_backend
+from trafficai.sim.sumo_command import SumoOptions
+
+TRIPINFO_FILE = "tripinfo.xml"
+MESSAGE_LOG_FILE = "sumo-messages.log"
+
+
+@dataclass
+class SimulationRun:
+    scenario: Scenario
+    backend: SimBackend
+    loop: ControlLoop
+    workdir: Path | None  # SUMO's output files (tripinfo, message log); removed on close
+
+    def close(self) -> None:
+        """Close SUMO and remove the scratch folder (safe to call twice)."""
+        self.backend.close()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+def open_simulation(
+    scenario: Scenario,
+    options: SumoOptions,
+    safety: SafetyConfig,
+    decision_interval_s: float,
+    *,
+    kind: Literal["libsumo", "traci"] = "libsumo",
+    gui: bool = False,
+    use_deadline: bool = True,
+    tripinfo: bool = False,
+    message_log: bool = False,
+    scratch_prefix: str = "trafficai-run-",
+) -> SimulationRun:
+    """Start SUMO on ``scenario`` (no vehicle subscriptions: nothing per vehicle is read per step)
+    and a control loop over it. ``tripinfo``/``message_log`` give SUMO a scratch folder for its
+    trip records and its mid-run messages."""
+    workdir = Path(tempfile.mkdtemp(prefix=scratch_prefix)) if tripinfo or message_log else None
+    if workdir is not None:
+        options = replace(
+            options,
+            tripinfo_path=workdir / TRIPINFO_FILE if tripinfo else options.tripinfo_path,
+            message_log=workdir / MESSAGE_LOG_FILE if message_log else options.message_log,
+        )
+    try:
+        backend = open_backend(scenario, options, kind=kind, vehicles=False, gui=gui)
+    except BaseException:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    loop = ControlLoop(backend, safety, decision_interval_s, use_deadline=use_deadline)
+    return SimulationRun(scenario, backend, loop, workdir)

@@ -1,0 +1,191 @@
+"""What a client (the GUI) tells the simulation worker: small frozen dataclasses that pickle.
+
+Each command type has exactly one handler in :mod:`trafficai.runtime.handlers`; adding a command is
+that handler plus the type here (and in ``Command``). Nothing here imports Qt or SUMO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from trafficai.sim.route_demand import MAX_ROUTE_DEMAND
+
+__all__ = ["MAX_ROUTE_DEMAND"]  # the GUI bounds its inputs with it; the backend enforces it
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """Run the simulation at the current speed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Stop advancing; the simulation stays loaded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Advance ``count`` steps (pauses first)."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SetSpeed:
+    """Target real-time factor (simulated seconds per wall second); ``None``: as fast as possible."""
+
+    factor: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """Start the scenario again from its beginning, keeping the controller and demand settings."""
+
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Jump:
+    """Go to simulation time ``time_s`` (forward: as fast as possible; backward: restart, then forward)."""
+
+    time_s: float
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetController:
+    """Give ``signals`` (empty: every controllable signal) to the controller called ``name``."""
+
+    name: str
+    signals: tuple[str, ...] = ()
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DemandScale:
+    """Scale the demand still to be inserted (1.0: as the scenario defines it)."""
+
+    factor: float
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """Operator override through the safety layer: ``hold`` | ``force`` | ``flash``, expiring.
+
+    ``force`` goes to the next green stage, or to stage ``green`` when given.
+    """
+
+    signal_id: str
+    action: str
+    duration_s: float
+    reason: str
+    user: str
+    green: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClearOverride:
+    signal_id: str
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseLane:
+    lane_id: str
+    user: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseEdge:
+    edge_id: str
+    user: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLane:
+    """Reopen a lane (and end the incidents that closed it)."""
+
+    lane_id: str
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockLane:
+    """A stopped vehicle on ``lane_id`` at ``position_m`` for ``duration_s`` (a breakdown, a crash)."""
+
+    lane_id: str
+    position_m: float
+    duration_s: float
+    user: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDemand:
+    """Scale the demand on the routes through ``edge_id``: of every vehicle that departs from now on
+    and whose route passes the edge, ``factor`` copies on average (0: none, 0.5: half, 2: double).
+
+    Setting it again on the same edge replaces the factor; ``ClearIncident`` or ``RestoreAll`` end it.
+    """
+
+    edge_id: str
+    factor: float
+    user: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearIncident:
+    incident_id: str
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreAll:
+    """End every incident and set the demand back to the run's own scale."""
+
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetFrames:
+    """Publish frames (vehicle positions for a map) or not; off, the worker runs as fast as headless."""
+
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Finish the run record and exit the worker."""
+
+
+Command = (
+    Play
+    | Pause
+    | Step
+    | SetSpeed
+    | Restart
+    | Jump
+    | SetController
+    | DemandScale
+    | Override
+    | ClearOverride
+    | CloseLane
+    | CloseEdge
+    | OpenLane
+    | BlockLane
+    | RouteDemand
+    | ClearIncident
+    | RestoreAll
+    | SetFrames
+    | Shutdown
+)
+
+
+def describe(command: Any) -> str:
+    """Short name of a command for messages ("Override", "CloseLane")."""
+    return type(command).__name__

@@ -1,0 +1,255 @@
+"""One run's life cycle, for headless runs and the GUI worker alike.
+
+    life = RunLifecycle(config, scenario, observers=[...])
+    life.record(store, controller)        # a run in the run store (or none), before or after open
+    life.open()                           # SUMO + control loop (trafficai.control.run)
+    life.attach(controller)               # controllers on their signals
+    snapshot, events = life.step()        # one step; sampled at the cadence, bins + observers
+    life.record_events(events)            # into the run store
+    kpis = life.final_kpis()              # last bin, tripinfo KPIs; SUMO closed
+    life.close_record(kpis, "completed")  # completed | interrupted | failed
+    life.close_simulation()               # always, in a ``finally``
+
+Opening the simulation and its control loop is shared with RL episodes, which live below
+``runtime`` and so use :func:`trafficai.control.run.open_simulation` directly; recording (the run
+store, KPI bins, tripinfo KPIs, observers' events) is this module's part.
+
+``tolerate_store_errors`` (the GUI): a failing run store stops the recording with a warning event
+and the run goes on; otherwise (headless) a StoreError ends the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal, Protocol
+
+from trafficai.config import RunConfig
+from trafficai.control.controller import Controller
+from trafficai.control.loop import ControlLoop
+from trafficai.control.run import SimulationRun, open_simulation
+from trafficai.core.events import Event
+from trafficai.core.kpis import run_kpis
+from trafficai.core.scenario import Scenario
+from trafficai.core.signals import steps_for
+from trafficai.core.snapshot import Snapshot
+from trafficai.errors import StoreError, TrafficAIError
+from trafficai.runtime.session import BinRecorder, resolved_config, sumo_options
+from trafficai.sim.backend import SimBackend
+from trafficai.storage import RunStore
+
+
+class SnapshotObserver(Protocol):
+    """Sees every sampled snapshot (with its detector part read); returns the events it raises."""
+
+    def observe(self, snapshot: Snapshot) -> list[Event]: ...
+
+
+class RunLifecycle:
+    def __init__(
+        self,
+        config: RunConfig,
+        scenario: Scenario,
+        *,
+        observers: Sequence[SnapshotObserver] = (),
+        sample_interval_s: float | None = None,  # None: the decision interval
+        tolerate_store_errors: bool = False,
+    ) -> None:
+        self.config = config
+        self.scenario = scenario
+        self.observers = tuple(observers)
+        self.sample_interval_s = sample_interval_s or config.decision_interval_s
+        self.tolerant = tolerate_store_errors
+        self.store: RunStore | None = None
+        self.run_id = ""
+        self.sim: SimulationRun | None = None
+        self.recorder: BinRecorder | None = None
+        self._owns_store = False
+        self._recorded = False  # record() was called (the recorder waits for it and for open())
+        self._sample_steps = 1
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def record(
+        self, store: RunStore | None, controller: str, *, source: str = "", owns_store: bool = False
+    ) -> list[Event]:
+        """Create the run in ``store`` (None: not recorded). Tolerant: a failure leaves the run
+        unrecorded and comes back as a warning event."""
+        self.store, self._owns_store, self._recorded = store, owns_store, True
+        if store is not None:
+            try:
+                config: dict[str, Any] = resolved_config(self.config, self.scenario, controller)
+                if source:
+                    config["source"] = source
+                self.run_id = store.create_run(self.scenario.name, controller, self.config.sim.seed, config)
+            except (StoreError, TrafficAIError, ValueError) as exc:
+                if not self.tolerant:
+                    raise
+                self._drop_store()
+                return [self._event("warning", "store", f"this run is not recorded: {exc}")]
+        self._start_recorder()
+        return []
+
+    def open(
+        self,
+        *,
+        warnings: bool = True,
+        max_depart_delay_s: float | None = None,
+        sumo_extra: tuple[str, ...] = (),
+        message_log: bool = False,
+        scratch_prefix: str = "trafficai-run-",
+    ) -> SimulationRun:
+        """Start SUMO (options from the RunConfig, trip records in a scratch folder) and the loop."""
+        sim = self.config.sim
+        options = replace(
+            sumo_options(self.config, self.scenario, None),
+            warnings=warnings,
+            max_depart_delay_s=max_depart_delay_s,
+            extra=tuple(sumo_extra),
+        )
+        backend_kind: Literal["libsumo", "traci"] = sim.backend
+        self.sim = open_simulation(
+            self.scenario,
+            options,
+            self.config.safety,
+            self.config.decision_interval_s,
+            kind=backend_kind,
+            gui=sim.sumo_gui,
+            tripinfo=True,
+            message_log=message_log,
+            scratch_prefix=scratch_prefix,
+        )
+        self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
+        self._start_recorder()
+        return self.sim
+
+    def attach(self, controller: Controller, signals: Sequence[str] | None = None) -> None:
+        """Give ``signals`` (default: every controllable one) to ``controller``."""
+        self.loop.assign(controller, signals or None)
+
+    def _start_recorder(self) -> None:
+        if self.sim is not None and self._recorded and self.recorder is None:
+            self.recorder = BinRecorder(self.sim.backend, self.store, self.run_id, self.config.bin_s)
+
+    @property
+    def backend(self) -> SimBackend:
+        if self.sim is None:
+            raise TrafficAIError("the simulation is not running")
+        return self.sim.backend
+
+    @property
+    def loop(self) -> ControlLoop:
+        if self.sim is None:
+            raise TrafficAIError("the simulation is not running")
+        return self.sim.loop
+
+    # -- running ------------------------------------------------------------------------------
+
+    def step(self) -> tuple[Snapshot | None, list[Event]]:
+        """One step through the control loop; at the sampling cadence the snapshot taken before the
+        step (bins, observers) and the events the sample raised."""
+        due = self.backend.step % self._sample_steps == 0
+        taken = self.loop.step(want_snapshot=due)
+        if taken is None or not due:
+            return None, []
+        return taken, self.sample(taken)
+
+    def sample(self, snapshot: Snapshot) -> list[Event]:
+        """Bin ``snapshot`` and show it to the observers; the events they raise."""
+        events: list[Event] = []
+        recorder = self.recorder
+        if recorder is not None:
+            try:
+                recorder.sample(snapshot)
+                recorder.maybe_close(snapshot)
+            except StoreError as exc:
+                if not self.tolerant:
+                    raise
+                self._drop_store()
+                events.append(self._event("warning", "store", f"recording stopped: {exc}"))
+        for observer in self.observers:
+            events.extend(observer.observe(snapshot))
+        return events
+
+    def safety_events(self, skip_kinds: frozenset[str] = frozenset()) -> list[Event]:
+        """What the safety layer logged since the last call (fallbacks, overrides, ...)."""
+        if self.sim is None or not self.sim.loop.safety.events:
+            return []
+        pending = self.sim.loop.safety.events
+        events = [e for e in pending if e.kind not in skip_kinds]
+        pending.clear()
+        return events
+
+    def record_events(self, events: Sequence[Event]) -> list[Event]:
+        """Write ``events`` to the run; returns them, plus a warning if recording stopped here."""
+        out = list(events)
+        if self.store is None or not self.run_id:
+            return out
+        try:
+            for e in events:
+                self.store.add_event(self.run_id, e.time_s, e.severity, e.kind, e.message, e.user)
+        except StoreError as exc:
+            if not self.tolerant:
+                raise
+            self._drop_store()
+            out.append(self._event("warning", "store", f"recording stopped: {exc}"))
+        return out
+
+    # -- ending -------------------------------------------------------------------------------
+
+    def final_kpis(self) -> dict[str, float]:
+        """Close the last bin, end SUMO and compute the run's KPIs from its trip records."""
+        backend = self.backend
+        final = backend.snapshot(vehicles=False)
+        recorder = self.recorder
+        if recorder is None:
+            raise TrafficAIError("the run was opened without record(): no KPIs to compute")
+        recorder.sample(final)
+        recorder.maybe_close(final, force=True)
+        teleports = final.counters.teleports_total
+        trips = backend.finish()
+        return run_kpis(trips, recorder.queue.stats(), teleports)
+
+    def close_record(self, kpis: dict[str, float], status: str) -> list[Event]:
+        """Finish the run record (``completed`` | ``interrupted`` | ``failed``); close an owned store."""
+        events: list[Event] = []
+        store = self.store
+        if store is not None and self.run_id:
+            try:
+                store.finish_run(self.run_id, kpis, status)
+            except StoreError as exc:
+                if not self.tolerant:
+                    raise
+                events.append(self._event("warning", "store", str(exc)))
+        if store is not None and self._owns_store:
+            store.close()
+        self.store = None
+        self.recorder = None
+        return events
+
+    def fail(self, message: str) -> None:
+        """Record a failure as an alarm event of the run (then ``close_record(..., "failed")``)."""
+        if self.store is not None and self.run_id:
+            try:
+                self.store.add_event(self.run_id, self.time_s(), "alarm", "run", message)
+            except StoreError:
+                if not self.tolerant:
+                    raise
+
+    def close_simulation(self) -> None:
+        """Close SUMO and its scratch folder (safe to call twice)."""
+        if self.sim is not None:
+            self.sim.close()
+
+    def time_s(self) -> float:
+        return self.sim.backend.time_s if self.sim is not None else self.scenario.begin_s
+
+    def _drop_store(self) -> None:
+        if self.store is not None and self._owns_store:
+            self.store.close()
+        self.store = None
+        if self.recorder is not None:
+            self.recorder.store = None
+
+    def _event(self, severity: str, kind: str, message: str) -> Event:
+        return Event(self.time_s(), severity, kind, message)
