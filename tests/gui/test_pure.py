@@ -9,11 +9,12 @@ import pytest
 
 from trafficai.core import commands as c
 from trafficai.core.events import Event
-from trafficai.gui.inspect import in_view, inspect_values
+from trafficai.gui.inspect import camera_spec, inspect_values
 from trafficai.gui.map.picking import Picker, lane_segments, segment_distances
 from trafficai.gui.map.schemes import LANE_SCHEMES, NO_BIN, VEHICLE_SPEED, lane_bins, vehicle_bins
 from trafficai.gui.widgets.ringbuffer import RingBuffer
 from trafficai.runtime.sim_worker import HEADER, KIND_FRAME, MessageReader
+from trafficai.sensors.cameras import in_view
 
 from .conftest import cross_frame, cross_geometry, cross_ready
 
@@ -124,7 +125,7 @@ def test_camera_field_of_view() -> None:
     ready = cross_ready()
     camera = ready.cameras[0]  # at (20, 20) looking south-west (225 deg), 70 deg wide, 60 m
     xy = np.array([[0.0, 0.0], [40.0, 40.0], [-40.0, -40.0], [20.0, -20.0]])
-    assert list(in_view(camera, xy)) == [True, False, False, False]
+    assert list(in_view(camera_spec(camera), xy)) == [True, False, False, False]
 
 
 def test_inspector_values_of_a_vehicle_and_a_lane() -> None:

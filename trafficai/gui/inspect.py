@@ -5,25 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
 
 from trafficai.core.commands import CameraView, IncidentView, SignalView
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.gui.map.picking import Pick
+from trafficai.sensors.cameras import CameraSpec, in_view
 
 Value = float | str
 
 
-def in_view(camera: CameraView, xy: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """Which points a camera sees: within its range and its field of view."""
-    if xy.size == 0:
-        return np.zeros(0, dtype=bool)
-    dx, dy = xy[:, 0] - camera.x, xy[:, 1] - camera.y
-    bearing = np.degrees(np.arctan2(dx, dy)) % 360.0  # 0 = north, clockwise, like SUMO
-    off = (bearing - camera.heading + 180.0) % 360.0 - 180.0
-    seen: NDArray[np.bool_] = (np.hypot(dx, dy) <= camera.range_m) & (np.abs(off) <= camera.fov / 2.0)
-    return seen
+def camera_spec(camera: CameraView) -> CameraSpec:
+    """The sensor spec of a camera the worker announced; the pose fields its message lacks (height,
+    tilt, image size, frame rate) take the manifest's defaults."""
+    return CameraSpec(
+        camera.id,
+        camera.junction,
+        camera.x,
+        camera.y,
+        heading=camera.heading,
+        fov=camera.fov,
+        range_m=camera.range_m,
+    )
 
 
 def _f(value: float | np.floating | np.integer) -> float:
@@ -125,7 +128,7 @@ def inspect_values(
         camera = next((c for c in cameras if c.id == pick.id), None)
         if camera is None:
             return None
-        seen = in_view(camera, np.asarray(snapshot.vehicles.xy, dtype=np.float64))
+        seen = in_view(camera_spec(camera), np.asarray(snapshot.vehicles.xy, dtype=np.float64))
         speeds = snapshot.vehicles.speed[seen] if seen.size else np.zeros(0)
         return {
             "junction": camera.junction,
