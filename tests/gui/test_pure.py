@@ -177,7 +177,7 @@ def test_message_reader_returns_only_whole_messages() -> None:
 def test_cli_parsing() -> None:
     from trafficai.cli_gui import parse_speed
     from trafficai.errors import ConfigError
-    from trafficai.gui.main_window import parse_time
+    from trafficai.gui.time_controls import parse_time
 
     assert parse_speed("max") is None and parse_speed("10x") == 10.0
     with pytest.raises(ConfigError):
