@@ -94,6 +94,27 @@ class NetworkMap(QWidget):
         self._last_frame_wall = 0.0
         self._dirty = False
 
+        bar = self._build_bar()
+        self.legend = LegendBar()
+        self.vehicle_legend = LegendBar()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.vehicle_legend)
+        self._update_legends()
+
+        self.view.scene().sigMouseClicked.connect(self._clicked)
+        self.vb.sigRangeChanged.connect(lambda *_: self._zoomed())
+        self.timer = QTimer(self)
+        self.timer.setInterval(RENDER_INTERVAL_MS)
+        self.timer.timeout.connect(self._render_tick)
+        self.timer.start()
+
+    def _build_bar(self) -> QHBoxLayout:
+        """The row above the map: colour schemes, layer switches, follow and fit."""
         self.lane_combo = QComboBox()
         for key, scheme in LANE_SCHEMES.items():
             self.lane_combo.addItem(scheme.label, key)
@@ -131,23 +152,7 @@ class NetworkMap(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.follow_box)
         bar.addWidget(self.fit_button)
-        self.legend = LegendBar()
-        self.vehicle_legend = LegendBar()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.vehicle_legend)
-        self._update_legends()
-
-        self.view.scene().sigMouseClicked.connect(self._clicked)
-        self.vb.sigRangeChanged.connect(lambda *_: self._zoomed())
-        self.timer = QTimer(self)
-        self.timer.setInterval(RENDER_INTERVAL_MS)
-        self.timer.timeout.connect(self._render_tick)
-        self.timer.start()
+        return bar
 
     # -- data ---------------------------------------------------------------------------------
 
