@@ -26,14 +26,21 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class CameraSpec(Frozen):
+class CameraSection(Frozen):
+    """A ``[[cameras]]`` entry; ``trafficai.sensors.cameras.CameraSpec`` explains the pose."""
+
     id: str
     junction: str = ""
     x: float
     y: float
     height: float = Field(8.0, gt=0)
     heading: float = 0.0
+    tilt: float = Field(20.0, gt=-90, lt=90)
     fov: float = Field(70.0, gt=0, lt=180)
+    image_width: int = Field(1280, gt=0)
+    image_height: int = Field(720, gt=0)
+    frame_rate: float = Field(25.0, gt=0)
+    range_m: float = Field(60.0, gt=0)
 
 
 class ScenarioSection(Frozen):
@@ -50,7 +57,7 @@ class ScenarioSection(Frozen):
 
 class ScenarioManifest(Frozen):
     scenario: ScenarioSection
-    cameras: tuple[CameraSpec, ...] = ()
+    cameras: tuple[CameraSection, ...] = ()
 
 
 class SafetyConfig(Frozen):

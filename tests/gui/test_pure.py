@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from trafficai.core.events import Event
-from trafficai.gui.inspect import in_view, inspect_values
+from trafficai.gui.inspect import camera_spec, inspect_values
 from trafficai.gui.map.picking import Picker, lane_segments, segment_distances
 from trafficai.gui.map.schemes import LANE_SCHEMES, NO_BIN, VEHICLE_SPEED, lane_bins, vehicle_bins
 from trafficai.gui.widgets.ringbuffer import RingBuffer
 from trafficai.runtime import commands as c
 from trafficai.runtime import messages as m
+from trafficai.sensors.cameras import in_view
 
 from .conftest import cross_frame, cross_geometry, cross_ready
 
@@ -124,7 +125,7 @@ def test_camera_field_of_view() -> None:
     ready = cross_ready()
     camera = ready.cameras[0]  # at (20, 20) looking south-west (225 deg), 70 deg wide, 60 m
     xy = np.array([[0.0, 0.0], [40.0, 40.0], [-40.0, -40.0], [20.0, -20.0]])
-    assert list(in_view(camera, xy)) == [True, False, False, False]
+    assert list(in_view(camera_spec(camera), xy)) == [True, False, False, False]
 
 
 def test_inspector_values_of_a_vehicle_and_a_lane() -> None:
@@ -157,8 +158,28 @@ def test_ring_buffer_keeps_the_last_samples_in_order() -> None:
 
 
 def test_time_parsing() -> None:  # the CLI's --speed parsing is tested in tests/cli/test_gui.py
-    from trafficai.gui.main_window import parse_time
+    from trafficai.gui.time_controls import parse_time
 
     assert parse_time("01:00:05") == 3605.0 and parse_time("90") == 90.0
     with pytest.raises(ValueError):
         parse_time("noon")
+
+
+def test_register_adds_the_gui_commands_without_loading_qt() -> None:
+    import subprocess
+    import sys
+
+    import typer
+    from trafficai.cli_gui import register
+    from typer.testing import CliRunner
+
+    app = typer.Typer()
+    bench = typer.Typer()
+    app.add_typer(bench, name="bench")
+    register(app, bench)
+    result = CliRunner().invoke(app, ["gui", "--help"])
+    assert result.exit_code == 0 and "--screenshot" in result.output
+    result = CliRunner().invoke(app, ["bench", "gui", "--help"])
+    assert result.exit_code == 0 and "--json" in result.output
+    probe = "import sys, trafficai.cli_gui; assert not {'PySide6', 'pyqtgraph'} & set(sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0

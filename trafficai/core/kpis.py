@@ -123,17 +123,6 @@ def signal_samples(snapshot: Snapshot, geometry: NetGeometry) -> dict[str, dict[
     return out
 
 
-def detector_counts(snapshot: Snapshot, geometry: NetGeometry) -> dict[str, dict[str, float]]:
-    """Per-detector values of one step; counts are summed and the rest averaged per bin."""
-    det = snapshot.detectors
-    out: dict[str, dict[str, float]] = {}
-    for i, det_id in enumerate(geometry.e1.ids):
-        out[det_id] = {"count": float(det.e1_count[i]), "occupancy": float(det.e1_occupancy[i])}
-    for i, det_id in enumerate(geometry.e2.ids):
-        out[det_id] = {"vehicles": float(det.e2_vehicles[i]), "halting": float(det.e2_halting[i])}
-    return out
-
-
 @dataclass(slots=True)
 class BinAccumulator:
     """Averages samples (and sums ``sum_keys``) over a time bin; returns the bin when it closes."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from trafficai.config import CameraSpec, ScenarioManifest, format_validation_error, load_toml
+from trafficai.config import CameraSection, ScenarioManifest, format_validation_error, load_toml
 from trafficai.errors import ConfigError, ScenarioError
 
 
@@ -29,7 +29,7 @@ class Scenario:
     duration_s: float
     step_length_s: float
     default_controller: str = "fixed"
-    cameras: tuple[CameraSpec, ...] = ()
+    cameras: tuple[CameraSection, ...] = ()
     sumocfg: Path | None = None  # when given, SUMO is started with -c and these files are informative
 
     @property

@@ -9,63 +9,38 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QInputDialog,
-    QLabel,
-    QLineEdit,
     QMainWindow,
-    QMenu,
     QMessageBox,
-    QPushButton,
-    QStyle,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from trafficai.core.events import Event
-from trafficai.core.scenario import available_scenarios, resolve_scenario
+from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import StoreError, TrafficAIError
-from trafficai.gui import theme
 from trafficai.gui.bridge import WorkerBridge
 from trafficai.gui.map.picking import Pick
 from trafficai.gui.map.widget import NetworkMap
+from trafficai.gui.map_actions import lane_of, map_menu, route_demand_dialog
+from trafficai.gui.menus import build_menus
 from trafficai.gui.panels.events import EventsPanel, clock
 from trafficai.gui.panels.incidents import IncidentsPanel
 from trafficai.gui.panels.inspector import InspectorPanel
 from trafficai.gui.panels.kpis import KpiDashboard
 from trafficai.gui.panels.signals import SignalsPanel
 from trafficai.gui.panels.training import TrainingPanel
-from trafficai.runtime.commands import (
-    MAX_ROUTE_DEMAND,
-    BlockLane,
-    ClearIncident,
-    ClearOverride,
-    CloseEdge,
-    CloseLane,
-    Command,
-    Jump,
-    OpenLane,
-    Override,
-    Pause,
-    Play,
-    Restart,
-    RouteDemand,
-    SetController,
-    SetSpeed,
-    Step,
-)
+from trafficai.gui.status_labels import StatusLabels
+from trafficai.gui.time_controls import TimeControls
+from trafficai.gui.widgets.banner import Banner
+from trafficai.runtime.commands import Command, Jump, Pause, Play, Restart, SetController, SetSpeed, Step
 from trafficai.runtime.messages import (
     Events,
     Finished,
     Incidents,
-    IncidentView,
     KpiSample,
     Progress,
     Ready,
@@ -74,17 +49,6 @@ from trafficai.runtime.messages import (
 )
 from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.storage import RunStore
-
-SPEEDS: tuple[tuple[str, float | None], ...] = (
-    ("0.5x", 0.5),
-    ("1x real time", 1.0),
-    ("2x", 2.0),
-    ("5x", 5.0),
-    ("10x", 10.0),
-    ("25x", 25.0),
-    ("100x", 100.0),
-    ("as fast as possible", None),
-)
 
 
 def operator_name() -> str:
@@ -95,22 +59,6 @@ def operator_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "operator"
-
-
-def parse_time(text: str) -> float:
-    """Seconds from '1234', '1234.5', 'mm:ss' or 'hh:mm:ss'."""
-    text = text.strip()
-    if not text:
-        raise ValueError("give a time, e.g. 900 or 00:15:00")
-    try:
-        total = 0.0
-        for part in text.split(":"):
-            total = total * 60 + float(part)
-    except ValueError:
-        raise ValueError(f"not a time: {text!r} (use seconds or hh:mm:ss)") from None
-    if text.count(":") > 2 or total < 0:
-        raise ValueError(f"not a time: {text!r} (use seconds or hh:mm:ss)")
-    return total
 
 
 class MainWindow(QMainWindow):
@@ -133,18 +81,9 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
 
         self.map = NetworkMap()
-        self.banner = QFrame()
-        self.banner.setStyleSheet(
-            "QFrame { background: #5a1a1a; border-radius: 4px; } QLabel { color: white; }"
-        )
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.banner_button = QPushButton("Restart simulation")
+        self.banner = Banner()
+        self.banner_text, self.banner_button = self.banner.text, self.banner.button
         self.banner_button.clicked.connect(self.restart)
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.addWidget(self.banner_text, 1)
-        banner_layout.addWidget(self.banner_button)
-        self.banner.setVisible(False)
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(2, 2, 2, 2)
@@ -159,23 +98,10 @@ class MainWindow(QMainWindow):
         self.events_panel = EventsPanel()
         self.training_panel = TrainingPanel(lambda: self.config.scenario)
         self.docks: dict[str, QDockWidget] = {}
-        self._dock("signals", "Signals", self.signals_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("kpis", "KPI dashboard", self.kpis, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._dock("incidents", "Incidents", self.incidents_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._dock("events", "Events and alarms", self.events_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._dock("training", "RL training", self.training_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.docks["kpis"], self.docks["incidents"])
-        self.tabifyDockWidget(self.docks["incidents"], self.docks["events"])
-        self.tabifyDockWidget(self.docks["events"], self.docks["training"])
-        self.docks["kpis"].raise_()
-        self.resizeDocks(
-            [self.docks["signals"], self.docks["inspector"]], [430, 330], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([self.docks["kpis"]], [300], Qt.Orientation.Vertical)
+        self._build_docks()
 
         self._build_toolbar()
-        self._build_menus()
+        build_menus(self)
         self._build_status_bar()
 
         self.map.picked.connect(self._picked)
@@ -185,7 +111,7 @@ class MainWindow(QMainWindow):
         self.signals_panel.command.connect(self.send)
         self.signals_panel.selected.connect(self._signal_selected)
         self.incidents_panel.command.connect(self.send)
-        self.events_panel.unacked_changed.connect(lambda n: self.alarm_label.setText(f"alarms: {n}"))
+        self.events_panel.unacked_changed.connect(self.status_labels.show_alarms)
 
         self.bridge = WorkerBridge(config, self)
         self._attach(self.bridge)
@@ -198,6 +124,24 @@ class MainWindow(QMainWindow):
 
     # -- construction -------------------------------------------------------------------------
 
+    def _build_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self._dock("signals", "Signals", self.signals_panel, left)
+        self._dock("inspector", "Inspector", self.inspector, right)
+        self._dock("kpis", "KPI dashboard", self.kpis, bottom)
+        self._dock("incidents", "Incidents", self.incidents_panel, bottom)
+        self._dock("events", "Events and alarms", self.events_panel, bottom)
+        self._dock("training", "RL training", self.training_panel, bottom)
+        self.tabifyDockWidget(self.docks["kpis"], self.docks["incidents"])
+        self.tabifyDockWidget(self.docks["incidents"], self.docks["events"])
+        self.tabifyDockWidget(self.docks["events"], self.docks["training"])
+        self.docks["kpis"].raise_()
+        self.resizeDocks(
+            [self.docks["signals"], self.docks["inspector"]], [430, 330], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.docks["kpis"]], [300], Qt.Orientation.Vertical)
+
     def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(key)
@@ -206,111 +150,33 @@ class MainWindow(QMainWindow):
         self.docks[key] = dock
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Time control")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.setObjectName("time")
-        bar.setMovable(False)
+        bar = TimeControls(self, self.config.speed)
         self.addToolBar(bar)
-        style = self.style()
-        self.play_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
-        self.pause_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
-        self.play_action = QAction(self.play_icon, "Play", self)
-        self.play_action.setShortcut(QKeySequence("Space"))
-        self.play_action.triggered.connect(self.toggle_play)
-        self.step_action = QAction(
-            style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Step", self
+        self.time_controls = bar
+        # the controls tests and scripts drive, by their old names
+        self.play_action, self.step_action, self.restart_action = (
+            bar.play_action,
+            bar.step_action,
+            bar.restart_action,
         )
-        self.step_action.setShortcut(QKeySequence("S"))
-        self.step_action.triggered.connect(lambda: self.send(Step(1)))
-        self.restart_action = QAction(
-            style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Restart", self
-        )
-        self.restart_action.triggered.connect(self.restart)
-        bar.addAction(self.play_action)
-        bar.addAction(self.step_action)
-        bar.addWidget(QLabel(" Speed "))
-        self.speed_combo = QComboBox()
-        for label, value in SPEEDS:
-            self.speed_combo.addItem(label, value)
-        self._select_speed(self.config.speed)
-        self.speed_combo.activated.connect(lambda _: self.send(SetSpeed(self.speed_combo.currentData())))
-        bar.addWidget(self.speed_combo)
-        bar.addAction(self.restart_action)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Jump to "))
-        self.jump_edit = QLineEdit()
-        self.jump_edit.setPlaceholderText("hh:mm:ss or s")
-        self.jump_edit.setMaximumWidth(110)
-        self.jump_edit.returnPressed.connect(self.jump)
-        bar.addWidget(self.jump_edit)
-        self.jump_button = QPushButton("Go")
-        self.jump_button.clicked.connect(self.jump)
-        bar.addWidget(self.jump_button)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Controller (all signals) "))
-        self.controller_combo = QComboBox()
-        self.controller_combo.activated.connect(
-            lambda _: self.send(SetController(self.controller_combo.currentText(), (), self.user))
-        )
-        bar.addWidget(self.controller_combo)
-        bar.addSeparator()
-        self.clock_label = QLabel(" t = --:--:-- ")
-        self.clock_label.setStyleSheet("font-family: monospace; font-size: 15pt; padding: 0 8px;")
-        self.clock_label.setFixedWidth(self.clock_label.sizeHint().width() + 40)
-        bar.addWidget(self.clock_label)
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open scenario file (.sumocfg, scenario.toml)...", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self._open_file_dialog)
-        file_menu.addAction(open_action)
-        folder_action = QAction("Open scenario &folder...", self)
-        folder_action.triggered.connect(self._open_folder_dialog)
-        file_menu.addAction(folder_action)
-        shipped = file_menu.addMenu("Shipped scenarios")
-        for name in available_scenarios():
-            action = QAction(name, self)
-            action.triggered.connect(lambda _=False, n=name: self.open_scenario(n))
-            shipped.addAction(action)
-        file_menu.addSeparator()
-        shot = QAction("Save &screenshot...", self)
-        shot.triggered.connect(self._screenshot_dialog)
-        file_menu.addAction(shot)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
-        fit = QAction("&Fit network", self)
-        fit.setShortcut(QKeySequence("F"))
-        fit.triggered.connect(self.map.fit)
-        view_menu.addAction(fit)
-        sim_menu = self.menuBar().addMenu("&Simulation")
-        for action in (self.play_action, self.step_action, self.restart_action):
-            sim_menu.addAction(action)
+        self.speed_combo, self.jump_edit, self.jump_button = bar.speed_combo, bar.jump_edit, bar.jump_button
+        self.controller_combo, self.clock_label = bar.controller_combo, bar.clock_label
+        bar.play_toggled.connect(self.toggle_play)
+        bar.step.connect(lambda: self.send(Step(1)))
+        bar.restart.connect(self.restart)
+        bar.speed_chosen.connect(lambda speed: self.send(SetSpeed(speed)))
+        bar.jump_to.connect(lambda seconds: self.send(Jump(seconds, self.user)))
+        bar.invalid_time.connect(lambda why: self.statusBar().showMessage(why, 6000))
+        bar.controller_chosen.connect(lambda name: self.send(SetController(name, (), self.user)))
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.time_label = theme.steady(QLabel("sim time --:--:--"), "sim time 00:00:00 (000,000 s)")
-        self.rtf_label = theme.steady(QLabel("real-time factor -"), "real-time factor 0,000.0x")
-        self.vehicles_label = theme.steady(QLabel("vehicles -"), "vehicles 000,000")
-        self.fps_label = theme.steady(QLabel("render - fps"), "render 000 fps")
-        self.state_label = theme.steady(QLabel("starting"), "finished")
-        self.alarm_label = theme.steady(QLabel("alarms: 0"), "alarms: 00000")
-        for label in (
-            self.time_label,
-            self.rtf_label,
-            self.vehicles_label,
-            self.fps_label,
-            self.state_label,
-            self.alarm_label,
-        ):
-            label.setStyleSheet("padding: 0 10px;")
-            bar.addPermanentWidget(label)
+        self.status_labels = labels = StatusLabels(self.statusBar())
+        self.time_label, self.rtf_label, self.vehicles_label = (
+            labels.time_label,
+            labels.rtf_label,
+            labels.vehicles_label,
+        )
+        self.fps_label, self.state_label = labels.fps_label, labels.state_label
 
     def _attach(self, bridge: WorkerBridge) -> None:
         bridge.ready.connect(self._on_ready)
@@ -357,12 +223,7 @@ class MainWindow(QMainWindow):
         self.send(Pause() if playing else Play())
 
     def jump(self) -> None:
-        try:
-            seconds = parse_time(self.jump_edit.text())
-        except ValueError as exc:
-            self.statusBar().showMessage(str(exc), 6000)
-            return
-        self.send(Jump(seconds, self.user))
+        self.time_controls.ask_jump()
 
     def restart(self) -> None:
         """Restart the scenario (a fresh worker process if the last one died)."""
@@ -373,28 +234,7 @@ class MainWindow(QMainWindow):
         else:
             self.send(Restart(self.user))
 
-    def _select_speed(self, speed: float | None) -> None:
-        for i in range(self.speed_combo.count()):
-            if self.speed_combo.itemData(i) == speed:
-                self.speed_combo.setCurrentIndex(i)
-                return
-
     # -- opening scenarios --------------------------------------------------------------------
-
-    def _open_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open scenario",
-            str(Path.cwd()),
-            "Scenarios (*.sumocfg *.sumocfg.gz scenario.toml *.toml);;All files (*)",
-        )
-        if path:
-            self.open_scenario(path)
-
-    def _open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open scenario folder", str(Path.cwd()))
-        if path:
-            self.open_scenario(path)
 
     def open_scenario(self, name_or_path: str) -> None:
         """Start the scenario in a new worker; the current simulation runs on until it is ready."""
@@ -472,11 +312,7 @@ class MainWindow(QMainWindow):
         store_path = Path(self.config.store_path) if self.config.store_path else None
         self.kpis.set_ready(ready, store_path)
         self.incidents_panel.set_ready(ready, self.user)
-        self.controller_combo.blockSignals(True)
-        self.controller_combo.clear()
-        self.controller_combo.addItems(list(ready.controllers))
-        self.controller_combo.setCurrentText(ready.controller)
-        self.controller_combo.blockSignals(False)
+        self.time_controls.set_controllers(ready.controllers, ready.controller)
         recorded = f" · recording run {ready.run_id}" if ready.run_id else " · not recorded"
         self.statusBar().showMessage(f"{ready.scenario}: {ready.description}{recorded}", 10000)
 
@@ -510,17 +346,12 @@ class MainWindow(QMainWindow):
         self._show_playing(progress.playing)
 
     def _show_time(self, time_s: float, vehicles: int, rtf: float, playing: bool) -> None:
-        self.clock_label.setText(f" t = {clock(time_s)} ")
-        self.time_label.setText(f"sim time {clock(time_s)} ({time_s:,.0f} s)")
-        self.vehicles_label.setText(f"vehicles {vehicles:,}")
-        self.rtf_label.setText(
-            f"real-time factor {rtf:,.1f}x" if playing or self.state == "jumping" else "real-time factor -"
-        )
+        self.time_controls.show_clock(time_s)
+        self.status_labels.show_time(time_s, vehicles, rtf if playing or self.state == "jumping" else None)
         self._show_playing(playing)
 
     def _show_playing(self, playing: bool) -> None:
-        self.play_action.setText("Pause" if playing else "Play")
-        self.play_action.setIcon(self.pause_icon if playing else self.play_icon)
+        self.time_controls.show_playing(playing)
 
     def _on_kpi(self, sample: KpiSample) -> None:
         if self.ready is not None and sample.generation == self.ready.generation:
@@ -577,12 +408,7 @@ class MainWindow(QMainWindow):
         self.events_panel.add_events([Event(self._sim_time(), "alarm", "worker", message + "." + kept)])
 
     def _show_banner(self, text: str, error: bool = True) -> None:
-        color = "#5a1a1a" if error else "#1a3a5a"
-        self.banner.setStyleSheet(
-            f"QFrame {{ background: {color}; border-radius: 4px; }} QLabel {{ color: white; }}"
-        )
-        self.banner_text.setText(text)
-        self.banner.setVisible(True)
+        self.banner.show_text(text, error)
         self.state_label.setText(self.state)
 
     def _sim_time(self) -> float:
@@ -611,108 +437,18 @@ class MainWindow(QMainWindow):
             )
 
     def _lane_of(self, pick: Pick) -> tuple[str, float] | None:
-        """The lane (and position on it) a pick stands on: a lane, or a vehicle's lane."""
-        picker = self.map.picker
-        if picker is None or self.ready is None:
-            return None
-        lanes = self.ready.geometry.lanes
-        if pick.kind == "lane":
-            return pick.id, picker.position_on_lane(pick.index, pick.x, pick.y)
-        if pick.kind == "vehicle" and self.last_frame is not None:
-            veh = self.last_frame.snapshot.vehicles
-            if pick.index < len(veh) and veh.ids[pick.index] == pick.id:
-                lane = int(veh.lane[pick.index])
-                if 0 <= lane < len(lanes):
-                    return lanes.ids[lane], picker.position_on_lane(lane, pick.x, pick.y)
-        return None
+        return lane_of(self, pick)
 
     def _signal_selected(self, signal_id: str) -> None:
         self.kpis.set_intersection(signal_id)
 
     def _map_menu(self, pick: Pick | None, where: QPoint) -> None:
-        menu = QMenu(self)
-        lane = self._lane_of(pick) if pick is not None else None
-        if lane is not None and self.ready is not None:
-            lane_id, position = lane
-            edge = self.ready.geometry.lanes.edges[self.ready.geometry.lanes.index()[lane_id]]
-            closed = any(lane_id in inc.lanes and inc.closes_lanes for inc in self.map.incidents)
-            if closed:
-                menu.addAction(f"Reopen lane {lane_id}", lambda: self.send(OpenLane(lane_id, self.user)))
-            else:
-                menu.addAction(f"Close lane {lane_id}", lambda: self.send(CloseLane(lane_id, self.user)))
-                menu.addAction(f"Close edge {edge}", lambda: self.send(CloseEdge(edge, self.user)))
-            menu.addAction(
-                f"Block lane {lane_id} here for 10 min",
-                lambda: self.send(BlockLane(lane_id, position, 600.0, self.user)),
-            )
-            menu.addAction(f"Scale demand through edge {edge}…", lambda: self.ask_route_demand(edge))
-            scaled = self._route_demand_on(edge)
-            if scaled is not None:
-                incident_id = scaled.id
-                menu.addAction(
-                    f"Clear demand scaling through {edge} ({scaled.demand_factor:g}x)",
-                    lambda: self.send(ClearIncident(incident_id, self.user)),
-                )
-        if pick is not None and pick.kind == "signal":
-            signal_id = pick.id
-            menu.addAction(f"Override signal {signal_id}...", lambda: self._focus_signal(signal_id))
-            if self.last_frame is not None and any(
-                v.signal_id == signal_id and v.override for v in self.last_frame.signals
-            ):
-                menu.addAction(
-                    f"Clear override on {signal_id}", lambda: self.send(ClearOverride(signal_id, self.user))
-                )
-        if pick is not None and pick.kind == "vehicle":
-            vehicle = pick
-            menu.addAction(f"Follow vehicle {pick.id}", lambda: self._follow(vehicle))
-        if not menu.isEmpty():
-            menu.addSeparator()
-        menu.addAction("Fit network", self.map.fit)
-        menu.popup(where)
-        self.context_menu = menu
-
-    def _route_demand_on(self, edge: str) -> IncidentView | None:
-        return next(
-            (inc for inc in self.map.incidents if inc.demand_factor is not None and inc.target == edge), None
-        )
+        self.context_menu = map_menu(self, pick)
+        self.context_menu.popup(where)
 
     def ask_route_demand(self, edge: str) -> None:
-        """Ask for the factor on the routes through ``edge`` (a window-modal dialog, not blocking the
-        event loop); accepting it sends the command."""
-        current = self._route_demand_on(edge)
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Scale demand through an edge")
-        dialog.setLabelText(
-            f"Vehicles whose route passes edge {edge}, from now on:\n"
-            f"keep this many times as many (0: none, 0.5: half, 2: double; at most {MAX_ROUTE_DEMAND:g})"
-        )
-        dialog.setInputMode(QInputDialog.InputMode.DoubleInput)
-        dialog.setDoubleRange(0.0, MAX_ROUTE_DEMAND)
-        dialog.setDoubleDecimals(2)
-        dialog.setDoubleStep(0.1)
-        factor = current.demand_factor if current is not None else None
-        dialog.setDoubleValue(factor if factor is not None else 0.5)
-        dialog.doubleValueSelected.connect(
-            lambda value: self.send(RouteDemand(edge, float(value), self.user))
-        )
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.open()
-        self.route_demand_dialog = dialog
-
-    def _focus_signal(self, signal_id: str) -> None:
-        self.docks["signals"].show()
-        self.docks["signals"].raise_()
-        self.signals_panel.select(signal_id)
-        self.signals_panel.reason.setFocus()
-
-    def _follow(self, pick: Pick) -> None:
-        self.map.select(pick)
-        self.inspector.set_pick(pick)
-        self.map.follow_box.setChecked(True)
-
-    def override_signal(self, command: Override) -> None:
-        """Programmatic override (scripts, tests): the same path as the panel's button."""
-        self.send(command)
+        """Ask for the factor on the routes through ``edge``; accepting it sends the command."""
+        self.route_demand_dialog = route_demand_dialog(self, edge)
 
     # -- status -------------------------------------------------------------------------------
 
@@ -737,14 +473,6 @@ class MainWindow(QMainWindow):
         if not self.grab().save(str(target), "PNG"):
             raise TrafficAIError(f"cannot write screenshot {target}")
         return target
-
-    def _screenshot_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "trafficai.png", "PNG images (*.png)")
-        if path:
-            try:
-                self.save_screenshot(path)
-            except TrafficAIError as exc:
-                self.statusBar().showMessage(str(exc), 8000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.status_timer.stop()

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from trafficai.config import RunConfig
 from trafficai.control.registry import make_controller
 from trafficai.core.events import Event
@@ -17,6 +15,7 @@ from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ControllerError, TrafficAIError
+from trafficai.sensors.bins import DetectorBins
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.sumo_command import SumoOptions
 from trafficai.storage import RunStore
@@ -69,28 +68,18 @@ class BinRecorder:
         self.bin_steps = max(1, steps_for(bin_s, backend.step_length_s))
         self.network = BinAccumulator()
         self.signals = BinAccumulator()
-        self.detectors = BinAccumulator()
+        self.detectors = DetectorBins(backend.geometry)
         self.queue = QueueTracker()
         self.bin_start_s = backend.time_s
         self.bin_start_arrived = 0
         self.bin_start_departed = 0
-        self.e1_start: np.ndarray | None = None
 
     def sample(self, snapshot: Snapshot) -> None:
         net = network_sample(snapshot)
         self.queue.add(net["queue_veh"])
         self.network.add({"": net})
         self.signals.add(signal_samples(snapshot, self.backend.geometry))
-        det = snapshot.detectors
-        geometry = self.backend.geometry
-        if self.e1_start is None:
-            self.e1_start = det.e1_count.astype(np.int64)
-        values: dict[str, dict[str, float]] = {}
-        for i, det_id in enumerate(geometry.e1.ids):
-            values[det_id] = {"occupancy": float(det.e1_occupancy[i])}
-        for i, det_id in enumerate(geometry.e2.ids):
-            values[det_id] = {"vehicles": float(det.e2_vehicles[i]), "halting": float(det.e2_halting[i])}
-        self.detectors.add(values)
+        self.detectors.sample(snapshot)
         self._last = snapshot
 
     def maybe_close(self, snapshot: Snapshot | None, force: bool = False) -> None:
@@ -104,12 +93,7 @@ class BinRecorder:
         counters = snapshot.counters
         network["arrived"] = float(counters.arrived_total - self.bin_start_arrived)
         network["departed"] = float(counters.departed_total - self.bin_start_departed)
-        detectors = self.detectors.close()
-        counts = snapshot.detectors.e1_count.astype(np.int64)
-        if self.e1_start is not None and len(counts) == len(self.e1_start):
-            for i, det_id in enumerate(self.backend.geometry.e1.ids):
-                detectors.setdefault(det_id, {})["count"] = float(counts[i] - self.e1_start[i])
-        self.e1_start = counts
+        detectors = self.detectors.close(snapshot)
         if self.store is not None:
             self.store.add_bin(
                 self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), detectors

@@ -12,11 +12,9 @@ from PySide6.QtCore import QPoint, QRectF, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.gui import theme
-from trafficai.gui.map.health import DetectorHealth
 from trafficai.gui.map.layers import (
     LANE_WIDTH_M,
     CameraLayer,
@@ -25,7 +23,6 @@ from trafficai.gui.map.layers import (
     LaneLayer,
     SelectionLayer,
     SignalLayer,
-    VehicleItem,
 )
 from trafficai.gui.map.picking import Pick, Picker
 from trafficai.gui.map.schemes import (
@@ -36,8 +33,10 @@ from trafficai.gui.map.schemes import (
     vehicle_bins,
     vehicle_colors,
 )
+from trafficai.gui.map.vehicles import VehicleItem
 from trafficai.gui.widgets.legend import LegendBar
 from trafficai.runtime.messages import CameraView, IncidentView, Ready, SimFrame
+from trafficai.sensors.health import DetectorHealthMonitor
 
 RENDER_INTERVAL_MS = 25  # 40 Hz: smooth, and leaves the event loop time for the rest
 PICK_TOLERANCE_PX = 8.0
@@ -90,10 +89,32 @@ class NetworkMap(QWidget):
         self.incidents: tuple[IncidentView, ...] = ()
         self.selected: Pick | None = None
         self.follow = False
-        self.health: DetectorHealth | None = None
+        # detector health is the sensors layer's; until the worker publishes it, judge the frames here
+        self.health: DetectorHealthMonitor | None = None
         self._last_frame_wall = 0.0
         self._dirty = False
 
+        bar = self._build_bar()
+        self.legend = LegendBar()
+        self.vehicle_legend = LegendBar()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.vehicle_legend)
+        self._update_legends()
+
+        self.view.scene().sigMouseClicked.connect(self._clicked)
+        self.vb.sigRangeChanged.connect(lambda *_: self._zoomed())
+        self.timer = QTimer(self)
+        self.timer.setInterval(RENDER_INTERVAL_MS)
+        self.timer.timeout.connect(self._render_tick)
+        self.timer.start()
+
+    def _build_bar(self) -> QHBoxLayout:
+        """The row above the map: colour schemes, layer switches, follow and fit."""
         self.lane_combo = QComboBox()
         for key, scheme in LANE_SCHEMES.items():
             self.lane_combo.addItem(scheme.label, key)
@@ -131,23 +152,7 @@ class NetworkMap(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.follow_box)
         bar.addWidget(self.fit_button)
-        self.legend = LegendBar()
-        self.vehicle_legend = LegendBar()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.vehicle_legend)
-        self._update_legends()
-
-        self.view.scene().sigMouseClicked.connect(self._clicked)
-        self.vb.sigRangeChanged.connect(lambda *_: self._zoomed())
-        self.timer = QTimer(self)
-        self.timer.setInterval(RENDER_INTERVAL_MS)
-        self.timer.timeout.connect(self._render_tick)
-        self.timer.start()
+        return bar
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -160,7 +165,7 @@ class NetworkMap(QWidget):
         self.net = geometry
         self.cameras = ready.cameras
         self.picker = Picker(geometry, ready.cameras)
-        self.health = DetectorHealth(geometry)
+        self.health = DetectorHealthMonitor(geometry)
         self.lanes.set_geometry(geometry)
         self.signal_layer.set_geometry(geometry)
         self.detector_layer.set_geometry(geometry)
@@ -188,22 +193,11 @@ class NetworkMap(QWidget):
         self._color_lanes()
         self.signal_layer.set_states(snapshot.signals.state)
         if self.health is not None:
-            changes = self.health.update(snapshot)
-            if changes:
-                self.detector_layer.set_health(self.health.states)
-                assert self.net is not None
-                ids = (*self.net.e1.ids, *self.net.e2.ids)
-                events = [
-                    Event(
-                        snapshot.time_s,
-                        "alarm" if state == "failed" else ("warning" if state == "suspect" else "info"),
-                        "sensor",
-                        f"detector {ids[i]}: {reason or 'back to normal'}",
-                        ids[i],
-                        "system",
-                    )
-                    for i, state, reason in changes
-                ]
+            events = self.health.observe(snapshot)
+            if events:
+                states = self.health.states()
+                ids = (*self.health.geometry.e1.ids, *self.health.geometry.e2.ids)
+                self.detector_layer.set_health([states[d].state for d in ids])
                 self.sensor_events.emit(events)
         self._dirty = True
 

@@ -51,6 +51,21 @@ class IncidentsPanel(QWidget):
         self.position_m = 0.0
         self.incidents: tuple[IncidentView, ...] = ()
 
+        actions = self._build_actions()
+        demand_box = self._build_demand()
+        list_row = self._build_list()
+        top = QHBoxLayout()
+        top.addWidget(actions, 2)
+        top.addWidget(demand_box, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addLayout(list_row)
+        layout.addWidget(self.table, 1)
+        self._update_buttons()
+
+    def _build_actions(self) -> QGroupBox:
+        """The form that creates an incident on the target lane or edge."""
         self.target = theme.steady(QLabel("Target: click a lane (or a vehicle) on the map"))
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("reason (optional), e.g. 'crash reported by camera'")
@@ -93,6 +108,10 @@ class IncidentsPanel(QWidget):
         route_row.addStretch(1)
         form.addRow("Routes through edge:", route_row)
 
+        return actions
+
+    def _build_demand(self) -> QGroupBox:
+        """The network-wide demand scale."""
         self.demand = QDoubleSpinBox()
         self.demand.setRange(0.1, 20.0)
         self.demand.setSingleStep(0.1)
@@ -106,6 +125,10 @@ class IncidentsPanel(QWidget):
         demand_row.addWidget(self.demand_button)
         demand_row.addStretch(1)
 
+        return demand_box
+
+    def _build_list(self) -> QHBoxLayout:
+        """The table of active incidents (``self.table``) and the row of buttons above it."""
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
@@ -123,15 +146,7 @@ class IncidentsPanel(QWidget):
         list_row.addWidget(self.clear_button)
         list_row.addWidget(self.restore_button)
 
-        top = QHBoxLayout()
-        top.addWidget(actions, 2)
-        top.addWidget(demand_box, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(top)
-        layout.addLayout(list_row)
-        layout.addWidget(self.table, 1)
-        self._update_buttons()
+        return list_row
 
     def set_ready(self, ready: Ready, user: str) -> None:
         self.ready = ready

@@ -3,11 +3,7 @@ one a rolling phase timeline with detector calls, controller choice and operator
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import pyqtgraph as pg
-from numpy.typing import NDArray
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -29,16 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trafficai.core.geometry import NetGeometry
 from trafficai.gui import theme
 from trafficai.gui.map.schemes import signal_char_lut
+from trafficai.gui.panels.timeline import Timeline
 from trafficai.runtime.commands import ClearOverride, Override, SetController
 from trafficai.runtime.messages import Ready, SignalChanges, SignalView, SimFrame
 
 TIMELINE_WINDOWS_S = (60.0, 180.0, 600.0)
-MAX_COLUMNS = 600
-MAX_CHANGES = 20000
-MAX_CALLS = 5000
 REFRESH_MS = 500
 MAX_TICKS = 12
 ACTIONS = (
@@ -70,116 +63,6 @@ def state_html(state: str) -> str:
     return "".join(out)
 
 
-class Timeline:
-    """Per-step signal state history and detector calls, rendered for one signal as an image."""
-
-    def __init__(self, geometry: NetGeometry, step_length_s: float) -> None:
-        self.geometry = geometry
-        self.step_length_s = step_length_s
-        n = len(geometry.signals)
-        self.times: list[list[float]] = [[] for _ in range(n)]
-        self.states: list[list[str]] = [[] for _ in range(n)]
-        n_e1 = len(geometry.e1)
-        # detector calls as ring arrays of (start, end) intervals, consecutive ones merged: no
-        # Python object per call (a million small tuples make every full garbage collection slow)
-        self.call_start = np.full((n_e1, MAX_CALLS), 0.0)  # touched now, not at the first frame
-        self.call_end = np.full((n_e1, MAX_CALLS), 0.0)
-        self.call_count = np.zeros(n_e1, np.int64)
-        self._last_count: NDArray[np.int64] | None = None
-        self._last_time = 0.0
-        self.now = 0.0
-        self.lut, colors = signal_char_lut()
-        self.palette = np.array([[*c, 255] for c in colors], dtype=np.uint8)
-
-    def add_changes(self, changes: Sequence[tuple[int, float, str]]) -> None:
-        for index, t, state in changes:
-            if 0 <= index < len(self.times):
-                times, states = self.times[index], self.states[index]
-                if times and t < times[-1]:
-                    continue
-                times.append(t)
-                states.append(state)
-                if len(times) > MAX_CHANGES:
-                    del times[: len(times) - MAX_CHANGES]
-                    del states[: len(states) - MAX_CHANGES]
-                self.now = max(self.now, t)
-
-    def add_frame(self, frame: SimFrame) -> None:
-        det = frame.snapshot.detectors
-        t = frame.snapshot.time_s
-        self.now = max(self.now, t)
-        if det.e1_count.size != self.call_count.size or not self.call_count.size:
-            return
-        count = det.e1_count.astype(np.int64)
-        if self._last_count is not None and t > self._last_time:
-            called = (count > self._last_count) | (det.e1_occupancy > 0)
-            rows = np.arange(count.size)
-            last = (self.call_count - 1) % MAX_CALLS
-            last_end = np.where(self.call_count > 0, self.call_end[rows, last], -np.inf)
-            extend = called & (last_end >= self._last_time - 1e-9)
-            self.call_end[rows[extend], last[extend]] = t
-            new = called & ~extend
-            slot = self.call_count[new] % MAX_CALLS
-            self.call_start[rows[new], slot] = self._last_time
-            self.call_end[rows[new], slot] = t
-            self.call_count[new] += 1
-        self._last_count = count
-        self._last_time = t
-
-    def calls_of(self, detector: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """A detector's call intervals in time order: (starts, ends)."""
-        total = int(self.call_count[detector])
-        n = min(total, MAX_CALLS)
-        order = (total - n + np.arange(n)) % MAX_CALLS
-        return self.call_start[detector, order], self.call_end[detector, order]
-
-    def detectors_of(self, signal_index: int) -> list[int]:
-        lanes = set(self.geometry.signals[signal_index].incoming_lanes)
-        return [i for i, lane in enumerate(self.geometry.e1.lanes) if int(lane) in lanes]
-
-    def image(self, signal_index: int, window_s: float) -> tuple[NDArray[np.uint8], float, list[str]]:
-        """RGBA rows (links, then detector calls) x time columns over the last ``window_s``.
-
-        Returns the image, the time of its first column and a label per row."""
-        info = self.geometry.signals[signal_index]
-        n_links = info.program.n_links
-        detectors = self.detectors_of(signal_index)
-        step = max(self.step_length_s, window_s / MAX_COLUMNS)
-        cols = max(1, round(window_s / step))
-        t0 = self.now - cols * step
-        centers = t0 + (np.arange(cols) + 0.5) * step
-        rows = n_links + (1 + len(detectors) if detectors else 0)
-        img = np.zeros((rows, cols, 4), np.uint8)
-        img[..., 3] = 255
-        img[..., :3] = 30
-        times = np.asarray(self.times[signal_index], dtype=np.float64)
-        if times.size:
-            which = np.searchsorted(times, centers, side="right") - 1
-            states = self.states[signal_index]
-            valid = which >= 0
-            codes = np.zeros((cols, n_links), np.uint8)
-            for c in np.flatnonzero(valid):
-                state = states[which[c]]
-                codes[c, : min(len(state), n_links)] = np.frombuffer(
-                    state.encode("ascii", "replace")[:n_links], np.uint8
-                )
-            colored = self.palette[self.lut[codes]]  # (cols, links, 4)
-            colored[~valid] = (30, 30, 30, 255)
-            img[:n_links] = colored.transpose(1, 0, 2)
-        labels = [f"L{k}" for k in range(n_links)]
-        if detectors:
-            img[n_links] = (15, 15, 15, 255)
-            labels.append("")
-            for r, det in enumerate(detectors, start=n_links + 1):
-                starts, ends = self.calls_of(det)
-                if starts.size:
-                    idx = np.searchsorted(starts, centers, side="right") - 1
-                    hit = (idx >= 0) & (centers <= ends[np.clip(idx, 0, None)] + step / 2)
-                    img[r, hit, :3] = (78, 161, 255)
-                labels.append(self.geometry.e1.ids[det])
-        return img, t0, labels
-
-
 class SignalsPanel(QWidget):
     command = Signal(object)
     selected = Signal(str)
@@ -194,6 +77,38 @@ class SignalsPanel(QWidget):
         self._dirty = False
         self._ticks: list[tuple[float, str]] = []
 
+        self._build_table()
+        info = self._build_info()
+        control_row = self._build_controller_row()
+        override_box = self._build_override()
+        timeline_head = self._build_timeline()
+
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.name)
+        detail_layout.addLayout(info)
+        detail_layout.addLayout(control_row)
+        detail_layout.addWidget(override_box)
+        detail_layout.addLayout(timeline_head)
+        detail_layout.addWidget(self.timeline_plot, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([170, 600])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(splitter)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self._refresh)
+        self.timer.start()
+        self._update_buttons()
+
+    def _build_table(self) -> None:
+        """The table of every signal (``self.table``)."""
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["signal", "stage", "in phase (s)", "controller", "override"])
         self.table.verticalHeader().setVisible(False)
@@ -206,6 +121,8 @@ class SignalsPanel(QWidget):
         self.table.setMinimumHeight(120)
         self.table.itemSelectionChanged.connect(self._row_selected)
 
+    def _build_info(self) -> QFormLayout:
+        """The selected signal's state, phase, controller and override."""
         self.name = theme.steady(QLabel("No signal selected"))
         self.state = theme.steady(QLabel())
         self.state.setTextFormat(Qt.TextFormat.RichText)
@@ -219,7 +136,10 @@ class SignalsPanel(QWidget):
         info.addRow("Time in phase:", self.in_phase)
         info.addRow("Controller:", self.controller)
         info.addRow("Override:", self.override_label)
+        return info
 
+    def _build_controller_row(self) -> QHBoxLayout:
+        """Choose the controller of the selected intersection."""
         self.controller_combo = QComboBox()
         self.apply_controller = QPushButton("Run this intersection")
         self.apply_controller.clicked.connect(self._apply_controller)
@@ -227,7 +147,10 @@ class SignalsPanel(QWidget):
         control_row.addWidget(QLabel("Controller:"))
         control_row.addWidget(self.controller_combo, 1)
         control_row.addWidget(self.apply_controller)
+        return control_row
 
+    def _build_override(self) -> QGroupBox:
+        """The operator override form."""
         self.action = QComboBox()
         for label, key in ACTIONS:
             self.action.addItem(label, key)
@@ -261,7 +184,10 @@ class SignalsPanel(QWidget):
         override_layout.addLayout(form)
         override_layout.addLayout(buttons)
         override_layout.addWidget(self.message)
+        return override_box
 
+    def _build_timeline(self) -> QHBoxLayout:
+        """The phase timeline plot (``self.timeline_plot``) and its heading row."""
         self.window_combo = QComboBox()
         for w in TIMELINE_WINDOWS_S:
             self.window_combo.addItem(f"last {w:g} s", w)
@@ -284,30 +210,7 @@ class SignalsPanel(QWidget):
         timeline_head.addWidget(QLabel("Phase timeline and detector calls"))
         timeline_head.addStretch(1)
         timeline_head.addWidget(self.window_combo)
-
-        detail = QWidget()
-        detail_layout = QVBoxLayout(detail)
-        detail_layout.setContentsMargins(0, 0, 0, 0)
-        detail_layout.addWidget(self.name)
-        detail_layout.addLayout(info)
-        detail_layout.addLayout(control_row)
-        detail_layout.addWidget(override_box)
-        detail_layout.addLayout(timeline_head)
-        detail_layout.addWidget(self.timeline_plot, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(detail)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([170, 600])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(splitter)
-
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self._refresh)
-        self.timer.start()
-        self._update_buttons()
+        return timeline_head
 
     # -- data ---------------------------------------------------------------------------------
 
