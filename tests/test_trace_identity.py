@@ -49,6 +49,15 @@ def headless_trace(store_path: Path) -> dict[str, Any]:
         events = db.execute("SELECT time_s, severity, kind, message FROM events ORDER BY id").fetchall()
     finally:
         db.close()
+    # the sensors layer adds per-approach objects ("<signal>/<edge>") and occupancy/speed for area
+    # detectors; the check covers what was recorded before: loops' occupancy, every count/vehicles/halting
+    loops = {row[4] for row in series if row[0] == "detector" and row[1] == "count"}
+    series = [
+        row
+        for row in series
+        if row[0] != "detector"
+        or ("/" not in row[4] and row[1] != "speed" and (row[1] != "occupancy" or row[4] in loops))
+    ]
     by_metric: dict[str, list[Any]] = {}
     for scope, metric, *rest, value in series:
         rounded = None if value is None else round(value, 6)

@@ -163,23 +163,3 @@ def test_time_parsing() -> None:  # the CLI's --speed parsing is tested in tests
     assert parse_time("01:00:05") == 3605.0 and parse_time("90") == 90.0
     with pytest.raises(ValueError):
         parse_time("noon")
-
-
-def test_register_adds_the_gui_commands_without_loading_qt() -> None:
-    import subprocess
-    import sys
-
-    import typer
-    from trafficai.cli_gui import register
-    from typer.testing import CliRunner
-
-    app = typer.Typer()
-    bench = typer.Typer()
-    app.add_typer(bench, name="bench")
-    register(app, bench)
-    result = CliRunner().invoke(app, ["gui", "--help"])
-    assert result.exit_code == 0 and "--screenshot" in result.output
-    result = CliRunner().invoke(app, ["bench", "gui", "--help"])
-    assert result.exit_code == 0 and "--json" in result.output
-    probe = "import sys, trafficai.cli_gui; assert not {'PySide6', 'pyqtgraph'} & set(sys.modules)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
