@@ -100,23 +100,21 @@ def _detector_on(lanes: NDArray[np.int32], positions: NDArray[np.float64]) -> di
     return best
 
 
-def build_topology(
-    geometry: NetGeometry,
-    signal_ids: Sequence[str],
-    vehicle_space_m: float = 7.5,
-    pad_lanes: int | None = None,
-    pad_phases: int | None = None,
-) -> SignalTopology:
-    ids = tuple(signal_ids)
-    greens = {s: green_stages(geometry.signal(s).program) for s in ids}
-    lane_lengths = geometry.lanes.lengths
-    lane_speeds = geometry.lanes.max_speeds
-    e2_of = _detector_on(geometry.e2.lanes, geometry.e2.positions)
-    e1_of = _detector_on(geometry.e1.lanes, geometry.e1.positions)
-    lanes_rows: list[list[int]] = []
-    outs_rows: list[list[int]] = []
-    stage_in_rows: list[list[list[int]]] = []
-    stage_out_rows: list[list[list[int]]] = []
+@dataclass(frozen=True, slots=True)
+class _SignalRows:
+    """Per signal: its approach lanes, the outgoing lanes its greens feed, and for each green stage
+    the positions (in those lists) of the lanes it serves."""
+
+    lanes: list[list[int]]
+    outs: list[list[int]]
+    stage_in: list[list[list[int]]]
+    stage_out: list[list[list[int]]]
+
+
+def _signal_rows(
+    geometry: NetGeometry, ids: tuple[str, ...], greens: dict[str, tuple[str, ...]]
+) -> _SignalRows:
+    rows = _SignalRows([], [], [], [])
     for signal_id in ids:
         info = geometry.signal(signal_id)
         served = [
@@ -131,18 +129,23 @@ def build_topology(
         outs = sorted({lk.out_lane for links in served for lk in links if lk.out_lane >= 0})
         pos = {lane: k for k, lane in enumerate(lanes)}
         opos = {lane: k for k, lane in enumerate(outs)}
-        lanes_rows.append(lanes)
-        outs_rows.append(outs)
-        stage_in_rows.append([sorted({pos[lk.in_lane] for lk in links}) for links in served])
-        stage_out_rows.append(
+        rows.lanes.append(lanes)
+        rows.outs.append(outs)
+        rows.stage_in.append([sorted({pos[lk.in_lane] for lk in links}) for links in served])
+        rows.stage_out.append(
             [sorted({opos[lk.out_lane] for lk in links if lk.out_lane >= 0}) for links in served]
         )
-    n_greens = np.array([len(greens[s]) for s in ids], dtype=np.int64)
-    need_lanes = max((len(r) for r in lanes_rows), default=1) or 1
-    need_outs = max((len(r) for r in outs_rows), default=1) or 1
+    return rows
+
+
+def _padded_sizes(
+    ids: tuple[str, ...], rows: _SignalRows, n_greens: I64, pad_lanes: int | None, pad_phases: int | None
+) -> tuple[int, int]:
+    """The lane and phase widths of the tables; a pad smaller than a signal needs is a ConfigError."""
+    need_lanes = max((len(r) for r in rows.lanes), default=1) or 1
     need_phases = int(n_greens.max()) if len(ids) else 2
     if pad_lanes is not None and pad_lanes < need_lanes:
-        worst = ids[int(np.argmax([len(r) for r in lanes_rows]))]
+        worst = ids[int(np.argmax([len(r) for r in rows.lanes]))]
         raise ConfigError(
             f"signal {worst} has {need_lanes} approach lanes, more than pad_lanes = {pad_lanes}"
         )
@@ -151,55 +154,75 @@ def build_topology(
         raise ConfigError(
             f"signal {worst} has {need_phases} green stages, more than pad_phases = {pad_phases}"
         )
-    L = pad_lanes or need_lanes
-    P = pad_phases or max(need_phases, 2)
-    n_out = need_outs
-    n = len(ids)
-    stage_in = np.zeros((n, P, L), np.float32)
-    stage_out = np.zeros((n, P, n_out), np.float32)
-    for i in range(n):
-        for p, members in enumerate(stage_in_rows[i]):
-            stage_in[i, p, members] = 1.0
-        for p, members in enumerate(stage_out_rows[i]):
-            stage_out[i, p, members] = 1.0
+    return pad_lanes or need_lanes, pad_phases or max(need_phases, 2)
 
-    def caps(rows: list[list[int]], width: int) -> F32:
-        return _pad(
-            [[max(lane_lengths[v] / vehicle_space_m, 1.0) for v in r] for r in rows], width, 1.0, np.float32
-        )  # type: ignore[return-value]
 
-    def det_tables(
-        rows: list[list[int]], width: int, table: dict[int, int], lengths: NDArray[np.float64]
-    ) -> tuple[I64, F32, F32]:
-        idx = _pad([[table.get(v, 0) for v in r] for r in rows], width, 0, np.int64)
-        valid = _pad([[1.0 if v in table else 0.0 for v in r] for r in rows], width, 0.0, np.float32)
-        cap = _pad(
-            [[max(lengths[table[v]] / vehicle_space_m, 1.0) if v in table else 1.0 for v in r] for r in rows],
-            width,
-            1.0,
-            np.float32,
-        )
-        return idx, valid, cap  # type: ignore[return-value]
+def _stage_mask(stage_rows: list[list[list[int]]], phases: int, width: int) -> F32:
+    mask = np.zeros((len(stage_rows), phases, width), np.float32)
+    for i, stages in enumerate(stage_rows):
+        for p, members in enumerate(stages):
+            mask[i, p, members] = 1.0
+    return mask
 
-    e2_idx, e2_valid, e2_cap = det_tables(lanes_rows, L, e2_of, geometry.e2.lengths)
-    e2o_idx, e2o_valid, e2o_cap = det_tables(outs_rows, n_out, e2_of, geometry.e2.lengths)
-    e1_idx, e1_valid, _ = det_tables(lanes_rows, L, e1_of, np.ones(len(geometry.e1)))
+
+def _capacities(rows: list[list[int]], width: int, lane_lengths: NDArray[np.float64], space_m: float) -> F32:
+    return _pad(
+        [[max(lane_lengths[v] / space_m, 1.0) for v in r] for r in rows], width, 1.0, np.float32
+    )  # type: ignore[return-value]
+
+
+def _detector_tables(
+    rows: list[list[int]], width: int, table: dict[int, int], lengths: NDArray[np.float64], space_m: float
+) -> tuple[I64, F32, F32]:
+    """Per lane of ``rows``: the index of the detector on it, whether there is one, its capacity."""
+    idx = _pad([[table.get(v, 0) for v in r] for r in rows], width, 0, np.int64)
+    valid = _pad([[1.0 if v in table else 0.0 for v in r] for r in rows], width, 0.0, np.float32)
+    cap = _pad(
+        [[max(lengths[table[v]] / space_m, 1.0) if v in table else 1.0 for v in r] for r in rows],
+        width,
+        1.0,
+        np.float32,
+    )
+    return idx, valid, cap  # type: ignore[return-value]
+
+
+def build_topology(
+    geometry: NetGeometry,
+    signal_ids: Sequence[str],
+    vehicle_space_m: float = 7.5,
+    pad_lanes: int | None = None,
+    pad_phases: int | None = None,
+) -> SignalTopology:
+    ids = tuple(signal_ids)
+    greens = {s: green_stages(geometry.signal(s).program) for s in ids}
+    lane_lengths = geometry.lanes.lengths
+    lane_speeds = geometry.lanes.max_speeds
+    e2_of = _detector_on(geometry.e2.lanes, geometry.e2.positions)
+    e1_of = _detector_on(geometry.e1.lanes, geometry.e1.positions)
+    rows = _signal_rows(geometry, ids, greens)
+    n_greens = np.array([len(greens[s]) for s in ids], dtype=np.int64)
+    L, P = _padded_sizes(ids, rows, n_greens, pad_lanes, pad_phases)
+    n_out = max((len(r) for r in rows.outs), default=1) or 1
+    e2_lengths = geometry.e2.lengths
+    e2_idx, e2_valid, e2_cap = _detector_tables(rows.lanes, L, e2_of, e2_lengths, vehicle_space_m)
+    e2o_idx, e2o_valid, e2o_cap = _detector_tables(rows.outs, n_out, e2_of, e2_lengths, vehicle_space_m)
+    e1_idx, e1_valid, _ = _detector_tables(rows.lanes, L, e1_of, np.ones(len(geometry.e1)), vehicle_space_m)
     return SignalTopology(
         signal_ids=ids,
         greens=tuple(greens[s] for s in ids),
-        lane_ids=tuple(tuple(geometry.lanes.ids[v] for v in r) for r in lanes_rows),
+        lane_ids=tuple(tuple(geometry.lanes.ids[v] for v in r) for r in rows.lanes),
         n_greens=n_greens,
         max_lanes=L,
         max_phases=P,
-        lane_idx=_pad(lanes_rows, L, 0, np.int64),  # type: ignore[arg-type]
-        lane_valid=_pad([[1.0] * len(r) for r in lanes_rows], L, 0.0, np.float32),  # type: ignore[arg-type]
-        lane_cap=caps(lanes_rows, L),
-        lane_vmax=_pad([[max(lane_speeds[v], 0.1) for v in r] for r in lanes_rows], L, 1.0, np.float32),  # type: ignore[arg-type]
-        out_idx=_pad(outs_rows, n_out, 0, np.int64),  # type: ignore[arg-type]
-        out_valid=_pad([[1.0] * len(r) for r in outs_rows], n_out, 0.0, np.float32),  # type: ignore[arg-type]
-        out_cap=caps(outs_rows, n_out),
-        stage_in=stage_in,
-        stage_out=stage_out,
+        lane_idx=_pad(rows.lanes, L, 0, np.int64),  # type: ignore[arg-type]
+        lane_valid=_pad([[1.0] * len(r) for r in rows.lanes], L, 0.0, np.float32),  # type: ignore[arg-type]
+        lane_cap=_capacities(rows.lanes, L, lane_lengths, vehicle_space_m),
+        lane_vmax=_pad([[max(lane_speeds[v], 0.1) for v in r] for r in rows.lanes], L, 1.0, np.float32),  # type: ignore[arg-type]
+        out_idx=_pad(rows.outs, n_out, 0, np.int64),  # type: ignore[arg-type]
+        out_valid=_pad([[1.0] * len(r) for r in rows.outs], n_out, 0.0, np.float32),  # type: ignore[arg-type]
+        out_cap=_capacities(rows.outs, n_out, lane_lengths, vehicle_space_m),
+        stage_in=_stage_mask(rows.stage_in, P, L),
+        stage_out=_stage_mask(rows.stage_out, P, n_out),
         e2_idx=e2_idx,
         e2_valid=e2_valid,
         e2_cap=e2_cap,

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import trafficai
 from trafficai.control.rl.config import TrainConfig
@@ -38,6 +35,9 @@ from trafficai.control.rl.model import (
 from trafficai.control.rl.vec_env import SharedPolicyVecEnv
 from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import ModelError, SimulationError
+
+if TYPE_CHECKING:
+    from trafficai.control.rl.callbacks import TrainingLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,97 +122,39 @@ def _callbacks(
     should_stop: Callable[[], bool] | None,
     started: float,
     start_steps: int,
-) -> Any:
-    from stable_baselines3.common.callbacks import BaseCallback
+) -> tuple[Any, TrainingLog]:
+    from trafficai.control.rl.callbacks import TrainingLog, training_callbacks
 
-    class TrafficCallback(BaseCallback):  # type: ignore[misc]
-        """Progress, checkpoints, early stop and external stop in one place."""
+    folder = out / "checkpoints"
+    log = TrainingLog(checkpoints=sorted(folder.glob("step_*.zip"), key=_step_of))
 
-        def __init__(self) -> None:
-            super().__init__(verbose=0)
-            self.recent: deque[float] = deque(maxlen=20)
-            self.returns: list[float] = []
-            self.episodes = 0
-            self.best: float | None = None
-            self.since_best = 0
-            self.status = "completed"
-            self.checkpoints: list[Path] = sorted((out / "checkpoints").glob("step_*.zip"), key=_step_of)
-            self.next_checkpoint = (start_steps // config.checkpoint_every + 1) * config.checkpoint_every
-            self.last_report = 0.0
-            self._episode_acc: list[float] = []
+    def report(timesteps: int, kind: str, message: str, value: float | None) -> None:
+        if on_progress is None:
+            return
+        elapsed = time.perf_counter() - started
+        fps = (timesteps - start_steps) / max(elapsed, 1e-9)
+        progress = TrainProgress(
+            timesteps, config.timesteps, log.episodes, log.mean_recent(), fps, elapsed, kind, message, value
+        )
+        on_progress(progress)
 
-        def _report(self, kind: str = "progress", message: str = "", value: float | None = None) -> None:
-            if on_progress is None:
-                return
-            elapsed = time.perf_counter() - started
-            done = self.num_timesteps - start_steps
-            mean = float(np.mean(self.recent)) if self.recent else None
-            fps = done / max(elapsed, 1e-9)
-            on_progress(
-                TrainProgress(
-                    self.num_timesteps,
-                    config.timesteps,
-                    self.episodes,
-                    mean,
-                    fps,
-                    elapsed,
-                    kind,
-                    message,
-                    value,
-                )
-            )
+    def save(model: Any, path: Path, timesteps: int) -> None:
+        save_model(model, path, _meta(config, env, timesteps, time.perf_counter() - started))
 
-        def _on_step(self) -> bool:
-            for info in self.locals.get("infos", ()):
-                episode = info.get("episode")
-                if episode is not None:
-                    self._episode_acc.append(float(episode["r"]))
-                    if len(self._episode_acc) == env.n_signals:  # one simulation's episode is complete
-                        value = float(np.mean(self._episode_acc))
-                        self._episode_acc = []
-                        self._finish_episode(value)
-            if self.num_timesteps >= self.next_checkpoint:
-                self.next_checkpoint += config.checkpoint_every
-                self._checkpoint()
-            now = time.perf_counter()
-            if now - self.last_report >= 0.5:
-                self.last_report = now
-                self._report()
-            if should_stop is not None and should_stop():
-                self.status = "stopped"
-                self._report("stopped", "stop requested")
-                return False
-            if config.patience is not None and self.since_best >= config.patience:
-                self.status = "early_stop"
-                self._report("early_stop", f"no better mean return for {config.patience} episodes")
-                return False
-            return True
-
-        def _finish_episode(self, value: float) -> None:
-            self.episodes += 1
-            self.recent.append(value)
-            self.returns.append(value)
-            self.logger.record("trafficai/episode_mean_return", value)
-            if self.best is None or value > self.best + config.min_delta:
-                self.best = value
-                self.since_best = 0
-            else:
-                self.since_best += 1
-            self._report("episode", value=value)
-
-        def _checkpoint(self) -> None:
-            path = out / "checkpoints" / f"step_{self.num_timesteps}.zip"
-            save_model(
-                self.model, path, _meta(config, env, self.num_timesteps, time.perf_counter() - started)
-            )
-            self.checkpoints.append(path)
-            while len(self.checkpoints) > config.keep_checkpoints:
-                old = self.checkpoints.pop(0)
-                old.unlink(missing_ok=True)
-                old.with_suffix(".json").unlink(missing_ok=True)
-            self._report("checkpoint", str(path))
-
-    return TrafficCallback()
+    callbacks = training_callbacks(
+        log,
+        n_signals=env.n_signals,
+        min_delta=config.min_delta,
+        checkpoint_folder=folder,
+        checkpoint_every=config.checkpoint_every,
+        keep_checkpoints=config.keep_checkpoints,
+        start_steps=start_steps,
+        save=save,
+        should_stop=should_stop,
+        patience=config.patience,
+        report=report,
+    )
+    return callbacks, log
 
 
 def _step_of(path: Path) -> int:
@@ -268,7 +210,7 @@ def train(
             # without TensorBoard, SB3 would make an empty SB3-<date> folder in /tmp on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
         remaining = config.timesteps - start_steps
-        callback = _callbacks(config, env, out, on_progress, should_stop, started, start_steps)
+        callback, log = _callbacks(config, env, out, on_progress, should_stop, started, start_steps)
         if remaining > 0:
             try:
                 model.learn(
@@ -283,7 +225,7 @@ def train(
                 save_model(
                     model, crash, _meta(config, env, int(model.num_timesteps), time.perf_counter() - started)
                 )
-                last = callback.checkpoints[-1] if callback.checkpoints else crash
+                last = log.checkpoints[-1] if log.checkpoints else crash
                 raise SimulationError(
                     f"training stopped at {model.num_timesteps:,} timesteps: {exc}; last checkpoint {last} "
                     f"(state at the crash: {crash}); continue with --resume"
@@ -294,10 +236,10 @@ def train(
             final,
             int(model.num_timesteps),
             wall,
-            callback.status,
-            callback.best,
-            tuple(callback.checkpoints),
-            tuple(callback.returns),
+            log.status,
+            log.best,
+            tuple(log.checkpoints),
+            tuple(log.returns),
         )
     finally:
         env.close()
