@@ -11,7 +11,7 @@ LOCK := requirements.lock
 # plugin and a virtual display for the window tests); `trafficai gui` names any that are missing.
 SYSTEM_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xfixes0 \
-	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth mosquitto mosquitto-clients
 
 .PHONY: run test lint typecheck venv clean scenarios bench lock system-deps
 
