@@ -130,6 +130,7 @@ def test_a_refused_map_command_shows_its_reason_above_the_map(window: MainWindow
     assert window.notice.isVisible() and window.notice.isAncestorOf(window.notice.text)
     assert "Block lane refused" in window.notice.text.text() and "not downstream" in window.notice.text.text()
     assert window.centralWidget().isAncestorOf(window.notice)  # above the map, not in a hidden tab
+    assert window.statusBar().currentMessage().startswith("Block lane refused: stop for vehicle 'x'")
     assert "not downstream" in window.incidents_panel.message.text()  # and next to the incident controls
     window.incidents_panel.close_lane_button.setEnabled(True)
     window.incidents_panel.lane = "N_in_0"
@@ -142,6 +143,9 @@ def test_a_command_that_cannot_be_sent_says_so_in_view(window: MainWindow) -> No
     bridge(window).dead = True
     assert not window.send(c.Step(1))
     assert window.notice.isVisible() and "Step not sent" in window.notice.text.text()
+    window.jump_edit.setText("ten past")
+    window.jump_button.click()
+    assert "not a time" in window.notice.text.text()
 
 
 def test_command_names_read_as_words() -> None:

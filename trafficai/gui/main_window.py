@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
-import os
 import time
 from html import escape
 from pathlib import Path
@@ -25,7 +23,14 @@ from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.gui import window_layout
 from trafficai.gui.bridge import WorkerBridge
-from trafficai.gui.feedback import INCIDENT_COMMANDS, SIGNAL_COMMANDS, command_title, open_alarm, window_title
+from trafficai.gui.feedback import (
+    INCIDENT_COMMANDS,
+    SIGNAL_COMMANDS,
+    command_title,
+    open_alarm,
+    operator_name,
+    window_title,
+)
 from trafficai.gui.map.picking import Pick
 from trafficai.gui.map.widget import NetworkMap
 from trafficai.gui.map_actions import lane_of, map_menu, route_demand_dialog
@@ -76,16 +81,6 @@ BRIDGE_SIGNALS = (
     "finished",
     "died",
 )  # each handled by the window's ``_on_<name>``
-
-
-def operator_name() -> str:
-    name = os.environ.get("TRAFFICAI_USER", "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
 
 
 class MainWindow(QMainWindow):
@@ -177,7 +172,7 @@ class MainWindow(QMainWindow):
         bar.restart.connect(self.restart)
         bar.speed_chosen.connect(lambda speed: self.send(SetSpeed(speed)))
         bar.jump_to.connect(lambda seconds: self.send(Jump(seconds, self.user)))
-        bar.invalid_time.connect(lambda why: self.statusBar().showMessage(why, 6000))
+        bar.invalid_time.connect(lambda why: self.show_notice("Jump to", why))
         bar.controller_chosen.connect(lambda name: self.send(SetController(name, (), self.user)))
 
     def _build_status_bar(self) -> None:
@@ -204,14 +199,14 @@ class MainWindow(QMainWindow):
         if self.bridge.send(command):
             return True
         self.show_notice(
-            f"{command_title(describe(command))} not sent: the simulation is not running; restart it first."
+            f"{command_title(describe(command))} not sent", "the simulation is not running; restart it first"
         )
         return False
 
-    def show_notice(self, text: str) -> None:
-        """A transient message above the map (and in the status bar)."""
-        self.notice.show_text(text)
-        self.statusBar().showMessage(text, 8000)
+    def show_notice(self, headline: str, detail: str = "") -> None:
+        """A transient message above the map (and in the status bar), e.g. why a command was refused."""
+        self.notice.show_text(f"<b>{escape(headline)}</b>" + (f": {escape(detail)}" if detail else ""))
+        self.statusBar().showMessage(headline + (f": {detail}" if detail else ""), 8000)
 
     def toggle_play(self) -> None:
         playing = self.last_frame.playing if self.last_frame is not None else self.config.playing
@@ -371,7 +366,7 @@ class MainWindow(QMainWindow):
     def _on_refused(self, command: str, message: str) -> None:
         """Said where the operator acted: above the map, and in the panel of the command."""
         self.last_refusal = f"{command}: {message}"
-        self.show_notice(f"<b>{command_title(command)} refused</b>: {escape(message)}")
+        self.show_notice(f"{command_title(command)} refused", message)
         if command in SIGNAL_COMMANDS:
             self.signals_panel.show_refusal(message)
         elif command in INCIDENT_COMMANDS:

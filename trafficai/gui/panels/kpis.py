@@ -176,6 +176,7 @@ class KpiDashboard(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(head)
         layout.addWidget(self.status)
+        self.status.setVisible(False)  # shown only while it says something: no gap above the plots
         layout.addLayout(grid, 1)
 
         self.timer = QTimer(self)
@@ -226,7 +227,7 @@ class KpiDashboard(QWidget):
             with RunStore(self.store_path) as store:
                 runs = store.list_runs(200)
         except StoreError as exc:
-            self.status.setText(f"Run store not available: {exc}")
+            self._say(f"Run store not available: {exc}")
             runs = []
         scenario = self.ready.scenario if self.ready is not None else ""
         own = self.ready.run_id if self.ready is not None else ""
@@ -238,6 +239,10 @@ class KpiDashboard(QWidget):
         index = self.baseline_combo.findData(current)
         self.baseline_combo.setCurrentIndex(max(index, 0))
         self.baseline_combo.blockSignals(False)
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def _baseline_chosen(self, _index: int) -> None:
         self.set_baseline(str(self.baseline_combo.currentData() or ""))
@@ -251,13 +256,11 @@ class KpiDashboard(QWidget):
                 with RunStore(self.store_path) as store:
                     self.baseline = baseline_network(store, run_id)
                     self.baseline_signals = baseline_signal_delay(store, run_id)
-                self.status.setText(
-                    f"Baseline: run {run_id} ({self.baseline.get('t', np.zeros(0)).size} bins)"
-                )
+                self._say(f"Baseline: run {run_id} ({self.baseline.get('t', np.zeros(0)).size} bins)")
             except StoreError as exc:
-                self.status.setText(f"Baseline not loaded: {exc}")
+                self._say(f"Baseline not loaded: {exc}")
         else:
-            self.status.setText("")
+            self._say("")
         self._show_baseline()
         self._mark()
 
