@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.cli.support import assert_one_line_error, cli_app, trafficai
 from tests.conftest import ROOT
-from trafficai.cli.gui import parse_speed
+from trafficai.cli.gui import parse_size, parse_speed
 from trafficai.errors import ConfigError
 
 
@@ -37,6 +37,13 @@ def test_parse_speed() -> None:
     assert parse_speed("max") is None and parse_speed("10x") == 10.0
     with pytest.raises(ConfigError):
         parse_speed("fast-ish")
+
+
+def test_parse_size() -> None:
+    assert parse_size("1366x768") == (1366, 768) and parse_size(None) is None
+    for bad in ("1366", "wide", "10x10", "1366x768x2"):
+        with pytest.raises(ConfigError, match="--size"):
+            parse_size(bad)
 
 
 def test_the_gui_commands_are_registered_without_loading_qt() -> None:

@@ -277,3 +277,19 @@ def test_route_demand_from_the_map_menu_is_listed_drawn_and_cleared(window: Main
     qtbot.waitUntil(lambda: "unknown edge 'nowhere'" in window.last_refusal, timeout=5000)
     panel.restore_button.click()
     qtbot.waitUntil(lambda: len(panel.incidents) == 0, timeout=5000)
+
+
+def test_an_acknowledged_alarm_is_recorded_by_the_worker(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from trafficai.core.events import Event
+
+    window.events_panel.add_events([Event(0.0, "alarm", "gui", "test alarm", "C", "ann")])
+    assert window.alarm_banner.isVisible()
+    window.alarm_banner.ack_button.click()
+    assert not window.alarm_banner.isVisible()
+    qtbot.waitUntil(
+        lambda: any(
+            r.event.kind == "ack" and r.event.user == "ann" and "test alarm" in r.event.message
+            for r in window.events_panel.model.rows
+        ),
+        timeout=5000,
+    )

@@ -56,3 +56,19 @@ def test_job_reports_failure(tmp_path: Path) -> None:
     job.start()
     messages = _drain(job)
     assert messages[-1].kind == "failed" and "missing.sumocfg" in messages[-1].message
+
+
+def test_a_second_training_gets_a_new_folder_and_the_default_is_the_data_dir(
+    tmp_path: Path, isolated_data_dir: Path
+) -> None:
+    from trafficai.runtime.training_job import default_training_dir, unused_folder
+
+    first = tmp_path / "grid4x4"
+    assert unused_folder(first) == first  # nothing there yet
+    first.mkdir()
+    (first / "model.zip").write_bytes(b"trained")
+    assert unused_folder(first) == tmp_path / "grid4x4-2"
+    (tmp_path / "grid4x4-2" / "checkpoints").mkdir(parents=True)  # a training under way or stopped
+    assert unused_folder(first) == tmp_path / "grid4x4-3"
+    assert (first / "model.zip").read_bytes() == b"trained"
+    assert default_training_dir() == isolated_data_dir / "training"

@@ -39,6 +39,20 @@ def parse_speed(text: str) -> float | None:
     return speed
 
 
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """'1366x768' -> (1366, 768); None stays None."""
+    if text is None:
+        return None
+    width, sep, height = text.strip().lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        size = (0, 0)
+    if not sep or not (320 <= size[0] <= 10_000 and 240 <= size[1] <= 10_000):
+        raise ConfigError(f"--size: not a window size: {text!r} (e.g. 1366x768)")
+    return size
+
+
 def has_display() -> bool:
     """A window can be shown: an X or Wayland display, or a Qt platform chosen explicitly."""
     return any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
@@ -55,6 +69,7 @@ class LiveOptions:
     screenshot: Path | None
     after_s: float
     log_level: str
+    window_size: tuple[int, int] | None = None
 
 
 def check_can_open(screenshot: Path | None) -> None:
@@ -90,6 +105,7 @@ def launch(config: RunConfig, live: LiveOptions) -> int:
         after=live.after_s,
         lanes=live.lanes,
         worker=worker,
+        window_size=live.window_size,
     )
 
 
@@ -112,6 +128,10 @@ def gui(
     paused: Annotated[bool, typer.Option("--paused", help="Start paused")] = False,
     screenshot: Annotated[Path | None, typer.Option(help="Save a PNG of the window and exit")] = None,
     after: Annotated[float, typer.Option(help="With --screenshot: wall-clock seconds to run first")] = 5.0,
+    size: Annotated[
+        str | None,
+        typer.Option(help="Window size WIDTHxHEIGHT, e.g. 1366x768 (default: fit the screen)"),
+    ] = None,
 ) -> None:
     """Open the control center: live map, signals, KPIs, incidents and events."""
     if demand is not None and not 0 < demand <= 20:
@@ -129,6 +149,7 @@ def gui(
         screenshot=screenshot,
         after_s=after,
         log_level=global_options(ctx).log_level,
+        window_size=parse_size(size),
     )
     check_can_open(screenshot)
     code = launch(config, live)

@@ -15,3 +15,19 @@ class Event:
     message: str
     object_id: str = ""
     user: str = ""
+
+
+# A *critical* alarm is an event of severity "alarm": a controller dropped (fallback), the simulation
+# stopped, a SUMO error, a failed detector, a worker crash. The control center raises a banner for
+# each until an operator acknowledges it; warnings and info only go to the events list.
+CRITICAL_SEVERITIES = frozenset({"alarm"})
+
+
+def is_critical(event: Event) -> bool:
+    return event.severity in CRITICAL_SEVERITIES
+
+
+def event_key(event: Event) -> str:
+    """A short stable name of one event, for acknowledgements: ``kind@time_s[/object]``."""
+    where = f"/{event.object_id}" if event.object_id else ""
+    return f"{event.kind}@{event.time_s:.1f}{where}"

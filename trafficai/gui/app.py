@@ -7,12 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from trafficai.gui import theme
+from trafficai.gui import theme, window_layout
 from trafficai.gui.main_window import MainWindow
+from trafficai.gui.window_layout import PREFERRED_SIZE
 from trafficai.runtime.logs import log_level as resolve_log_level
 from trafficai.runtime.worker_config import WorkerConfig
 
@@ -48,10 +49,12 @@ def main(
     select_signal: str | None = None,
     log_level: str | None = None,
     worker: WorkerConfig | None = None,
+    window_size: tuple[int, int] | None = None,
 ) -> int:
     """Open the control center on ``scenario``; with ``screenshot``, save a PNG after ``after`` wall
     seconds and exit. ``worker``, when given (the CLI's resolved config), replaces the keywords that
-    describe the run. Returns the process exit code."""
+    describe the run. ``window_size`` (width, height): the window's size (default: 1600x1000 cut to
+    the screen; for a screenshot 1600x1000). Returns the process exit code."""
     if screenshot is not None and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = application()
@@ -65,6 +68,10 @@ def main(
         log_level=resolve_log_level(log_level),  # --log-level, else $TRAFFICAI_LOG_LEVEL, else INFO
     )
     window = MainWindow(config)
+    if window_size is None and screenshot is not None:
+        window_size = (PREFERRED_SIZE.width(), PREFERRED_SIZE.height())  # not the offscreen 800x600
+    if window_size is not None:
+        window_layout.fit(window, QSize(*window_size))
     window.map.set_lane_scheme(lanes)
     if select_signal:
         window.bridge.ready.connect(lambda _r: window.signals_panel.select(select_signal))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
-import os
 import time
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QTimer
@@ -22,12 +21,21 @@ from PySide6.QtWidgets import (
 from trafficai.core.events import Event
 from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import StoreError, TrafficAIError
+from trafficai.gui import window_layout
 from trafficai.gui.bridge import WorkerBridge
+from trafficai.gui.feedback import (
+    INCIDENT_COMMANDS,
+    SIGNAL_COMMANDS,
+    command_title,
+    open_alarm,
+    operator_name,
+    window_title,
+)
 from trafficai.gui.map.picking import Pick
 from trafficai.gui.map.widget import NetworkMap
 from trafficai.gui.map_actions import lane_of, map_menu, route_demand_dialog
 from trafficai.gui.menus import build_menus
-from trafficai.gui.panels.events import EventsPanel, clock
+from trafficai.gui.panels.events import EventsPanel, acknowledgement_commands, clock
 from trafficai.gui.panels.incidents import IncidentsPanel
 from trafficai.gui.panels.inspector import InspectorPanel
 from trafficai.gui.panels.kpis import KpiDashboard
@@ -35,8 +43,18 @@ from trafficai.gui.panels.signals import SignalsPanel
 from trafficai.gui.panels.training import TrainingPanel
 from trafficai.gui.status_labels import StatusLabels
 from trafficai.gui.time_controls import TimeControls
-from trafficai.gui.widgets.banner import Banner
-from trafficai.runtime.commands import Command, Jump, Pause, Play, Restart, SetController, SetSpeed, Step
+from trafficai.gui.widgets.banner import AlarmBanner, Banner, Notice
+from trafficai.runtime.commands import (
+    Command,
+    Jump,
+    Pause,
+    Play,
+    Restart,
+    SetController,
+    SetSpeed,
+    Step,
+    describe,
+)
 from trafficai.runtime.messages import (
     Events,
     Finished,
@@ -50,15 +68,19 @@ from trafficai.runtime.messages import (
 from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.storage import RunStore
 
-
-def operator_name() -> str:
-    name = os.environ.get("TRAFFICAI_USER", "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
+BRIDGE_SIGNALS = (
+    "ready",
+    "frame",
+    "progress",
+    "kpi",
+    "signal_changes",
+    "events",
+    "incidents",
+    "refused",
+    "failed",
+    "finished",
+    "died",
+)  # each handled by the window's ``_on_<name>``
 
 
 class MainWindow(QMainWindow):
@@ -77,17 +99,20 @@ class MainWindow(QMainWindow):
         self.candidate_source = ""
         self._fps = 0.0
         self._fps_mark = (time.perf_counter(), 0)
-        self.setWindowTitle("trafficai control center")
-        self.resize(1600, 1000)
+        self.setWindowTitle(window_title(""))
 
         self.map = NetworkMap()
         self.banner = Banner()
         self.banner_text, self.banner_button = self.banner.text, self.banner.button
         self.banner_button.clicked.connect(self.restart)
+        self.alarm_banner = AlarmBanner()
+        self.notice = Notice()
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(2, 2, 2, 2)
         central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.alarm_banner)
+        central_layout.addWidget(self.notice)
         central_layout.addWidget(self.map, 1)
         self.setCentralWidget(central)
 
@@ -97,8 +122,9 @@ class MainWindow(QMainWindow):
         self.incidents_panel = IncidentsPanel()
         self.events_panel = EventsPanel()
         self.training_panel = TrainingPanel(lambda: self.config.scenario)
+        self.events_panel.user = self.user
         self.docks: dict[str, QDockWidget] = {}
-        self._build_docks()
+        window_layout.build_docks(self)
 
         self._build_toolbar()
         build_menus(self)
@@ -112,6 +138,10 @@ class MainWindow(QMainWindow):
         self.signals_panel.selected.connect(self._signal_selected)
         self.incidents_panel.command.connect(self.send)
         self.events_panel.unacked_changed.connect(self.status_labels.show_alarms)
+        self.events_panel.unacked_changed.connect(self._show_open_alarm)
+        self.events_panel.acknowledged.connect(self._acknowledged)
+        self.alarm_banner.ack_button.clicked.connect(self.events_panel.acknowledge_oldest_critical)
+        self.alarm_banner.show_button.clicked.connect(self._show_events)
 
         self.bridge = WorkerBridge(config, self)
         self._attach(self.bridge)
@@ -121,33 +151,9 @@ class MainWindow(QMainWindow):
         self.status_timer.setInterval(500)
         self.status_timer.timeout.connect(self._update_status)
         self.status_timer.start()
+        window_layout.fit(self)
 
     # -- construction -------------------------------------------------------------------------
-
-    def _build_docks(self) -> None:
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self._dock("signals", "Signals", self.signals_panel, left)
-        self._dock("inspector", "Inspector", self.inspector, right)
-        self._dock("kpis", "KPI dashboard", self.kpis, bottom)
-        self._dock("incidents", "Incidents", self.incidents_panel, bottom)
-        self._dock("events", "Events and alarms", self.events_panel, bottom)
-        self._dock("training", "RL training", self.training_panel, bottom)
-        self.tabifyDockWidget(self.docks["kpis"], self.docks["incidents"])
-        self.tabifyDockWidget(self.docks["incidents"], self.docks["events"])
-        self.tabifyDockWidget(self.docks["events"], self.docks["training"])
-        self.docks["kpis"].raise_()
-        self.resizeDocks(
-            [self.docks["signals"], self.docks["inspector"]], [430, 330], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([self.docks["kpis"]], [300], Qt.Orientation.Vertical)
-
-    def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(key)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        self.docks[key] = dock
 
     def _build_toolbar(self) -> None:
         bar = TimeControls(self, self.config.speed)
@@ -166,7 +172,7 @@ class MainWindow(QMainWindow):
         bar.restart.connect(self.restart)
         bar.speed_chosen.connect(lambda speed: self.send(SetSpeed(speed)))
         bar.jump_to.connect(lambda seconds: self.send(Jump(seconds, self.user)))
-        bar.invalid_time.connect(lambda why: self.statusBar().showMessage(why, 6000))
+        bar.invalid_time.connect(lambda why: self.show_notice("Jump to", why))
         bar.controller_chosen.connect(lambda name: self.send(SetController(name, (), self.user)))
 
     def _build_status_bar(self) -> None:
@@ -179,40 +185,28 @@ class MainWindow(QMainWindow):
         self.fps_label, self.state_label = labels.fps_label, labels.state_label
 
     def _attach(self, bridge: WorkerBridge) -> None:
-        bridge.ready.connect(self._on_ready)
-        bridge.frame.connect(self._on_frame)
-        bridge.progress.connect(self._on_progress)
-        bridge.kpi.connect(self._on_kpi)
-        bridge.signal_changes.connect(self._on_signal_changes)
-        bridge.events.connect(self._on_events)
-        bridge.incidents.connect(self._on_incidents)
-        bridge.refused.connect(self._on_refused)
-        bridge.failed.connect(self._on_failed)
-        bridge.finished.connect(self._on_finished)
-        bridge.died.connect(self._on_died)
+        for name in BRIDGE_SIGNALS:
+            getattr(bridge, name).connect(getattr(self, f"_on_{name}"))
 
     def _detach(self, bridge: WorkerBridge) -> None:
-        for signal in (
-            bridge.ready,
-            bridge.frame,
-            bridge.progress,
-            bridge.kpi,
-            bridge.signal_changes,
-            bridge.events,
-            bridge.incidents,
-            bridge.refused,
-            bridge.failed,
-            bridge.finished,
-            bridge.died,
-        ):
+        for name in BRIDGE_SIGNALS:
             with contextlib.suppress(RuntimeError, TypeError):
-                signal.disconnect()
+                getattr(bridge, name).disconnect()
 
     # -- commands -----------------------------------------------------------------------------
 
-    def send(self, command: Command) -> None:
-        if not self.bridge.send(command):
-            self.statusBar().showMessage("The simulation is not running; restart it first.", 6000)
+    def send(self, command: Command) -> bool:
+        if self.bridge.send(command):
+            return True
+        self.show_notice(
+            f"{command_title(describe(command))} not sent", "the simulation is not running; restart it first"
+        )
+        return False
+
+    def show_notice(self, headline: str, detail: str = "") -> None:
+        """A transient message above the map (and in the status bar), e.g. why a command was refused."""
+        self.notice.show_text(f"<b>{escape(headline)}</b>" + (f": {escape(detail)}" if detail else ""))
+        self.statusBar().showMessage(headline + (f": {detail}" if detail else ""), 8000)
 
     def toggle_play(self) -> None:
         playing = self.last_frame.playing if self.last_frame is not None else self.config.playing
@@ -305,7 +299,7 @@ class MainWindow(QMainWindow):
         self.last_frame = None
         self.state = "paused"
         self.banner.setVisible(False)
-        self.setWindowTitle(f"trafficai control center — {ready.scenario}")
+        self.setWindowTitle(window_title(ready.scenario))
         self.map.set_ready(ready)
         self.inspector.set_pick(None)
         self.signals_panel.set_ready(ready, self.user)
@@ -370,10 +364,29 @@ class MainWindow(QMainWindow):
             self.map.set_incidents(message.incidents)
 
     def _on_refused(self, command: str, message: str) -> None:
+        """Said where the operator acted: above the map, and in the panel of the command."""
         self.last_refusal = f"{command}: {message}"
-        self.statusBar().showMessage(f"{command} refused: {message}", 8000)
-        if command in ("Override", "ClearOverride", "SetController"):
+        self.show_notice(f"{command_title(command)} refused", message)
+        if command in SIGNAL_COMMANDS:
             self.signals_panel.show_refusal(message)
+        elif command in INCIDENT_COMMANDS:
+            self.incidents_panel.show_refusal(f"{command_title(command)}: {message}")
+
+    # -- alarms -------------------------------------------------------------------------------
+
+    def _show_open_alarm(self, _unacknowledged: int) -> None:
+        self.alarm_banner.show_alarm(*open_alarm(self.events_panel.model))
+
+    def _acknowledged(self, events: list[Event]) -> None:
+        """Recorded in the run by the worker (who and when); if it is gone, only here."""
+        for command in acknowledgement_commands(events, self.user):
+            if not self.bridge.send(command):
+                self.statusBar().showMessage("Acknowledged here only: the simulation is not running.", 6000)
+                break
+
+    def _show_events(self) -> None:
+        self.docks["events"].show()
+        self.docks["events"].raise_()
 
     def _on_failed(self, message: str) -> None:
         self.state = "failed"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyle,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
 
 from trafficai.gui.panels.events import clock
 
@@ -68,6 +77,7 @@ class TimeControls(QToolBar):
         )
         self.restart_action.triggered.connect(self.restart.emit)
         self.addAction(self.play_action)
+        self._steady_width(self.play_action, ("Play", "Pause"))
         self.addAction(self.step_action)
         self.addWidget(QLabel(" Speed "))
         self.speed_combo = QComboBox()
@@ -91,6 +101,19 @@ class TimeControls(QToolBar):
         self.clock_label.setStyleSheet("font-family: monospace; font-size: 15pt; padding: 0 8px;")
         self.clock_label.setFixedWidth(self.clock_label.sizeHint().width() + 40)
         self.addWidget(self.clock_label)
+
+    def _steady_width(self, action: QAction, texts: tuple[str, ...]) -> None:
+        """The action's button as wide as its widest text: toggling Play/Pause shifts nothing."""
+        button = self.widgetForAction(action)
+        if not isinstance(button, QToolButton):
+            return
+        shown = action.text()
+        widths = []
+        for text in texts:
+            button.setText(text)
+            widths.append(button.sizeHint().width())
+        button.setText(shown)
+        button.setFixedWidth(max(widths))
 
     def _build_jump(self) -> None:
         self.addWidget(QLabel(" Jump to "))

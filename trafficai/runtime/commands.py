@@ -163,6 +163,16 @@ class Shutdown:
     """Finish the run record and exit the worker."""
 
 
+@dataclass(frozen=True, slots=True)
+class AcknowledgeAlarm:
+    """An operator acknowledged an alarm (``key``: ``core.events.event_key`` of the event, or ``*``
+    for several at once); recorded in the run as an event naming who (the store adds when)."""
+
+    key: str
+    user: str = ""
+    summary: str = ""  # what was acknowledged, in words (the event's message)
+
+
 Command = (
     Play
     | Pause
@@ -183,6 +193,7 @@ Command = (
     | RestoreAll
     | SetFrames
     | Shutdown
+    | AcknowledgeAlarm
 )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from trafficai.control.registry import make_controller
 from trafficai.errors import TrafficAIError
 from trafficai.runtime.commands import (
+    AcknowledgeAlarm,
     BlockLane,
     ClearIncident,
     ClearOverride,
@@ -246,3 +247,16 @@ def restore_all(worker: SimWorker, command: RestoreAll) -> None:
         worker.demand = own
         worker.event("info", "demand", f"demand back to {worker.demand:g}x", user=command.user)
     _incident_changed(worker)
+
+
+# -- alarms -------------------------------------------------------------------------------------
+
+
+@handles(AcknowledgeAlarm)
+def acknowledge_alarm(worker: SimWorker, command: AcknowledgeAlarm) -> None:
+    """Recorded as an info event (simulation time here; the run store adds the wall-clock time)."""
+    if not command.key.strip():
+        raise TrafficAIError("acknowledge: name the alarm (its key)")
+    who = command.user or "unknown operator"
+    what = f": {command.summary}" if command.summary else ""
+    worker.event("info", "ack", f"{who} acknowledged {command.key}{what}", user=command.user)

@@ -27,6 +27,7 @@ from trafficai.control.rl.config import TrainConfig
 from trafficai.errors import TrafficAIError
 from trafficai.runtime.logs import configure_logging
 from trafficai.runtime.logs import log_level as _level
+from trafficai.storage.paths import default_data_dir
 
 logger = logging.getLogger(__name__)
 TRAINING_LOG = "training.log"  # in the training's output folder, beside its checkpoints
@@ -181,3 +182,24 @@ class TrainingJob:
         if self._process is not None and self._process.is_alive():
             self._process.terminate()
             self._process.join(5)
+
+
+def default_training_dir() -> Path:
+    """Where the GUI's trainings go unless told: ``<data dir>/training`` (beside the run store), not
+    the working directory, which for a desktop launch is anywhere."""
+    return default_data_dir() / "training"
+
+
+def unused_folder(folder: Path) -> Path:
+    """``folder`` if it holds no model yet, else the first free ``folder-2``, ``folder-3``, ...: a
+    second training never overwrites the first one's ``model.zip`` or checkpoints."""
+
+    def taken(path: Path) -> bool:
+        return (path / "model.zip").exists() or (path / "checkpoints").is_dir()
+
+    if not taken(folder):
+        return folder
+    n = 2
+    while taken(folder.with_name(f"{folder.name}-{n}")):
+        n += 1
+    return folder.with_name(f"{folder.name}-{n}")

@@ -4,6 +4,7 @@ or on the routes through an edge); the list of active incidents with clear and r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -44,6 +45,7 @@ class IncidentsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.command.connect(lambda _command: self.message.setText(""))  # a new try: the old refusal goes
         self.user = ""
         self.ready: Ready | None = None
         self.lane = ""
@@ -107,6 +109,9 @@ class IncidentsPanel(QWidget):
         route_row.addWidget(self.route_demand_button)
         route_row.addStretch(1)
         form.addRow("Routes through edge:", route_row)
+        self.message = QLabel()  # why the last incident command was refused, next to the buttons
+        self.message.setWordWrap(True)
+        form.addRow(self.message)
 
         return actions
 
@@ -191,6 +196,11 @@ class IncidentsPanel(QWidget):
             for col, text in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self._update_buttons()
+
+    def show_refusal(self, message: str) -> None:
+        self.message.setText(
+            f'<span style="color:{theme.SEVERITY_COLORS["alarm"]}">Refused: {escape(message)}</span>'
+        )
 
     def _update_buttons(self) -> None:
         has = bool(self.lane)

@@ -3,6 +3,7 @@ from ring buffers, with a saved run from the store overlaid as a baseline."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,13 @@ from trafficai.errors import StoreError
 from trafficai.gui import theme
 from trafficai.gui.widgets.ringbuffer import RingBuffer
 from trafficai.runtime.messages import KpiSample, Ready
-from trafficai.storage import RunStore
+from trafficai.storage import RunStore, RunSummary
 
 CAPACITY = 8192
 REDRAW_MS = 150  # one plot per tick, so each plot about once a second
+PLOT_MIN_HEIGHT = 56  # six plots in two rows still fit a 1366x768 screen's bottom dock
+MIN_WINDOW_S = 300.0  # the x range shows at least this much simulated time
+BASELINE_STATUSES = ("completed", "interrupted")  # failed runs are no reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,34 @@ def baseline_signal_delay(
             ts.append(row.t_end)
             vs.append(row.value)
     return {k: (np.array(t), np.array(v)) for k, (t, v) in per.items()}
+
+
+def baseline_candidates(runs: Sequence[RunSummary], scenario: str, own: str) -> list[RunSummary]:
+    """Runs worth comparing with: not this one, with bins, not failed; this scenario's first, newest
+    first within each group."""
+    usable = [r for r in runs if r.id != own and r.n_bins > 0 and r.status in BASELINE_STATUSES]
+    usable.sort(key=lambda r: r.started_at, reverse=True)
+    return sorted(usable, key=lambda r: r.scenario != scenario)  # stable: keeps newest first
+
+
+def baseline_label(run: RunSummary) -> str:
+    """'grid4x4 · max-pressure · 2024-05-01 14:03 · delay 35.2 s/veh' (the id is the tooltip)."""
+    started = run.started_at.replace("T", " ")[:16]
+    text = f"{run.scenario} · {run.controller} · {started}"
+    delay = run.kpis.get("mean_delay_s")
+    if delay is not None:
+        text += f" · delay {delay:.1f} s/veh"
+    if run.status != "completed":
+        text += f" · {run.status} (partial)"
+    return text
+
+
+def live_x_range(times: NDArray[np.float64]) -> tuple[float, float] | None:
+    """The x range that shows the live series (the baseline may cover hours more); None: no data."""
+    if times.size == 0:
+        return None
+    first, last = float(times[0]), float(times[-1])
+    return first, max(last, first + MIN_WINDOW_S)
 
 
 def value_at(t: NDArray[np.float64], v: NDArray[np.float64], at: float) -> float:
@@ -121,7 +153,8 @@ class KpiDashboard(QWidget):
             label = theme.steady(QLabel(f"<b>{metric.title}</b> ({metric.unit})"))
             label.setTextFormat(Qt.TextFormat.RichText)
             plot = pg.PlotWidget()
-            plot.setMinimumHeight(110)
+            plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+            plot.setAutoVisible(y=True)  # y fits what the x range shows (live time, not the baseline)
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.getPlotItem().hideButtons()
@@ -143,6 +176,7 @@ class KpiDashboard(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(head)
         layout.addWidget(self.status)
+        self.status.setVisible(False)  # shown only while it says something: no gap above the plots
         layout.addLayout(grid, 1)
 
         self.timer = QTimer(self)
@@ -193,21 +227,22 @@ class KpiDashboard(QWidget):
             with RunStore(self.store_path) as store:
                 runs = store.list_runs(200)
         except StoreError as exc:
-            self.status.setText(f"Run store not available: {exc}")
+            self._say(f"Run store not available: {exc}")
             runs = []
         scenario = self.ready.scenario if self.ready is not None else ""
         own = self.ready.run_id if self.ready is not None else ""
-        runs = [r for r in runs if r.id != own and r.n_bins > 0]
-        runs.sort(key=lambda r: (r.scenario != scenario, r.started_at), reverse=False)
-        for r in sorted(runs, key=lambda r: r.scenario != scenario):
-            delay = r.kpis.get("mean_delay_s")
-            text = f"{r.id} · {r.scenario} · {r.controller} · {r.status}"
-            if delay is not None:
-                text += f" · delay {delay:.1f} s"
-            self.baseline_combo.addItem(text, r.id)
+        for r in baseline_candidates(runs, scenario, own):
+            self.baseline_combo.addItem(baseline_label(r), r.id)
+            self.baseline_combo.setItemData(
+                self.baseline_combo.count() - 1, f"run {r.id} ({r.status})", Qt.ItemDataRole.ToolTipRole
+            )
         index = self.baseline_combo.findData(current)
         self.baseline_combo.setCurrentIndex(max(index, 0))
         self.baseline_combo.blockSignals(False)
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def _baseline_chosen(self, _index: int) -> None:
         self.set_baseline(str(self.baseline_combo.currentData() or ""))
@@ -221,13 +256,11 @@ class KpiDashboard(QWidget):
                 with RunStore(self.store_path) as store:
                     self.baseline = baseline_network(store, run_id)
                     self.baseline_signals = baseline_signal_delay(store, run_id)
-                self.status.setText(
-                    f"Baseline: run {run_id} ({self.baseline.get('t', np.zeros(0)).size} bins)"
-                )
+                self._say(f"Baseline: run {run_id} ({self.baseline.get('t', np.zeros(0)).size} bins)")
             except StoreError as exc:
-                self.status.setText(f"Baseline not loaded: {exc}")
+                self._say(f"Baseline not loaded: {exc}")
         else:
-            self.status.setText("")
+            self._say("")
         self._show_baseline()
         self._mark()
 
@@ -252,6 +285,9 @@ class KpiDashboard(QWidget):
             self._pending = False
         t = self.network.times()
         now = float(t[-1]) if t.size else 0.0
+        x_range = live_x_range(t)
+        if x_range is not None:
+            self.plots[key].setXRange(*x_range, padding=0.02)
         if key != "intersection":
             metric = self.metrics[key]
             values = self.network.values(NET_KEYS.index(key)) * metric.scale

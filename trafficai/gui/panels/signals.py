@@ -3,6 +3,8 @@ one a rolling phase timeline with detector calls, controller choice and operator
 
 from __future__ import annotations
 
+import re
+
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
@@ -28,12 +30,14 @@ from PySide6.QtWidgets import (
 from trafficai.gui import theme
 from trafficai.gui.map.schemes import signal_char_lut
 from trafficai.gui.panels.timeline import Timeline
+from trafficai.gui.widgets.scroll import scrolling
 from trafficai.runtime.commands import ClearOverride, Override, SetController
 from trafficai.runtime.messages import Ready, SignalChanges, SignalView, SimFrame
 
 TIMELINE_WINDOWS_S = (60.0, 180.0, 600.0)
 REFRESH_MS = 500
 MAX_TICKS = 12
+TABLE_ROWS = 16  # the table is first given room for this many rows (all of them when fewer)
 ACTIONS = (
     ("Hold the current phase", "hold"),
     ("Force the next phase", "force"),
@@ -51,16 +55,35 @@ def stage_text(view: SignalView) -> str:
 
 
 def state_html(state: str) -> str:
-    """A state string as coloured blocks, one per link."""
+    """A state string as coloured letters, one per link (the label's own font: see ``state_font``)."""
     _, colors = signal_char_lut()
     lut, _ = signal_char_lut()
     out = []
     for ch in state:
         r, g, b = colors[lut[ord(ch) if ord(ch) < 256 else 0]]
-        out.append(
-            f'<span style="color: rgb({r},{g},{b}); font-family: monospace; font-size: 14pt;">{ch}</span>'
-        )
+        out.append(f'<span style="color: rgb({r},{g},{b});">{ch}</span>')
     return "".join(out)
+
+
+def state_font() -> QFont:
+    """Monospace and large enough to tell 'y' from 'v'; the label is sized for it, descenders too."""
+    font = QFont("monospace")
+    font.setStyleHint(QFont.StyleHint.TypeWriter)
+    font.setPointSizeF(13.0)
+    return font
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """'2' before '10' before '176'; words and numbers mixed ('J2' < 'J10') compare part by part."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
+
+
+def time_in_phase(view: SignalView | None, since_change: float | None) -> float | None:
+    """One answer for the table and the detail: a signal the safety layer drives is in its stage
+    (what the Phase column names) that long; under a SUMO program, since its state last changed."""
+    if view is not None and view.controlled:
+        return view.time_in_stage_s
+    return since_change
 
 
 class SignalsPanel(QWidget):
@@ -74,6 +97,9 @@ class SignalsPanel(QWidget):
         self.timeline: Timeline | None = None
         self.views: dict[str, SignalView] = {}
         self.current: str = ""
+        self.order: list[str] = []  # signal ids in table order (natural: 1, 2, 10, 176)
+        self.index_of: dict[str, int] = {}  # signal id -> its index in the geometry (and timeline)
+        self._synced_controller = ("", "")  # (signal, controller) the combo was last set to
         self._dirty = False
         self._ticks: list[tuple[float, str]] = []
 
@@ -94,9 +120,10 @@ class SignalsPanel(QWidget):
         detail_layout.addWidget(self.timeline_plot, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        splitter.addWidget(detail)
+        splitter.addWidget(scrolling(detail))
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([170, 600])
+        self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter)
@@ -124,7 +151,9 @@ class SignalsPanel(QWidget):
     def _build_info(self) -> QFormLayout:
         """The selected signal's state, phase, controller and override."""
         self.name = theme.steady(QLabel("No signal selected"))
-        self.state = theme.steady(QLabel())
+        self.state = QLabel()
+        self.state.setFont(state_font())
+        theme.steady(self.state)
         self.state.setTextFormat(Qt.TextFormat.RichText)
         self.stage = theme.steady(QLabel("-"))
         self.in_phase = theme.steady(QLabel("-"))
@@ -179,7 +208,8 @@ class SignalsPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.apply_override)
         buttons.addWidget(self.clear_override)
-        override_box = QGroupBox("Operator override (through the safety layer; expires)")
+        override_box = QGroupBox("Operator override (expires)")
+        override_box.setToolTip("Through the safety layer: clearance and minimum green always hold")
         override_layout = QVBoxLayout(override_box)
         override_layout.addLayout(form)
         override_layout.addLayout(buttons)
@@ -194,7 +224,7 @@ class SignalsPanel(QWidget):
         self.window_combo.setCurrentIndex(1)
         self.window_combo.currentIndexChanged.connect(lambda _: self._mark())
         self.timeline_plot = pg.PlotWidget()
-        self.timeline_plot.setMinimumHeight(190)
+        self.timeline_plot.setMinimumHeight(120)
         self.timeline_plot.setMenuEnabled(False)
         self.timeline_plot.setMouseEnabled(x=False, y=False)
         self.timeline_plot.getPlotItem().hideButtons()
@@ -221,18 +251,32 @@ class SignalsPanel(QWidget):
         self.views = {}
         self.controller_combo.clear()
         self.controller_combo.addItems(list(ready.controllers))
-        ids = [s.id for s in ready.geometry.signals]
+        self.index_of = {s.id: i for i, s in enumerate(ready.geometry.signals)}
+        ids = self.order = sorted(self.index_of, key=natural_key)
         self.table.setRowCount(len(ids))
         for row, signal_id in enumerate(ids):
             self.table.setItem(row, 0, QTableWidgetItem(signal_id))
             for col in range(1, 5):
                 self.table.setItem(row, col, QTableWidgetItem(""))
+        self._fit_table(len(ids))
         keep = self.current if self.current in ids else (ids[0] if ids else "")
         self.current = ""
         if keep:
             self.select(keep)
         self.message.setText("")
         self._update_buttons()
+
+    def _fit_table(self, rows: int) -> None:
+        """Room for every row (up to a screenful) before the detail below takes the rest."""
+        table = self.table
+        wanted = (
+            table.horizontalHeader().sizeHint().height()
+            + min(rows, TABLE_ROWS) * table.verticalHeader().defaultSectionSize()
+            + table.horizontalScrollBar().sizeHint().height()  # in case the columns need it
+            + 2 * table.frameWidth()
+        )
+        total = max(sum(self.splitter.sizes()), wanted + 200)
+        self.splitter.setSizes([wanted, total - wanted])
 
     def add_changes(self, message: SignalChanges) -> None:
         if self.timeline is not None:
@@ -251,11 +295,10 @@ class SignalsPanel(QWidget):
     def select(self, signal_id: str) -> None:
         if self.ready is None or signal_id == self.current:
             return
-        ids = [s.id for s in self.ready.geometry.signals]
-        if signal_id not in ids:
+        if signal_id not in self.index_of:
             return
         self.current = signal_id
-        row = ids.index(signal_id)
+        row = self.order.index(signal_id)
         self.table.blockSignals(True)
         self.table.selectRow(row)
         self.table.blockSignals(False)
@@ -276,8 +319,8 @@ class SignalsPanel(QWidget):
 
     def _row_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
-        if rows and self.ready is not None:
-            self.select(self.ready.geometry.signals[rows[0].row()].id)
+        if rows and 0 <= rows[0].row() < len(self.order):
+            self.select(self.order[rows[0].row()])
 
     # -- display ------------------------------------------------------------------------------
 
@@ -285,11 +328,11 @@ class SignalsPanel(QWidget):
         if not self._dirty or self.ready is None or not self.isVisible():
             return
         self._dirty = False
-        for row, info in enumerate(self.ready.geometry.signals):
-            view = self.views.get(info.id)
+        for row, signal_id in enumerate(self.order):
+            view = self.views.get(signal_id)
             if view is None:
                 continue
-            in_phase = view.time_in_stage_s if view.controlled else self._since_change(row)
+            in_phase = time_in_phase(view, self._since_change(self.index_of[signal_id]))
             texts = (
                 stage_text(view),
                 f"{in_phase:.0f}" if in_phase is not None else "",
@@ -312,18 +355,19 @@ class SignalsPanel(QWidget):
     def _refresh_detail(self) -> None:
         if self.ready is None or not self.current:
             return
-        ids = [s.id for s in self.ready.geometry.signals]
-        index = ids.index(self.current)
+        index = self.index_of[self.current]
         view = self.views.get(self.current)
         timeline = self.timeline
         state = ""
         if timeline is not None and timeline.states[index]:
             state = timeline.states[index][-1]
-            self.in_phase.setText(f"{self._since_change(index) or 0.0:.0f} s")
+        in_phase = time_in_phase(view, self._since_change(index))
+        self.in_phase.setText(f"{in_phase:.0f} s" if in_phase is not None else "-")
         self.state.setText(state_html(state) if state else "-")
         if view is not None:
             self.stage.setText(stage_text(view))
             self.controller.setText(view.controller)
+            self._sync_controller(view.controller)
             if view.override:
                 self.override_label.setText(
                     f"<b>{view.override}</b>, {view.override_left_s:.0f} s left"
@@ -346,6 +390,16 @@ class SignalsPanel(QWidget):
                 self.timeline_plot.setYRange(0, img.shape[0], padding=0)
             self.timeline_plot.setXRange(t0, t0 + window, padding=0)
         self._update_buttons()
+
+    def _sync_controller(self, running: str) -> None:
+        """The controller box shows what runs the selected intersection, until the operator picks
+        another (it follows again when the signal or its controller changes)."""
+        if (self.current, running) == self._synced_controller or self.controller_combo.view().isVisible():
+            return
+        index = self.controller_combo.findText(running)
+        if index >= 0:
+            self.controller_combo.setCurrentIndex(index)
+        self._synced_controller = (self.current, running)
 
     # -- commands -----------------------------------------------------------------------------
 

@@ -26,7 +26,14 @@ from PySide6.QtWidgets import (
 
 from trafficai.control.rl.config import EnvConfig, TrainConfig
 from trafficai.errors import TrafficAIError
-from trafficai.runtime.training_job import JobMessage, TrainingJob
+from trafficai.gui.widgets.axes import IntegerAxis
+from trafficai.runtime.training_job import JobMessage, TrainingJob, default_training_dir, unused_folder
+
+
+def scenario_stem(scenario: str) -> str:
+    """A folder name for the scenario: 'grid4x4', or the folder of a 'scenario.toml' path."""
+    path = Path(scenario)
+    return path.parent.name if path.name == "scenario.toml" and path.parent.name else path.stem
 
 
 class TrainingPanel(QWidget):
@@ -55,7 +62,11 @@ class TrainingPanel(QWidget):
         self.episode.setSuffix(" s")
         self.episode.setValue(1_800)
         form.addRow("Episode length:", self.episode)
-        self.out = QLineEdit("runs/gui-training")
+        self.out = QLineEdit(str(default_training_dir()))
+        self.out.setToolTip(
+            "Each training gets its own folder <output>/<scenario>; when that holds a model already,"
+            " <scenario>-2, -3, ... (nothing is overwritten)"
+        )
         form.addRow("Output folder:", self.out)
 
         self.start_button = QPushButton("Start training")
@@ -69,7 +80,7 @@ class TrainingPanel(QWidget):
         self.status = QLabel("Not started. Trains a shared policy for every signal of the open scenario.")
         self.status.setWordWrap(True)
 
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"bottom": IntegerAxis("bottom")})
         self.plot.setLabel("bottom", "episode")
         self.plot.setLabel("left", "episode return")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
@@ -91,7 +102,10 @@ class TrainingPanel(QWidget):
 
     def config(self) -> TrainConfig:
         scenario = self.scenario_of()
-        folder = Path(self.out.text().strip() or "runs/gui-training") / Path(scenario).stem
+        base = (
+            Path(self.out.text().strip()).expanduser() if self.out.text().strip() else default_training_dir()
+        )
+        folder = unused_folder(base / scenario_stem(scenario))
         return TrainConfig(
             env=EnvConfig(scenario=scenario, episode_s=float(self.episode.value())),
             algo=self.algo.currentText(),  # type: ignore[arg-type]
@@ -114,7 +128,10 @@ class TrainingPanel(QWidget):
         self.curve.setData([], [])
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.status.setText(f"Starting {job.config.algo.upper()} on {job.config.env.scenario} ...")
+        self.status.setText(
+            f"Starting {job.config.algo.upper()} on {job.config.env.scenario}; model and checkpoints go to"
+            f" {job.config.out}"
+        )
         self.timer.start()
 
     def stop(self) -> None:
