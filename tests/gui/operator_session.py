@@ -111,6 +111,17 @@ def session(win: MainWindow, report: dict[str, Any]) -> None:
     win.send(c.RestoreAll(USER))
     report["cleared"] = wait_until(lambda: len(win.incidents_panel.incidents) == 0, 20.0)
     report["runs_after_clear"] = still_running(win)
+
+    win.open_scenario(str(Path(report["data_dir"]) / "no-such.sumocfg"))  # a bad file: an alarm
+    report["alarm_raised"] = wait_until(lambda: win.alarm_banner.isVisible(), 10.0)
+    if win.error_dialog is not None:
+        win.error_dialog.accept()
+    win.alarm_banner.ack_button.click()
+    report["acknowledged"] = wait_until(
+        lambda: any(r.event.kind == "ack" and r.event.user == USER for r in win.events_panel.model.rows), 10.0
+    )
+    report["banner_gone"] = wait_until(lambda: not win.alarm_banner.isVisible(), 5.0)
+    report["runs_after_ack"] = still_running(win)
     report["state"] = win.state
     report["time_s"] = sim_time(win)
 
@@ -118,7 +129,7 @@ def session(win: MainWindow, report: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     scenario, out = argv[0], Path(argv[1])
     app = QApplication.instance() or QApplication([])
-    report: dict[str, Any] = {"platform": QApplication.platformName()}
+    report: dict[str, Any] = {"platform": QApplication.platformName(), "data_dir": str(out.parent)}
     win = MainWindow(WorkerConfig.for_scenario(scenario, speed=10.0, playing=False), user=USER)
     win.resize(1366, 768)
     win.show()
