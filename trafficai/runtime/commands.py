@@ -159,6 +159,15 @@ class SetFrames:
 
 
 @dataclass(frozen=True, slots=True)
+class Inspect:
+    """Add details of this object to the frames (``SimFrame.inspected``): ``kind`` vehicle, e1 or e2;
+    an empty ``kind`` stops."""
+
+    kind: str = ""
+    object_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """Finish the run record and exit the worker."""
 
@@ -182,6 +191,7 @@ Command = (
     | ClearIncident
     | RestoreAll
     | SetFrames
+    | Inspect
     | Shutdown
 )
 

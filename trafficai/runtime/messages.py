@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
+from trafficai.core.timing import SignalTiming
+from trafficai.sensors.intervals import IntervalStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,18 @@ class Ready:
     end_s: float
     step_length_s: float
     demand_scale: float
+    timings: dict[str, SignalTiming] = field(default_factory=dict)  # signal id -> the net file's program
+
+
+@dataclass(frozen=True, slots=True)
+class Inspected:
+    """What the worker adds to each frame about the object the operator inspects (``Inspect``):
+    a vehicle's route, a detector's last 30 s and 5 min."""
+
+    kind: str  # vehicle | e1 | e2
+    object_id: str
+    route: tuple[str, ...] = ()  # vehicle: the edges of its route, as SUMO has it now (reroutes too)
+    intervals: tuple[IntervalStats, ...] = ()  # detector: one per window, shortest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +111,10 @@ class SimFrame:
     speed: float | None
     rtf: float  # simulated seconds per wall second, measured
     steps_per_s: float
+    inspected: Inspected | None = None
+    # signal states (and frames) have been followed step by step since this time: before it lies a
+    # jump or a time with frames off, which the phase timeline draws as a gap
+    tracked_since_s: float = -float("inf")
 
 
 @dataclass(frozen=True, slots=True)
