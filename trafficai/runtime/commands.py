@@ -158,6 +158,9 @@ class SetFrames:
     enabled: bool
 
 
+INSPECT_KINDS = ("vehicle", "e1", "e2")
+
+
 @dataclass(frozen=True, slots=True)
 class Inspect:
     """Add details of this object to the frames (``SimFrame.inspected``): ``kind`` vehicle, e1 or e2;

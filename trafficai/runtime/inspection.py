@@ -12,12 +12,12 @@ from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import TrafficAIError
-from trafficai.runtime.commands import Inspect
+from trafficai.runtime.commands import INSPECT_KINDS, Inspect
 from trafficai.runtime.messages import Inspected
 from trafficai.sensors.intervals import WINDOWS_S, RecentDetectorBins
 from trafficai.sim.backend import SimBackend
 
-KINDS = ("vehicle", "e1", "e2")
+READ_FAILED = float("nan")
 
 
 class Inspection:
@@ -38,19 +38,29 @@ class Inspection:
         return []
 
     def set(self, command: Inspect) -> None:
-        if command.kind and command.kind not in KINDS:
-            raise TrafficAIError(f"cannot inspect a {command.kind!r} (known: {', '.join(KINDS)})")
+        if command.kind and command.kind not in INSPECT_KINDS:
+            known = ", ".join(INSPECT_KINDS)
+            raise TrafficAIError(f"cannot inspect a {command.kind!r} (known: {known})")
         self.kind, self.object_id = command.kind, command.object_id if command.kind else ""
 
     def details(self, backend: SimBackend) -> Inspected | None:
         if not self.kind:
             return None
         if self.kind == "vehicle":
-            try:
-                route = backend.vehicle_route(self.object_id)
-            except Exception:  # the vehicle arrived since the frame's vehicles were read
-                route = ()
-            return Inspected(self.kind, self.object_id, route=route)
+            return self._vehicle(backend)
         bins = self.bins
         stats = [bins.stats(self.object_id, w) for w in WINDOWS_S] if bins is not None else []
         return Inspected(self.kind, self.object_id, intervals=tuple(s for s in stats if s is not None))
+
+    def _vehicle(self, backend: SimBackend) -> Inspected:
+        vid = (self.object_id,)
+        time_loss, index = READ_FAILED, -1
+        try:
+            route = backend.vehicle_route(self.object_id)
+            loss = backend.value_reader("vehicle", "time_loss")
+            where = backend.value_reader("vehicle", "route_index")
+            if loss is not None and where is not None:
+                time_loss, index = float(loss(vid)[0]), int(where(vid)[0])
+        except Exception:  # SUMO's own error type: the vehicle arrived since the frame's vehicles were read
+            route = ()
+        return Inspected("vehicle", self.object_id, route=route, route_index=index, time_loss_s=time_loss)

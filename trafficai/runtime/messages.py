@@ -66,6 +66,24 @@ class IncidentView:
         return not self.vehicle and self.demand_factor is None
 
 
+SEVERITIES = ("minor", "moderate", "major")
+
+
+def incident_severity(incident: IncidentView, lanes_on_edge: int) -> str:
+    """How much capacity an incident takes, from its kind and the lanes it affects:
+
+    * major: no lane of the edge is left (an edge closure; a lane closed or blocked on a one-lane edge,
+      or on every lane of its edge);
+    * moderate: a lane closed or blocked while others of the edge stay open;
+    * minor: route demand scaling (no lane is taken; the demand changes).
+    """
+    if incident.demand_factor is not None:
+        return "minor"
+    if incident.kind == "edge closed" or len(set(incident.lanes)) >= max(lanes_on_edge, 1):
+        return "major"
+    return "moderate"
+
+
 @dataclass(frozen=True, slots=True)
 class Ready:
     """A simulation has (re)started; ``generation`` counts starts of this worker."""
@@ -96,6 +114,8 @@ class Inspected:
     kind: str  # vehicle | e1 | e2
     object_id: str
     route: tuple[str, ...] = ()  # vehicle: the edges of its route, as SUMO has it now (reroutes too)
+    route_index: int = -1  # vehicle: the edge of ``route`` it is on (-1: unknown)
+    time_loss_s: float = float("nan")  # vehicle: delay so far, SUMO's timeLoss
     intervals: tuple[IntervalStats, ...] = ()  # detector: one per window, shortest first
 
 

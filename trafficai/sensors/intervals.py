@@ -68,7 +68,9 @@ class RecentDetectorBins:
         if not self._closed:
             return None
         end = self._closed[-1][1]
-        chosen = [(t0, t1, r.get(detector_id, {})) for t0, t1, r in self._closed if t0 >= end - window_s - 1e-9]
+        chosen = [
+            (t0, t1, r.get(detector_id, {})) for t0, t1, r in self._closed if t0 >= end - window_s - 1e-9
+        ]
         covered = sum(t1 - t0 for t0, t1, _ in chosen)
         readings = [r for _, _, r in chosen]
         counts = [r["count"] for r in readings if "count" in r]
@@ -79,7 +81,7 @@ class RecentDetectorBins:
             window_s=window_s,
             covered_s=covered,
             end_s=end,
-            volume=int(round(sum(counts))) if counts else None,
+            volume=round(sum(counts)) if counts else None,
             occupancy=sum(occupancy) / len(occupancy) if occupancy else math.nan,
             speed_m_s=sum(speeds) / len(speeds) if speeds else math.nan,
             vehicles=sum(vehicles) / len(vehicles) if vehicles else math.nan,

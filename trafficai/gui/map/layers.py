@@ -392,4 +392,3 @@ class SelectionLayer:
 def scene_point(plot: pg.PlotItem, x: float, y: float) -> QPointF:
     """Scene position of a network point (for tests and overlays)."""
     return plot.vb.mapViewToScene(QPointF(x, y))  # type: ignore[no-any-return]
-

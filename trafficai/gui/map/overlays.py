@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsPathItem
-from PySide6.QtCore import QPointF
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.gui import theme
@@ -64,7 +64,7 @@ def _middle(shape: NDArray[np.float64]) -> tuple[float, float, float]:
         return float(shape[0, 0]), float(shape[0, 1]), 0.0
     seg = np.hypot(*np.diff(shape, axis=0).T)
     half = float(seg.sum()) / 2.0
-    k = int(min(np.searchsorted(np.cumsum(seg), half), len(seg) - 1))
+    k = min(int(np.searchsorted(np.cumsum(seg), half)), len(seg) - 1)
     a, b = shape[k], shape[k + 1]
     before = float(seg[:k].sum())
     t = (half - before) / seg[k] if seg[k] > 0 else 0.0

@@ -95,9 +95,7 @@ LANE_SCHEMES: dict[str, Scheme] = {
     ),
     "occupancy": Scheme("occupancy", "Occupancy", "%", (2.0, 5.0, 10.0, 20.0, 30.0, 50.0), GOOD_TO_BAD),
     "density": Scheme("density", "Density", "veh/km", (5.0, 10.0, 20.0, 35.0, 50.0, 80.0), GOOD_TO_BAD),
-    "waiting": Scheme(
-        "waiting", "Total waiting", "s", (1.0, 10.0, 30.0, 60.0, 120.0, 300.0), GOOD_TO_BAD
-    ),
+    "waiting": Scheme("waiting", "Total waiting", "s", (1.0, 10.0, 30.0, 60.0, 120.0, 300.0), GOOD_TO_BAD),
     "none": Scheme("none", "Plain", "", (), ()),
 }
 

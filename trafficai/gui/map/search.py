@@ -97,9 +97,9 @@ class SearchIndex:
         seen: set[tuple[str, str]] = set()
         out: list[Hit] = []
         for _, _, hit in ranked:
-            key = (hit.pick.kind, hit.pick.id)
-            if key not in seen:
-                seen.add(key)
+            which = (hit.pick.kind, hit.pick.id)
+            if which not in seen:
+                seen.add(which)
                 out.append(hit)
             if len(out) >= limit:
                 break

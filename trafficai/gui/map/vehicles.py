@@ -27,7 +27,9 @@ MIN_VEHICLE_PX = 11
 MAX_VEHICLE_PX = 26
 
 
-def marker_px(size_m: float, px_per_m: float, min_px: float = MIN_VEHICLE_PX, max_px: float = MAX_VEHICLE_PX) -> int:
+def marker_px(
+    size_m: float, px_per_m: float, min_px: float = MIN_VEHICLE_PX, max_px: float = MAX_VEHICLE_PX
+) -> int:
     """On-screen marker size: the vehicle's true size, but at least ``min_px`` and at most ``max_px``."""
     return round(min(max(size_m * px_per_m, min_px), max_px))
 

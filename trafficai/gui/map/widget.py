@@ -304,7 +304,7 @@ class NetworkMap(QWidget):
             self.selection_layer.set_width(width)
             self.street_names.set_zoom(metres_per_px)
 
-    def find(self, text: str) -> list[Hit]:
+    def search(self, text: str) -> list[Hit]:
         """What "go to" finds for ``text`` (static ids, and the vehicles of the latest frame)."""
         if self.search_index is None:
             return []
@@ -312,7 +312,7 @@ class NetworkMap(QWidget):
 
     def go_to(self, text: str) -> Hit | None:
         """Show and select the best hit for ``text`` (as a click on it would); None if nothing."""
-        hits = self.find(text)
+        hits = self.search(text)
         if not hits:
             self.search_edit.setStyleSheet("QLineEdit { border: 1px solid rgb(230, 60, 60); }")
             self.search_edit.setToolTip(f"nothing called {text.strip()!r} on this network")
