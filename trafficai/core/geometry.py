@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,6 +80,9 @@ class NetGeometry:
     e1: DetectorInfo
     e2: DetectorInfo
     bounds: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax
+    # junction outlines ((k, 2) polygons, same order as junction_ids; empty when the net has none)
+    junction_shapes: tuple[NDArray[np.float64], ...] = ()
+    edge_names: dict[str, str] = field(default_factory=dict)  # edge id -> street name, named edges only
 
     def signal_index(self) -> dict[str, int]:
         return {s.id: i for i, s in enumerate(self.signals)}

@@ -88,7 +88,7 @@ class DetectorArrays:
     E1 values refer to the last simulation step, E2 values to the current jam state.
     """
 
-    e1_count: I32  # vehicles that passed during the last step
+    e1_count: I32  # vehicles counted since the start (cumulative, never decreasing)
     e1_occupancy: F32  # 0..1 during the last step
     e1_speed: F32  # m/s of vehicles that passed (-1: none)
     e2_vehicles: I32  # vehicles on the detector now

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.map.context_requested.connect(self._map_menu)
         self.map.sensor_events.connect(self.events_panel.add_events)
         self.inspector.follow_toggled.connect(self.map.follow_box.setChecked)
+        self.inspector.command.connect(self.send)
         self.signals_panel.command.connect(self.send)
         self.signals_panel.selected.connect(self._signal_selected)
         self.incidents_panel.command.connect(self.send)
@@ -301,7 +302,7 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(False)
         self.setWindowTitle(window_title(ready.scenario))
         self.map.set_ready(ready)
-        self.inspector.set_pick(None)
+        self.inspector.set_ready(ready)
         self.signals_panel.set_ready(ready, self.user)
         store_path = Path(self.config.store_path) if self.config.store_path else None
         self.kpis.set_ready(ready, store_path)
@@ -317,9 +318,7 @@ class MainWindow(QMainWindow):
         self.map.set_frame(frame)
         self.signals_panel.update_frame(frame)
         if self.inspector.pick is not None:
-            self.inspector.update_values(
-                frame.snapshot, self.ready.geometry, frame.signals, self.ready.cameras, self.map.incidents
-            )
+            self.inspector.update_frame(frame, self.ready, self.map.incidents)
         self.state = "running" if frame.playing else "paused"
         self._show_time(frame.snapshot.time_s, frame.snapshot.counters.running, frame.rtf, frame.playing)
 
@@ -441,13 +440,7 @@ class MainWindow(QMainWindow):
         if lane is not None:
             self.incidents_panel.set_target(*lane)
         if self.last_frame is not None and self.ready is not None:
-            self.inspector.update_values(
-                self.last_frame.snapshot,
-                self.ready.geometry,
-                self.last_frame.signals,
-                self.ready.cameras,
-                self.map.incidents,
-            )
+            self.inspector.update_frame(self.last_frame, self.ready, self.map.incidents)
 
     def _lane_of(self, pick: Pick) -> tuple[str, float] | None:
         return lane_of(self, pick)

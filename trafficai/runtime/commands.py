@@ -158,6 +158,18 @@ class SetFrames:
     enabled: bool
 
 
+INSPECT_KINDS = ("vehicle", "e1", "e2")
+
+
+@dataclass(frozen=True, slots=True)
+class Inspect:
+    """Add details of this object to the frames (``SimFrame.inspected``): ``kind`` vehicle, e1 or e2;
+    an empty ``kind`` stops."""
+
+    kind: str = ""
+    object_id: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Shutdown:
     """Finish the run record and exit the worker."""
@@ -192,6 +204,7 @@ Command = (
     | ClearIncident
     | RestoreAll
     | SetFrames
+    | Inspect
     | Shutdown
     | AcknowledgeAlarm
 )

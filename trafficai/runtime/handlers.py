@@ -22,6 +22,7 @@ from trafficai.runtime.commands import (
     CloseLane,
     Command,
     DemandScale,
+    Inspect,
     Jump,
     OpenLane,
     Override,
@@ -134,6 +135,12 @@ def set_frames(worker: SimWorker, command: SetFrames) -> None:
     if worker.jump_target is None:
         worker.set_tracking(command.enabled)
     worker.budget.dirty = command.enabled
+
+
+@handles(Inspect)
+def inspect(worker: SimWorker, command: Inspect) -> None:
+    worker.inspection.set(command)
+    worker.budget.dirty = True  # the next frame carries the details
 
 
 @handles(Shutdown)

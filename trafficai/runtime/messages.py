@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
+from trafficai.core.timing import SignalTiming
+from trafficai.sensors.intervals import IntervalStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,24 @@ class IncidentView:
         return not self.vehicle and self.demand_factor is None
 
 
+SEVERITIES = ("minor", "moderate", "major")
+
+
+def incident_severity(incident: IncidentView, lanes_on_edge: int) -> str:
+    """How much capacity an incident takes, from its kind and the lanes it affects:
+
+    * major: no lane of the edge is left (an edge closure; a lane closed or blocked on a one-lane edge,
+      or on every lane of its edge);
+    * moderate: a lane closed or blocked while others of the edge stay open;
+    * minor: route demand scaling (no lane is taken; the demand changes).
+    """
+    if incident.demand_factor is not None:
+        return "minor"
+    if incident.kind == "edge closed" or len(set(incident.lanes)) >= max(lanes_on_edge, 1):
+        return "major"
+    return "moderate"
+
+
 @dataclass(frozen=True, slots=True)
 class Ready:
     """A simulation has (re)started; ``generation`` counts starts of this worker."""
@@ -83,6 +103,20 @@ class Ready:
     end_s: float
     step_length_s: float
     demand_scale: float
+    timings: dict[str, SignalTiming] = field(default_factory=dict)  # signal id -> the net file's program
+
+
+@dataclass(frozen=True, slots=True)
+class Inspected:
+    """What the worker adds to each frame about the object the operator inspects (``Inspect``):
+    a vehicle's route, a detector's last 30 s and 5 min."""
+
+    kind: str  # vehicle | e1 | e2
+    object_id: str
+    route: tuple[str, ...] = ()  # vehicle: the edges of its route, as SUMO has it now (reroutes too)
+    route_index: int = -1  # vehicle: the edge of ``route`` it is on (-1: unknown)
+    time_loss_s: float = float("nan")  # vehicle: delay so far, SUMO's timeLoss
+    intervals: tuple[IntervalStats, ...] = ()  # detector: one per window, shortest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +131,10 @@ class SimFrame:
     speed: float | None
     rtf: float  # simulated seconds per wall second, measured
     steps_per_s: float
+    inspected: Inspected | None = None
+    # signal states (and frames) have been followed step by step since this time: before it lies a
+    # jump or a time with frames off, which the phase timeline draws as a gap
+    tracked_since_s: float = -float("inf")
 
 
 @dataclass(frozen=True, slots=True)

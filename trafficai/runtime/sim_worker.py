@@ -34,6 +34,7 @@ from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.commands import Command, describe
 from trafficai.runtime.handlers import handler_for
+from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
 from trafficai.runtime.live_kpis import LiveKpis
 from trafficai.runtime.messages import (
@@ -114,6 +115,8 @@ class SimWorker:
         self.last_messages = 0.0
         self.parent_pid = os.getppid()
         self.last_time_s = 0.0
+        self.inspection = Inspection()
+        self.tracked_since_s = -float("inf")  # see SimFrame.tracked_since_s
 
     @property
     def speed(self) -> float | None:
@@ -179,7 +182,7 @@ class SimWorker:
         life = RunLifecycle(
             run,
             scenario,
-            observers=self.observers,
+            observers=(*self.observers, self.inspection),
             sample_interval_s=cfg.kpi_interval_s,
             tolerate_store_errors=True,
         )
@@ -193,6 +196,8 @@ class SimWorker:
         )
         self.backend, self.loop = sim.backend, sim.loop
         self.tracking = self.frames
+        self.tracked_since_s = sim.backend.time_s
+        self.inspection.reset(sim.backend.geometry)
         self._attach_controllers(life, controller)
         store = self._open_store() if cfg.record else None
         self.pending_events += life.record(store, controller, source="gui", owns_store=True)
@@ -382,7 +387,18 @@ class SimWorker:
         rtf, steps_per_s = self.rate.rates()
         self.seq += 1
         self.publish(
-            SimFrame(self.generation, self.seq, snapshot, views, self.playing, self.speed, rtf, steps_per_s)
+            SimFrame(
+                self.generation,
+                self.seq,
+                snapshot,
+                views,
+                self.playing,
+                self.speed,
+                rtf,
+                steps_per_s,
+                inspected=self.inspection.details(backend),
+                tracked_since_s=self.tracked_since_s,
+            )
         )
         self.budget.sent(now, time.perf_counter(), backend.step)
 
@@ -448,6 +464,7 @@ class SimWorker:
         self.tracking = on
         if on:
             self.signals.forget()  # re-read every signal's state now
+            self.tracked_since_s = self.time_s()
 
     def _end_jump(self) -> None:
         self.jump_target = None

@@ -9,6 +9,7 @@ from trafficai.core.scenario import Scenario
 from trafficai.runtime.messages import CameraView, Ready, SignalView
 from trafficai.runtime.operator_state import OperatorState
 from trafficai.sim.backend import SimBackend
+from trafficai.sim.net_loader import signal_timings
 
 
 def ready_message(
@@ -37,6 +38,7 @@ def ready_message(
         end_s=backend.time_s + backend.end_step * backend.step_length_s,
         step_length_s=backend.step_length_s,
         demand_scale=demand_scale,
+        timings=signal_timings(scenario.net, scenario.additional),
     )
 
 

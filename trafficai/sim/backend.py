@@ -53,8 +53,8 @@ class SimBackend(SignalActuator, Protocol):
         ...
 
     def value_reader(self, kind: str, value: str) -> ValueReader | None:
-        """A reader of one value of :data:`~trafficai.sim.sumo_getters.GETTERS` (``kind`` lane, e1
-        or e2) for the given object ids, in the snapshot's units; None where the backend cannot read
+        """A reader of one value of :data:`~trafficai.sim.sumo_getters.GETTERS` (``kind`` lane, e1,
+        e2 or vehicle) for the given object ids, in the snapshot's units; None where the backend cannot read
         single values (replay): callers read whole snapshots instead."""
         ...
 

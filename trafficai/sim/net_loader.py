@@ -6,8 +6,9 @@ simulation once at start rather than from the net file.
 
 from __future__ import annotations
 
+import gzip
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import sumolib
 
 from trafficai.core.geometry import DetectorInfo, LaneGeometry, NetGeometry, SignalInfo, SignalLink
 from trafficai.core.signals import OFF_KIND, Phase, SignalProgram
+from trafficai.core.timing import PhaseTiming, SignalTiming
 from trafficai.errors import ScenarioError
 
 PROGRAM_KINDS = {0: "static", 3: "actuated", 4: "NEMA", 5: "delay_based", 13: OFF_KIND}
@@ -124,6 +126,10 @@ def load_geometry(net_path: Path, api: Any) -> NetGeometry:
     lane_index = lanes.index()
     nodes = net.getNodes()
     junction_xy = np.array([n.getCoord()[:2] for n in nodes], dtype=np.float64).reshape(-1, 2)
+    junction_shapes = tuple(
+        np.asarray([p[:2] for p in (n.getShape() or ())], dtype=np.float64).reshape(-1, 2) for n in nodes
+    )
+    names = {e.getID(): str(e.getName()) for e in net.getEdges(withInternal=False) if e.getName()}
     xmin, ymin, xmax, ymax = net.getBoundary()
     return NetGeometry(
         lanes=lanes,
@@ -133,7 +139,63 @@ def load_geometry(net_path: Path, api: Any) -> NetGeometry:
         e1=_detectors(api.inductionloop, lane_index, api, area=False),
         e2=_detectors(api.lanearea, lane_index, api, area=True),
         bounds=(float(xmin), float(ymin), float(xmax), float(ymax)),
+        junction_shapes=junction_shapes,
+        edge_names=names,
     )
+
+
+def _open_xml(path: Path) -> Any:
+    """A net or additional file, gzipped or not (SUMO reads both)."""
+    with open(path, "rb") as head:
+        magic = head.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _tl_logics(path: Path) -> Iterator[ET.Element]:
+    with _open_xml(path) as stream:
+        for _event, node in ET.iterparse(stream):
+            if node.tag == "tlLogic":
+                yield node
+            elif node.tag in ("edge", "lane", "connection", "request"):
+                node.clear()  # a big net: keep memory flat
+
+
+def _float(node: ET.Element, key: str, default: float) -> float:
+    try:
+        return float(node.get(key, default))
+    except ValueError:
+        return default
+
+
+def signal_timings(net_path: Path, additional: Iterable[Path] = ()) -> dict[str, SignalTiming]:
+    """The timing of each signal's first program, as the files give it: the net file's tlLogic, replaced
+    by an additional file's program of the same id (SUMO then starts the one loaded last)."""
+    timings: dict[str, SignalTiming] = {}
+    for path in (net_path, *additional):
+        try:
+            for node in _tl_logics(path):
+                phases = tuple(
+                    PhaseTiming(
+                        str(p.get("state", "")),
+                        _float(p, "duration", 0.0),
+                        _float(p, "minDur", -1.0),
+                        _float(p, "maxDur", -1.0),
+                        str(p.get("name", "")),
+                    )
+                    for p in node.iter("phase")
+                )
+                signal = str(node.get("id", ""))
+                if phases and (path != net_path or signal not in timings):
+                    timings[signal] = SignalTiming(
+                        signal,
+                        str(node.get("programID", "")),
+                        str(node.get("type", "static")),
+                        _float(node, "offset", 0.0),
+                        phases,
+                    )
+        except (ET.ParseError, OSError):
+            continue  # SUMO reports broken files itself; the timing view then shows what was read
+    return timings
 
 
 def detector_periods(additional: Iterable[Path]) -> dict[str, float]:

@@ -137,6 +137,7 @@ class SumoBackend:
             (steps, np.array(idx), [self._e1_ids[i] for i in idx]) for steps, idx in by_period.items()
         ]
         self._e1_totals = np.zeros(len(self._e1_ids), np.int64)
+        self._e1_shown = np.zeros(len(self._e1_ids), np.int64)
         self._tls_ids = tuple(s.id for s in geometry.signals)
         self._vehicle_vars = (
             tc.VAR_POSITION,
@@ -366,6 +367,11 @@ class SumoBackend:
         ids1, ids2 = self._e1_ids, self._e2_ids
         interval_count = self._fn("inductionloop", "getIntervalVehicleNumber")
         counts = self._e1_totals + np.fromiter(map(interval_count, ids1), np.int64, len(ids1))
+        # SUMO's running interval count includes a vehicle still standing on the loop, the closed
+        # interval does not (it is counted in the interval it leaves in): at an interval end the sum
+        # can dip by the vehicles on the loop. A cumulative counter never goes back.
+        counts = np.maximum(counts, self._e1_shown)
+        self._e1_shown = counts
         return DetectorArrays(
             frozen(counts.astype(np.int32)),
             frozen(self._read("e1", "occupancy", ids1)),

@@ -24,7 +24,7 @@ ValueReader = Callable[[Sequence[str]], NDArray[Any]]  # object ids -> one value
 class RawGetter:
     """SUMO's getter of one value (``domain.method(object_id)``) and its conversion."""
 
-    domain: str  # TraCI domain: lane, inductionloop, lanearea
+    domain: str  # TraCI domain: lane, inductionloop, lanearea, vehicle
     method: str
     dtype: type
     divisor: float = 1.0  # SUMO's value / divisor = trafficai's (percent -> fraction: 100)
@@ -56,6 +56,10 @@ GETTERS: MappingProxyType[tuple[str, str], RawGetter] = MappingProxyType(
         ("e2", "halting"): RawGetter("lanearea", "getLastStepHaltingNumber", np.int32),
         ("e2", "occupancy"): RawGetter("lanearea", "getLastStepOccupancy", np.float32, 100.0),
         ("e2", "speed"): RawGetter("lanearea", "getLastStepMeanSpeed", np.float32),
+        # one inspected vehicle (the GUI's inspector): delay so far = time lost against driving at
+        # the allowed speed since departure; the position on its route
+        ("vehicle", "time_loss"): RawGetter("vehicle", "getTimeLoss", np.float32),
+        ("vehicle", "route_index"): RawGetter("vehicle", "getRouteIndex", np.int32),
     }
 )
 

@@ -21,7 +21,7 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.gui import theme
 from trafficai.gui.inspect import camera_spec
 from trafficai.gui.map.picking import Segments, lane_segments
-from trafficai.gui.map.schemes import RGB, ROAD, signal_char_lut
+from trafficai.gui.map.schemes import CLOSED, CLOSED_GAP, RGB, ROAD, SELECTION, signal_char_lut
 from trafficai.runtime.messages import CameraView, IncidentView
 from trafficai.sensors.cameras import ground_footprint
 
@@ -255,23 +255,37 @@ class CameraLayer:
         self.fov.setData(xy[:, 0], xy[:, 1], connect="finite")
 
 
+def closed_pens(width_m: float) -> tuple[QPen, QPen]:
+    """Barrier tape: a black band under magenta dashes (no scheme uses either, see schemes.CLOSED)."""
+    band = QPen(theme.pen(*CLOSED_GAP, width=width_m, cosmetic=False))
+    dashes = QPen(theme.pen(*CLOSED, width=width_m, cosmetic=False))
+    dashes.setStyle(Qt.PenStyle.CustomDashLine)
+    dashes.setDashPattern([1.2, 1.2])  # in pen widths: dashes as long as the band is wide
+    dashes.setCapStyle(Qt.PenCapStyle.FlatCap)
+    return band, dashes
+
+
 class IncidentLayer:
-    """Closed lanes in red, blocked lanes with a marker where the vehicle stands, edges whose routes
-    have their demand scaled in amber (a thinner line along the lane, which stays open)."""
+    """Closed lanes striped like barrier tape, blocked lanes with a magenta marker where the vehicle
+    stands, edges whose routes have their demand scaled in amber (a thin line; the lane stays open)."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
-        self.closed = pg.PlotCurveItem(connect="pairs", pen=_road_pen((255, 40, 40), 200, LANE_WIDTH_M * 1.6))
-        self.closed.setZValue(5)
+        band, dashes = closed_pens(LANE_WIDTH_M * 1.6)
+        self.closed_band = pg.PlotCurveItem(connect="pairs", pen=band)
+        self.closed_band.setZValue(5)
+        self.closed = pg.PlotCurveItem(connect="pairs", pen=dashes)
+        self.closed.setZValue(5.5)
         self.demand = pg.PlotCurveItem(connect="pairs", pen=_road_pen((255, 176, 0), 220, LANE_WIDTH_M * 0.6))
         self.demand.setZValue(6)
         self.blocks = pg.ScatterPlotItem(
             pxMode=True,
-            size=16,
+            size=18,
             symbol="x",
-            pen=theme.pen(255, 255, 255, 1.0),
-            brush=theme.brush(255, 40, 40),
+            pen=theme.pen(*CLOSED_GAP, 1.5),
+            brush=theme.brush(*CLOSED),
         )
         self.blocks.setZValue(25)
+        plot.addItem(self.closed_band)
         plot.addItem(self.closed)
         plot.addItem(self.demand)
         plot.addItem(self.blocks)
@@ -280,6 +294,17 @@ class IncidentLayer:
         self.closed_lanes: set[int] = set()
         self.demand_lanes: set[int] = set()
         self.block_xy = np.zeros((0, 2))
+        self.block_ids: tuple[str, ...] = ()
+        self.width_m = LANE_WIDTH_M
+
+    def set_width(self, lane_width_m: float) -> None:
+        """Follow the lanes' on-screen width (the tape stays wider than the lane it closes)."""
+        if abs(lane_width_m - self.width_m) <= 0.1 * self.width_m:
+            return
+        self.width_m = lane_width_m
+        band, dashes = closed_pens(lane_width_m * 1.6)
+        self.closed_band.setPen(band)
+        self.closed.setPen(dashes)
 
     def set_geometry(self, geometry: NetGeometry) -> None:
         self.geometry = geometry
@@ -294,6 +319,7 @@ class IncidentLayer:
         self.closed_lanes = closed
         mask = np.isin(self.segments.lane, np.fromiter(closed, np.int32, len(closed)))
         x, y = _pairs(self.segments, mask)
+        self.closed_band.setData(x, y, connect="pairs")
         self.closed.setData(x, y, connect="pairs")
         scaled = {
             index[lane]
@@ -306,10 +332,12 @@ class IncidentLayer:
         mask = np.isin(self.segments.lane, np.fromiter(scaled, np.int32, len(scaled)))
         x, y = _pairs(self.segments, mask)
         self.demand.setData(x, y, connect="pairs")
-        points = []
+        points, ids = [], []
         for inc in incidents:
             if inc.vehicle and inc.target in index:
                 points.append(point_on_lane(self.geometry, index[inc.target], inc.position_m))
+                ids.append(inc.id)
+        self.block_ids = tuple(ids)
         self.block_xy = np.array(points, dtype=np.float64).reshape(-1, 2)
         self.blocks.setData(pos=self.block_xy)
 
@@ -327,18 +355,27 @@ def point_on_lane(geometry: NetGeometry, lane: int, position_m: float) -> tuple[
     return float(p[0]), float(p[1])
 
 
+SELECTION_LANE_Z = 0.5  # under the lane colours (1) and closures (5): a halo around, never on top
+
+
 class SelectionLayer:
-    """The picked object: a ring at its position (vehicles: followed live) or its lane highlighted."""
+    """The picked object: a ring at its position (vehicles: followed live) or a halo around its lane."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.ring = pg.ScatterPlotItem(
-            pxMode=True, size=22, symbol="o", pen=theme.pen(255, 255, 0, 2.0), brush=None
+            pxMode=True, size=22, symbol="o", pen=theme.pen(*SELECTION, 2.0), brush=None
         )
         self.ring.setZValue(40)
-        self.lane = pg.PlotCurveItem(pen=theme.pen(255, 255, 0, 2.0))
-        self.lane.setZValue(39)
+        self.lane = pg.PlotCurveItem(pen=_road_pen(SELECTION, 170, LANE_WIDTH_M * 2.6))
+        self.lane.setZValue(SELECTION_LANE_Z)
+        self.width_m = LANE_WIDTH_M
         plot.addItem(self.ring)
         plot.addItem(self.lane)
+
+    def set_width(self, lane_width_m: float) -> None:
+        if abs(lane_width_m - self.width_m) > 0.1 * self.width_m:
+            self.width_m = lane_width_m
+            self.lane.setPen(_road_pen(SELECTION, 170, lane_width_m * 2.6))
 
     def clear(self) -> None:
         self.ring.setData(pos=np.zeros((0, 2)))
@@ -355,6 +392,3 @@ class SelectionLayer:
 def scene_point(plot: pg.PlotItem, x: float, y: float) -> QPointF:
     """Scene position of a network point (for tests and overlays)."""
     return plot.vb.mapViewToScene(QPointF(x, y))  # type: ignore[no-any-return]
-
-
-_ = Qt  # re-exported for convenience of callers that style items

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from trafficai.core.geometry import LaneGeometry, NetGeometry
 from trafficai.runtime.messages import CameraView
 
-KINDS = ("vehicle", "e1", "e2", "camera", "signal", "lane", "junction")
+KINDS = ("vehicle", "e1", "e2", "camera", "incident", "signal", "lane", "junction")
 SIGNAL_RADIUS_M = 14.0  # a click this close to a signalised junction's centre picks the signal
 LANE_HALF_WIDTH_M = 2.0
 JUNCTION_RADIUS_M = 10.0
@@ -72,6 +72,26 @@ def _nearest(xy: NDArray[np.floating], x: float, y: float, radius: float) -> tup
     return (i, float(d[i])) if d[i] <= radius else (-1, np.inf)
 
 
+# On-screen radius (px) of each kind's icon and its drawing order (higher: drawn on top), so a click
+# on an icon picks the icon even when a vehicle is nearer its centre.
+ICON_PX = {"camera": 9.0, "incident": 9.0, "e1": 4.5, "e2": 4.5}
+DRAW_ORDER = {"camera": 30, "incident": 25, "vehicle": 20, "e1": 12, "e2": 12}
+DEFAULT_TOLERANCE_PX = 8.0
+MIN_VEHICLE_RADIUS_M = 1.5  # half a car: a click on the body picks it however far out the zoom
+
+
+def point_in_polygon(poly: NDArray[np.float64], x: float, y: float) -> bool:
+    """Even-odd rule (a junction outline is a simple polygon)."""
+    if len(poly) < 3:
+        return False
+    px, py = poly[:, 0], poly[:, 1]
+    qx, qy = np.roll(px, -1), np.roll(py, -1)
+    crosses = (py > y) != (qy > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = px + (y - py) * (qx - px) / (qy - py)
+    return bool(np.count_nonzero(crosses & (x < at)) % 2)
+
+
 class Picker:
     """Finds the object under a click; vehicles are passed per call (they move)."""
 
@@ -83,12 +103,34 @@ class Picker:
         self.camera_ids = tuple(c.id for c in cameras)
         self.e1_xy = np.asarray(geometry.e1.xy, dtype=np.float64).reshape(-1, 2)
         self.e2_xy = np.asarray(geometry.e2.xy, dtype=np.float64).reshape(-1, 2)
+        self.incident_xy = np.zeros((0, 2))
+        self.incident_ids: tuple[str, ...] = ()
         signal_ids = {s.id for s in geometry.signals}
+        self.signal_of_junction = {s.id: i for i, s in enumerate(geometry.signals)}
         plain = [i for i, j in enumerate(geometry.junction_ids) if j not in signal_ids]
         self.junction_index = np.array(plain, dtype=np.int64)
         self.junction_xy = np.asarray(geometry.junction_xy, dtype=np.float64).reshape(-1, 2)[
             self.junction_index
         ]
+
+    def set_incidents(self, xy: NDArray[np.floating], ids: Sequence[str]) -> None:
+        """Where the blocked-lane markers are (they move only when incidents change)."""
+        self.incident_xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        self.incident_ids = tuple(ids)
+
+    def _icons(
+        self, vehicle_xy: NDArray[np.floating] | None, vehicle_ids: Sequence[str]
+    ) -> list[tuple[str, NDArray[np.float64], Sequence[str]]]:
+        g = self.geometry
+        icons: list[tuple[str, NDArray[np.float64], Sequence[str]]] = [
+            ("camera", self.camera_xy, self.camera_ids),
+            ("incident", self.incident_xy, self.incident_ids),
+            ("e1", self.e1_xy, g.e1.ids),
+            ("e2", self.e2_xy, g.e2.ids),
+        ]
+        if vehicle_xy is not None and len(vehicle_ids):
+            icons.append(("vehicle", np.asarray(vehicle_xy, dtype=np.float64).reshape(-1, 2), vehicle_ids))
+        return icons
 
     def pick(
         self,
@@ -97,27 +139,42 @@ class Picker:
         tolerance: float,
         vehicle_xy: NDArray[np.floating] | None = None,
         vehicle_ids: Sequence[str] = (),
+        vehicle_px: float = 11.0,
     ) -> Pick | None:
-        """The object at (x, y): vehicles first, then detectors and cameras, signals, lanes, junctions.
+        """The object at (x, y). ``tolerance`` is in network metres (``DEFAULT_TOLERANCE_PX`` at the
+        current zoom); ``vehicle_px`` the size vehicles are drawn at.
 
-        ``tolerance`` is in network metres (a few pixels at the current zoom).
+        1. an icon whose drawn shape is under the cursor, the one drawn on top first (cameras,
+           blocked-lane markers, vehicles, detectors);
+        2. else the nearest icon within the tolerance;
+        3. else a signal near its stop lines, a lane, a junction (inside its outline or near its centre).
         """
+        m_per_px = tolerance / DEFAULT_TOLERANCE_PX
+        under: list[tuple[int, float, Pick]] = []
+        near: list[tuple[float, Pick]] = []
+        for kind, xy, ids in self._icons(vehicle_xy, vehicle_ids):
+            if not len(xy):
+                continue
+            d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
+            i = int(np.argmin(d))
+            pick = Pick(kind, ids[i], i, float(xy[i, 0]), float(xy[i, 1]))
+            radius = (
+                max(vehicle_px / 2.0 * m_per_px, MIN_VEHICLE_RADIUS_M)
+                if kind == "vehicle"
+                else ICON_PX[kind] * m_per_px
+            )
+            if d[i] <= radius:
+                under.append((DRAW_ORDER[kind], float(d[i]), pick))
+            elif d[i] <= tolerance:
+                near.append((float(d[i]), pick))
+        if under:
+            return max(under, key=lambda item: (item[0], -item[1]))[2]
+        if near:
+            return min(near, key=lambda item: item[0])[1]
+        return self._static(x, y, tolerance)
+
+    def _static(self, x: float, y: float, tolerance: float) -> Pick | None:
         g = self.geometry
-        if vehicle_xy is not None and len(vehicle_ids):
-            i, _ = _nearest(np.asarray(vehicle_xy), x, y, max(tolerance, 1.5))
-            if i >= 0:
-                return Pick("vehicle", vehicle_ids[i], i, float(vehicle_xy[i][0]), float(vehicle_xy[i][1]))
-        best: tuple[float, Pick] | None = None
-        for kind, xy, ids in (
-            ("e1", self.e1_xy, g.e1.ids),
-            ("e2", self.e2_xy, g.e2.ids),
-            ("camera", self.camera_xy, self.camera_ids),
-        ):
-            i, d = _nearest(xy, x, y, tolerance)
-            if i >= 0 and (best is None or d < best[0]):
-                best = (d, Pick(kind, ids[i], i, float(xy[i, 0]), float(xy[i, 1])))
-        if best is not None:
-            return best[1]
         i, _ = _nearest(self.signal_xy, x, y, max(tolerance, SIGNAL_RADIUS_M))
         if i >= 0:
             return Pick(
@@ -132,6 +189,9 @@ class Picker:
                 px = float(seg.x0[k] + t[k] * (seg.x1[k] - seg.x0[k]))
                 py = float(seg.y0[k] + t[k] * (seg.y1[k] - seg.y0[k]))
                 return Pick("lane", g.lanes.ids[lane], lane, px, py)
+        inside = self._junction_containing(x, y)
+        if inside is not None:
+            return inside
         i, _ = _nearest(self.junction_xy, x, y, max(tolerance, JUNCTION_RADIUS_M))
         if i >= 0:
             index = int(self.junction_index[i])
@@ -142,6 +202,23 @@ class Picker:
                 float(self.junction_xy[i, 0]),
                 float(self.junction_xy[i, 1]),
             )
+        return None
+
+    def _junction_containing(self, x: float, y: float) -> Pick | None:
+        """The junction whose outline holds (x, y): a signalised one picks its signal."""
+        g = self.geometry
+        for index, shape in enumerate(g.junction_shapes):
+            if len(shape) < 3 or not (
+                shape[:, 0].min() <= x <= shape[:, 0].max() and shape[:, 1].min() <= y <= shape[:, 1].max()
+            ):
+                continue
+            if point_in_polygon(shape, x, y):
+                junction = g.junction_ids[index]
+                cx, cy = (float(v) for v in g.junction_xy[index])
+                signal = self.signal_of_junction.get(junction)
+                if signal is not None:
+                    return Pick("signal", junction, signal, cx, cy)
+                return Pick("junction", junction, index, cx, cy)
         return None
 
     def position_on_lane(self, lane: int, x: float, y: float) -> float:

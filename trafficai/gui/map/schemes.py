@@ -37,6 +37,13 @@ CATEGORIES: tuple[RGB, ...] = (
     (255, 255, 255),
 )
 ROAD: RGB = (72, 76, 84)
+JUNCTION: RGB = (58, 61, 68)  # junction areas: a shade darker than the road, lighter than the ground
+# Closed lanes are striped like barrier tape (magenta dashes on black), a blocked lane's marker is
+# magenta: no colour scheme uses magenta, so a closure never reads as a speed or a queue. The
+# selection is a translucent halo drawn *under* lanes and closures, so it never hides them.
+CLOSED: RGB = (255, 0, 255)
+CLOSED_GAP: RGB = (0, 0, 0)
+SELECTION: RGB = (255, 255, 0)
 NO_BIN = -1
 
 
@@ -88,9 +95,7 @@ LANE_SCHEMES: dict[str, Scheme] = {
     ),
     "occupancy": Scheme("occupancy", "Occupancy", "%", (2.0, 5.0, 10.0, 20.0, 30.0, 50.0), GOOD_TO_BAD),
     "density": Scheme("density", "Density", "veh/km", (5.0, 10.0, 20.0, 35.0, 50.0, 80.0), GOOD_TO_BAD),
-    "waiting": Scheme(
-        "waiting", "Waiting", "s (lane total)", (1.0, 10.0, 30.0, 60.0, 120.0, 300.0), GOOD_TO_BAD
-    ),
+    "waiting": Scheme("waiting", "Total waiting", "s", (1.0, 10.0, 30.0, 60.0, 120.0, 300.0), GOOD_TO_BAD),
     "none": Scheme("none", "Plain", "", (), ()),
 }
 

@@ -21,11 +21,22 @@ from trafficai.gui.map.schemes import RGB
 
 ANGLE_BINS = 32  # vehicle headings drawn to the nearest 11.25 degrees
 MAX_INTERPOLATION_JUMP_M = 60.0
+# like sumo-gui's exaggeration: a vehicle is never drawn smaller than this on screen, so a whole
+# city at Fit zoom still shows where the traffic is (at 5 m per vehicle, true size from ~2.2 px/m)
+MIN_VEHICLE_PX = 11
+MAX_VEHICLE_PX = 26
+
+
+def marker_px(
+    size_m: float, px_per_m: float, min_px: float = MIN_VEHICLE_PX, max_px: float = MAX_VEHICLE_PX
+) -> int:
+    """On-screen marker size: the vehicle's true size, but at least ``min_px`` and at most ``max_px``."""
+    return round(min(max(size_m * px_per_m, min_px), max_px))
 
 
 def _arrow_path(size: float) -> QPainterPath:
     """A vehicle marker pointing up (north), ``size`` pixels long, centred on (0, 0)."""
-    w = size * 0.55
+    w = size * (0.55 if size >= 16 else 0.75)  # small markers broader, so their colour shows
     path = QPainterPath()
     path.moveTo(0.0, -size / 2)
     path.lineTo(w / 2, size / 2)
@@ -51,8 +62,9 @@ class VehicleItem(pg.GraphicsObject):  # type: ignore[misc]
         self._t0 = 0.0
         self._duration = 0.0
         self.size_m = 5.0
-        self.min_px = 7.0
-        self.max_px = 26.0
+        self.min_px: float = MIN_VEHICLE_PX
+        self.max_px: float = MAX_VEHICLE_PX
+        self.drawn_px = 0  # marker size of the last paint (tests, picking)
         self._pixmap = QPixmap()
         self._atlas_size = 0
         self.colors: tuple[RGB, ...] = ()
@@ -80,9 +92,9 @@ class VehicleItem(pg.GraphicsObject):  # type: ignore[misc]
         image.fill(0)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        outline = QPen(QColor(0, 0, 0, 220 if s >= 10 else 140))
-        outline.setWidthF(max(0.7, s / 14.0))
-        arrow = _arrow_path(s - 2.0)
+        outline = QPen(QColor(0, 0, 0, 220 if s >= 14 else 170))
+        outline.setWidthF(max(0.6, s / 16.0))
+        arrow = _arrow_path(s - 1.0)
         for row in range(ANGLE_BINS):
             turn = QTransform().rotate(row * 360.0 / ANGLE_BINS)
             rotated = turn.map(arrow)
@@ -151,7 +163,8 @@ class VehicleItem(pg.GraphicsObject):  # type: ignore[misc]
             return
         t: QTransform = painter.transform()
         px_per_m = float(np.hypot(t.m11(), t.m12()))
-        size = round(min(max(self.size_m * px_per_m, self.min_px), self.max_px))
+        size = marker_px(self.size_m, px_per_m, self.min_px, self.max_px)
+        self.drawn_px = size
         if size != self._atlas_size:
             self._build_atlas(size)
         x = self.xy[:, 0] * t.m11() + self.xy[:, 1] * t.m21() + t.m31()

@@ -10,7 +10,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRectF, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
@@ -24,6 +34,7 @@ from trafficai.gui.map.layers import (
     SelectionLayer,
     SignalLayer,
 )
+from trafficai.gui.map.overlays import JunctionLayer, StreetNameLayer
 from trafficai.gui.map.picking import Pick, Picker
 from trafficai.gui.map.schemes import (
     CATEGORIES,
@@ -33,7 +44,8 @@ from trafficai.gui.map.schemes import (
     vehicle_bins,
     vehicle_colors,
 )
-from trafficai.gui.map.vehicles import VehicleItem
+from trafficai.gui.map.search import Hit, SearchIndex
+from trafficai.gui.map.vehicles import MIN_VEHICLE_PX, VehicleItem
 from trafficai.gui.widgets.legend import LegendBar
 from trafficai.runtime.messages import CameraView, IncidentView, Ready, SimFrame
 from trafficai.sensors.health import DetectorHealthMonitor
@@ -72,7 +84,9 @@ class NetworkMap(QWidget):
         self.plot.hideButtons()
         self.vb: pg.ViewBox = self.plot.getViewBox()
         self.vb.setMenuEnabled(False)
+        self.junctions = JunctionLayer(self.plot)
         self.lanes = LaneLayer(self.plot, LANE_SCHEMES["speed"].colors)
+        self.street_names = StreetNameLayer(self.plot)
         self.incident_layer = IncidentLayer(self.plot)
         self.signal_layer = SignalLayer(self.plot)
         self.detector_layer = DetectorLayer(self.plot)
@@ -85,6 +99,7 @@ class NetworkMap(QWidget):
         self.net: NetGeometry | None = None
         self.cameras: tuple[CameraView, ...] = ()
         self.picker: Picker | None = None
+        self.search_index: SearchIndex | None = None
         self.snapshot: Snapshot | None = None
         self.incidents: tuple[IncidentView, ...] = ()
         self.selected: Pick | None = None
@@ -130,6 +145,18 @@ class NetworkMap(QWidget):
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Show the whole network")
         self.fit_button.clicked.connect(self.fit)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Go to id…")
+        self.search_edit.setToolTip(
+            "Go to an intersection, junction, vehicle, detector, camera, edge or street by its id or name"
+        )
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMaximumWidth(220)
+        self.search_completer = QCompleter([], self.search_edit)
+        self.search_completer.setCaseSensitivity(pg.QtCore.Qt.CaseSensitivity.CaseInsensitive)
+        self.search_completer.setFilterMode(pg.QtCore.Qt.MatchFlag.MatchContains)
+        self.search_edit.setCompleter(self.search_completer)
+        self.search_edit.returnPressed.connect(lambda: self.go_to(self.search_edit.text()))
         self.follow_box = QCheckBox("Follow vehicle")
         self.follow_box.setEnabled(False)
         self.follow_box.toggled.connect(self._set_follow)
@@ -150,6 +177,7 @@ class NetworkMap(QWidget):
             self.layer_boxes[key] = box
             bar.addWidget(box)
         bar.addStretch(1)
+        bar.addWidget(self.search_edit)
         bar.addWidget(self.follow_box)
         bar.addWidget(self.fit_button)
         return bar
@@ -165,6 +193,10 @@ class NetworkMap(QWidget):
         self.net = geometry
         self.cameras = ready.cameras
         self.picker = Picker(geometry, ready.cameras)
+        self.search_index = SearchIndex(geometry, ready.cameras)
+        self.search_completer.model().setStringList(self.search_index.ids())  # type: ignore[attr-defined]
+        self.junctions.set_geometry(geometry)
+        self.street_names.set_geometry(geometry)
         self.health = DetectorHealthMonitor(geometry)
         self.lanes.set_geometry(geometry)
         self.signal_layer.set_geometry(geometry)
@@ -204,6 +236,8 @@ class NetworkMap(QWidget):
     def set_incidents(self, incidents: Sequence[IncidentView]) -> None:
         self.incidents = tuple(incidents)
         self.incident_layer.set_incidents(incidents)
+        if self.picker is not None:
+            self.picker.set_incidents(self.incident_layer.block_xy, self.incident_layer.block_ids)
 
     def _color_lanes(self) -> None:
         if self.snapshot is None or self.net is None:
@@ -260,10 +294,35 @@ class NetworkMap(QWidget):
         self.vb.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0.05)
 
     def _zoomed(self) -> None:
-        """Lanes at least ~2.5 px wide when zoomed out, their true width when zoomed in."""
+        """Lanes at least ~2.5 px wide when zoomed out, their true width when zoomed in; street names
+        only when they can be read."""
         metres_per_px = self.tolerance_m(1.0)
         if metres_per_px > 0:
-            self.lanes.set_width(max(LANE_WIDTH_M, 2.5 * metres_per_px))
+            width = max(LANE_WIDTH_M, 2.5 * metres_per_px)
+            self.lanes.set_width(width)
+            self.incident_layer.set_width(width)
+            self.selection_layer.set_width(width)
+            self.street_names.set_zoom(metres_per_px)
+
+    def search(self, text: str) -> list[Hit]:
+        """What "go to" finds for ``text`` (static ids, and the vehicles of the latest frame)."""
+        if self.search_index is None:
+            return []
+        return self.search_index.find(text, self.vehicles.ids, self.vehicles.xy)
+
+    def go_to(self, text: str) -> Hit | None:
+        """Show and select the best hit for ``text`` (as a click on it would); None if nothing."""
+        hits = self.search(text)
+        if not hits:
+            self.search_edit.setStyleSheet("QLineEdit { border: 1px solid rgb(230, 60, 60); }")
+            self.search_edit.setToolTip(f"nothing called {text.strip()!r} on this network")
+            return None
+        self.search_edit.setStyleSheet("")
+        hit = hits[0]
+        self.zoom_to(hit.pick.x, hit.pick.y, hit.extent_m)
+        self.select(hit.pick)
+        self.picked.emit(hit.pick)
+        return hit
 
     def center_on(self, x: float, y: float) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
@@ -310,7 +369,14 @@ class NetworkMap(QWidget):
     def pick_at(self, x: float, y: float, tolerance_px: float = PICK_TOLERANCE_PX) -> Pick | None:
         if self.picker is None:
             return None
-        return self.picker.pick(x, y, self.tolerance_m(tolerance_px), self.vehicles.xy, self.vehicles.ids)
+        return self.picker.pick(
+            x,
+            y,
+            self.tolerance_m(tolerance_px),
+            self.vehicles.xy,
+            self.vehicles.ids,
+            vehicle_px=float(self.vehicles.drawn_px or MIN_VEHICLE_PX),
+        )
 
     def select(self, pick: Pick | None) -> None:
         self.selected = pick

@@ -1,9 +1,15 @@
-"""Inspector: live values of the picked object and a live time-series plot of any of them."""
+"""Inspector: live values of the picked object and a live time-series plot of any of them; a
+signal's timing (net file) below its values.
+
+Picking asks the worker for the object's details (``Inspect``: a vehicle's route and delay, a
+detector's 30 s and 5 min intervals), which come back with each frame (``SimFrame.inspected``).
+Time the simulation skipped (a jump) is a gap in the plot, not a line across it."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
@@ -21,11 +27,14 @@ from PySide6.QtWidgets import (
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
+from trafficai.core.timing import SignalTiming
 from trafficai.gui import theme
-from trafficai.gui.inspect import Value, inspect_values, numeric
+from trafficai.gui.inspect import Value, axis_label, default_plot, format_value, inspect_values, numeric
 from trafficai.gui.map.picking import Pick
+from trafficai.gui.panels.timing import TimingView
 from trafficai.gui.widgets.ringbuffer import RingBuffer
-from trafficai.runtime.messages import CameraView, IncidentView, SignalView
+from trafficai.runtime.commands import INSPECT_KINDS, Inspect
+from trafficai.runtime.messages import CameraView, IncidentView, Inspected, Ready, SignalView, SimFrame
 
 KIND_LABELS = {
     "vehicle": "Vehicle",
@@ -35,17 +44,17 @@ KIND_LABELS = {
     "e1": "Induction loop",
     "e2": "Lane-area detector",
     "camera": "Camera",
+    "incident": "Incident",
 }
 
 
 def _text(value: Value) -> str:
-    if isinstance(value, float):
-        return "-" if math.isnan(value) else f"{value:,.2f}"
-    return value
+    return format_value(value)
 
 
 class InspectorPanel(QWidget):
     follow_toggled = Signal(bool)
+    command = Signal(object)  # Inspect, for the worker
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +63,8 @@ class InspectorPanel(QWidget):
         self.series = RingBuffer(3600)
         self.plotted = ""
         self._last_t = -math.inf
+        self._tracked_since = -math.inf
+        self.timings: dict[str, SignalTiming] = {}
         self.title = theme.steady(QLabel("Click a vehicle, lane, signal, detector or camera on the map."))
         self.follow = QCheckBox("Follow on the map")
         self.follow.setVisible(False)
@@ -72,7 +83,7 @@ class InspectorPanel(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "simulation time", units="s")
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)
-        self.curve = self.plot.plot(pen=theme.pen(78, 161, 255, 2.0))
+        self.curve = self.plot.plot(pen=theme.pen(78, 161, 255, 2.0), connect="finite")
         self.curve.setClipToView(True)
         self.curve.setDownsampling(auto=True, method="peak")
         plot_bar = QHBoxLayout()
@@ -84,6 +95,9 @@ class InspectorPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(plot_bar)
         layout.addWidget(self.plot, 1)
+        self.timing = TimingView()
+        self.timing.setVisible(False)
+        layout.addWidget(self.timing, 1)
 
     def set_pick(self, pick: Pick | None) -> None:
         self.pick = pick
@@ -95,6 +109,12 @@ class InspectorPanel(QWidget):
         self.metric_combo.clear()
         self.metric_combo.blockSignals(False)
         self.plotted = ""
+        self.plot.setLabel("left", "")  # nothing plotted yet: no label left from the last object
+        inspected = pick is not None and pick.kind in INSPECT_KINDS
+        self.command.emit(Inspect(pick.kind, pick.id) if pick is not None and inspected else Inspect())
+        self.timing.setVisible(pick is not None and pick.kind == "signal")
+        if pick is not None and pick.kind == "signal":
+            self.timing.set_timing(self.timings.get(pick.id))
         self.follow.blockSignals(True)
         self.follow.setChecked(False)
         self.follow.blockSignals(False)
@@ -105,6 +125,27 @@ class InspectorPanel(QWidget):
         else:
             self.title.setText(f"<b>{KIND_LABELS.get(pick.kind, pick.kind)} {pick.id}</b>")
 
+    def set_ready(self, ready: Ready) -> None:
+        self.timings = dict(ready.timings)
+        self._tracked_since = -math.inf
+        self.set_pick(None)
+
+    def update_frame(self, frame: SimFrame, ready: Ready, incidents: Sequence[IncidentView]) -> None:
+        """The picked object's values in ``frame`` (health: ``frame.detector_health`` where the
+        worker sends it)."""
+        if not self.timings and ready.timings:
+            self.timings = dict(ready.timings)
+        self.update_values(
+            frame.snapshot,
+            ready.geometry,
+            frame.signals,
+            ready.cameras,
+            incidents,
+            inspected=frame.inspected,
+            health=getattr(frame, "detector_health", None) or {},
+            tracked_since_s=frame.tracked_since_s,
+        )
+
     def update_values(
         self,
         snapshot: Snapshot,
@@ -112,11 +153,15 @@ class InspectorPanel(QWidget):
         signals: Sequence[SignalView],
         cameras: Sequence[CameraView],
         incidents: Sequence[IncidentView],
+        *,
+        inspected: Inspected | None = None,
+        health: Mapping[str, Any] | None = None,
+        tracked_since_s: float = -math.inf,
     ) -> None:
         pick = self.pick
         if pick is None:
             return
-        values = inspect_values(pick, snapshot, geometry, signals, cameras, incidents)
+        values = inspect_values(pick, snapshot, geometry, signals, cameras, incidents, inspected, health)
         if values is None:
             self.title.setText(
                 f"<b>{KIND_LABELS.get(pick.kind, pick.kind)} {pick.id}</b> has left the network"
@@ -132,26 +177,37 @@ class InspectorPanel(QWidget):
                 self.table.setItem(row, 0, QTableWidgetItem(text))
             elif item.text() != text:
                 item.setText(text)
+        self._update_plot(pick.kind, values, snapshot.time_s, tracked_since_s)
+
+    def _update_plot(
+        self, kind: str, values: dict[str, Value], time_s: float, tracked_since_s: float
+    ) -> None:
         keys = numeric(values)
         if [self.metric_combo.itemText(i) for i in range(self.metric_combo.count())] != keys:
-            current = self.plotted or (keys[0] if keys else "")
+            current = self.plotted or default_plot(kind, keys)
             self.metric_combo.blockSignals(True)
             self.metric_combo.clear()
             self.metric_combo.addItems(keys)
             if current in keys:
                 self.metric_combo.setCurrentText(current)
             self.metric_combo.blockSignals(False)
-            self.plotted = self.metric_combo.currentText()
-        if self.plotted and snapshot.time_s > self._last_t:
+            if self.metric_combo.currentText() != self.plotted:
+                self._metric_changed(0)
+        if self.plotted and time_s > self._last_t:
             point = values.get(self.plotted)
-            if isinstance(point, float):
-                self._last_t = snapshot.time_s
-                self.series.append(snapshot.time_s, point)
-                self.curve.setData(self.series.times(), self.series.values(0))
+            if isinstance(point, float | int):
+                if tracked_since_s > self._tracked_since and len(self.series):
+                    self.series.append(tracked_since_s, math.nan)  # a jump: no line across it
+                self._tracked_since = max(self._tracked_since, tracked_since_s)
+                self._last_t = time_s
+                self.series.append(time_s, float(point))
+                self.curve.setData(self.series.times(), self.series.values(0), connect="finite")
 
     def _metric_changed(self, _index: int) -> None:
         self.plotted = self.metric_combo.currentText()
         self.series.clear()
         self._last_t = -math.inf
         self.curve.setData([], [])
-        self.plot.setLabel("left", self.plotted)
+        name, unit = axis_label(self.plotted)
+        self.plot.setLabel("left", name, units=unit or None)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)

@@ -1,6 +1,11 @@
 """The rolling phase timeline of the signals panel: every signal's state changes and every loop's
 calls, kept in bounded buffers, rendered as an RGBA image (rows: links, then the loops on the
-signal's approaches; columns: time)."""
+signal's approaches; columns: time).
+
+Time nobody watched is drawn as nothing (the background), never as the last state held: a jump, or
+a time with frames off (``SimFrame.tracked_since_s`` moves past the last frame), is a gap for every
+row; frames further apart than ``MAX_CALL_SPAN_S`` leave the loop rows empty between them (a count
+that grew over a minute is not a minute-long call)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ from trafficai.runtime.messages import SimFrame
 MAX_COLUMNS = 600
 MAX_CHANGES = 20000
 MAX_CALLS = 5000
+MAX_GAPS = 1000
+MAX_CALL_SPAN_S = 2.0
+GAP = (30, 30, 30, 255)
 
 
 class Timeline:
@@ -35,6 +43,9 @@ class Timeline:
         self.call_count = np.zeros(n_e1, np.int64)
         self._last_count: NDArray[np.int64] | None = None
         self._last_time = 0.0
+        self._tracked_since = -np.inf
+        self._seen = False  # a frame has been added
+        self.gaps: list[tuple[float, float]] = []  # (start, end) of skipped time, in order
         self.now = 0.0
         self.lut, colors = signal_char_lut()
         self.palette = np.array([[*c, 255] for c in colors], dtype=np.uint8)
@@ -56,10 +67,13 @@ class Timeline:
         det = frame.snapshot.detectors
         t = frame.snapshot.time_s
         self.now = max(self.now, t)
+        skipped = self._note_gap(frame, t)
         if det.e1_count.size != self.call_count.size or not self.call_count.size:
+            self._last_time = max(self._last_time, t)
             return
         count = det.e1_count.astype(np.int64)
-        if self._last_count is not None and t > self._last_time:
+        span_ok = t - self._last_time <= max(MAX_CALL_SPAN_S, self.step_length_s) + 1e-9
+        if self._last_count is not None and t > self._last_time and not skipped and span_ok:
             called = (count > self._last_count) | (det.e1_occupancy > 0)
             rows = np.arange(count.size)
             last = (self.call_count - 1) % MAX_CALLS
@@ -73,6 +87,29 @@ class Timeline:
             self.call_count[new] += 1
         self._last_count = count
         self._last_time = t
+
+    def _note_gap(self, frame: SimFrame, t: float) -> bool:
+        """Record the time skipped before ``frame`` (if any); True when there was some."""
+        since = frame.tracked_since_s
+        if since <= self._tracked_since:
+            return False
+        first = self._tracked_since == -np.inf and not self._seen
+        self._tracked_since = since
+        self._seen = True
+        if first or since <= self._last_time:
+            return False
+        self.gaps.append((self._last_time, min(since, t)))
+        if len(self.gaps) > MAX_GAPS:
+            del self.gaps[: len(self.gaps) - MAX_GAPS]
+        return True
+
+    def gap_mask(self, centers: NDArray[np.floating]) -> NDArray[np.bool_]:
+        """Which time columns fall in skipped time."""
+        mask = np.zeros(centers.shape, dtype=bool)
+        for start, end in self.gaps:
+            if end >= centers[0] and start <= centers[-1]:
+                mask |= (centers > start) & (centers < end)
+        return mask
 
     def calls_of(self, detector: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """A detector's call intervals in time order: (starts, ends)."""
@@ -125,4 +162,5 @@ class Timeline:
                     hit = (idx >= 0) & (centers <= ends[np.clip(idx, 0, None)] + step / 2)
                     img[r, hit, :3] = (78, 161, 255)
                 labels.append(self.geometry.e1.ids[det])
+        img[:, self.gap_mask(centers)] = GAP
         return img, t0, labels
