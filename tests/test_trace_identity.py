@@ -102,7 +102,15 @@ def test_headless_run_matches_recorded_trace(tmp_path: Path) -> None:
     actual = headless_trace(tmp_path / "runs.sqlite")
     assert actual["kpis"] == expected["kpis"]
     assert actual["events"] == expected["events"]
-    assert {key: actual["series"].get(key) for key in expected["series"]} == expected["series"]
+    # one intended change since the recording: a loop's cumulative count no longer drops by the
+    # vehicle standing on it at SUMO's interval ends (issue 9), so the 30 s count bins shift by one
+    # vehicle between neighbours; tests/sim/test_operator_data.py (test_geometry_counts_and_vehicle_getters) checks them step by step
+    changed = {"detector/count"}
+    compared = [key for key in expected["series"] if key not in changed]
+    assert {key: actual["series"].get(key) for key in compared} == {
+        k: expected["series"][k] for k in compared
+    }
+    assert actual["series"]["detector/count"]["rows"] == expected["series"]["detector/count"]["rows"]
 
 
 def test_rl_episode_matches_recorded_trace() -> None:
