@@ -22,6 +22,7 @@ from trafficai.runtime.commands import (
     Command,
     DemandScale,
     Jump,
+    MarkDetector,
     OpenLane,
     Override,
     Pause,
@@ -246,3 +247,15 @@ def restore_all(worker: SimWorker, command: RestoreAll) -> None:
         worker.demand = own
         worker.event("info", "demand", f"demand back to {worker.demand:g}x", user=command.user)
     _incident_changed(worker)
+
+
+# -- detectors ----------------------------------------------------------------------------------
+
+
+@handles(MarkDetector)
+def mark_detector(worker: SimWorker, command: MarkDetector) -> None:
+    worker.need_sim()
+    assert worker.life is not None  # need_sim: a simulation runs, so its life cycle exists
+    event = worker.life.mark_detector(command.detector, command.in_service, command.user, command.reason)
+    worker.pending_events.append(event)
+    worker.budget.dirty = True

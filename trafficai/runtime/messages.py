@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
+from trafficai.sensors.health import DetectorHealth
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class SignalView:
     n_greens: int
     stage: str  # green | yellow | all_red | flash | held | program:<id>
     time_in_stage_s: float
-    override: str = ""  # hold | force | flash while an operator override is active
+    override: str = ""  # while an operator override is active: hold | force next | force stage N | flash
     override_left_s: float = 0.0
     override_reason: str = ""
     override_user: str = ""
@@ -97,6 +98,8 @@ class SimFrame:
     speed: float | None
     rtf: float  # simulated seconds per wall second, measured
     steps_per_s: float
+    # detector id -> health, judged by the worker at simulation rate (the GUI only shows it)
+    detector_health: dict[str, DetectorHealth] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

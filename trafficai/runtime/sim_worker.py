@@ -375,6 +375,7 @@ class SimWorker:
             vehicles, types = backend.vehicle_state()
             snapshot = replace(snapshot, vehicles=vehicles, vehicle_types=types)
             views = signal_views(backend, loop, self.operator)
+            health = self.life.detector_health() if self.life is not None else {}
         except TrafficAIError as exc:
             self._fail(str(exc))
             return
@@ -382,7 +383,9 @@ class SimWorker:
         rtf, steps_per_s = self.rate.rates()
         self.seq += 1
         self.publish(
-            SimFrame(self.generation, self.seq, snapshot, views, self.playing, self.speed, rtf, steps_per_s)
+            SimFrame(
+                self.generation, self.seq, snapshot, views, self.playing, self.speed, rtf, steps_per_s, health
+            )
         )
         self.budget.sent(now, time.perf_counter(), backend.step)
 

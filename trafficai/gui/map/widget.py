@@ -36,7 +36,6 @@ from trafficai.gui.map.schemes import (
 from trafficai.gui.map.vehicles import VehicleItem
 from trafficai.gui.widgets.legend import LegendBar
 from trafficai.runtime.messages import CameraView, IncidentView, Ready, SimFrame
-from trafficai.sensors.health import DetectorHealthMonitor
 
 RENDER_INTERVAL_MS = 25  # 40 Hz: smooth, and leaves the event loop time for the rest
 PICK_TOLERANCE_PX = 8.0
@@ -58,7 +57,6 @@ class MapView(pg.PlotWidget):  # type: ignore[misc]
 class NetworkMap(QWidget):
     picked = Signal(object)  # Pick | None
     context_requested = Signal(object, QPoint)  # Pick | None, global position
-    sensor_events = Signal(object)  # list[Event]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,8 +87,7 @@ class NetworkMap(QWidget):
         self.incidents: tuple[IncidentView, ...] = ()
         self.selected: Pick | None = None
         self.follow = False
-        # detector health is the sensors layer's; until the worker publishes it, judge the frames here
-        self.health: DetectorHealthMonitor | None = None
+        self._detector_ids: tuple[str, ...] = ()  # E1 then E2, as the detector layer draws them
         self._last_frame_wall = 0.0
         self._dirty = False
 
@@ -165,7 +162,7 @@ class NetworkMap(QWidget):
         self.net = geometry
         self.cameras = ready.cameras
         self.picker = Picker(geometry, ready.cameras)
-        self.health = DetectorHealthMonitor(geometry)
+        self._detector_ids = (*geometry.e1.ids, *geometry.e2.ids)
         self.lanes.set_geometry(geometry)
         self.signal_layer.set_geometry(geometry)
         self.detector_layer.set_geometry(geometry)
@@ -192,13 +189,11 @@ class NetworkMap(QWidget):
         )
         self._color_lanes()
         self.signal_layer.set_states(snapshot.signals.state)
-        if self.health is not None:
-            events = self.health.observe(snapshot)
-            if events:
-                states = self.health.states()
-                ids = (*self.health.geometry.e1.ids, *self.health.geometry.e2.ids)
-                self.detector_layer.set_health([states[d].state for d in ids])
-                self.sensor_events.emit(events)
+        # health is judged by the worker at simulation rate; the map only shows it
+        health = frame.detector_health
+        if health:
+            states = [health[d].state if d in health else "ok" for d in self._detector_ids]
+            self.detector_layer.set_health(states)
         self._dirty = True
 
     def set_incidents(self, incidents: Sequence[IncidentView]) -> None:
