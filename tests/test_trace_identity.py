@@ -104,7 +104,8 @@ def test_headless_run_matches_recorded_trace(tmp_path: Path) -> None:
     assert actual["events"] == expected["events"]
     # one intended change since the recording: a loop's cumulative count no longer drops by the
     # vehicle standing on it at SUMO's interval ends (issue 9), so the 30 s count bins shift by one
-    # vehicle between neighbours; tests/sim/test_operator_data.py (test_geometry_counts_and_vehicle_getters) checks them step by step
+    # vehicle between neighbours; test_geometry_counts_and_vehicle_getters in
+    # tests/sim/test_operator_data.py checks them step by step
     changed = {"detector/count"}
     compared = [key for key in expected["series"] if key not in changed]
     assert {key: actual["series"].get(key) for key in compared} == {

@@ -67,6 +67,13 @@ def test_an_unknown_controller_is_refused_at_launch(display: bool) -> None:
     assert proc.returncode == 1
 
 
+def test_an_unknown_controller_from_the_environment_is_refused_at_launch_too() -> None:
+    env = {**without_display(), "DISPLAY": ":99", "TRAFFICAI_RUN__CONTROLLER": "bogus"}
+    proc = trafficai("gui", "city", env=env, timeout=60)
+    assert_one_line_error(proc, "unknown controller 'bogus'")
+    assert proc.returncode == 1
+
+
 def test_without_the_gui_extra_one_line_names_the_install() -> None:
     proc = python(
         """

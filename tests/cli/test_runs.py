@@ -161,3 +161,21 @@ def test_sigkill_keeps_every_completed_bin(isolated_data_dir: Path) -> None:
         assert run.n_bins >= bins
         series = store.network_series(run.id)
         assert len(series["t_end"]) == run.n_bins and series["queue_veh"].size == run.n_bins
+
+
+def test_runs_lists_every_controller_in_charge_and_from_when() -> None:
+    from trafficai.cli.runs import controllers_text
+    from trafficai.storage import ControllerRecord, RunStore
+
+    with RunStore() as store:
+        run_id = store.create_run("city", "fixed", 1, {})
+        store.add_controller(run_id, 0.0, "fixed")
+        store.add_controller(run_id, 120.0, "rl")
+        store.add_controller(run_id, 300.0, "max-pressure", ["6", "7"])
+        history = store.controllers([run_id])[run_id]
+    text = controllers_text("fixed", history)
+    assert text == "fixed; rl from t=120s; max-pressure on 6,7 from t=300s"
+    assert controllers_text("webster", []) == "webster"  # a run recorded before the history
+    assert controllers_text("fixed", [ControllerRecord(0.0, "fixed")]) == "fixed"
+    listed = trafficai("runs", env={**os.environ, "COLUMNS": "300"})
+    assert listed.returncode == 0 and text in listed.stdout

@@ -14,7 +14,7 @@ from trafficai.control.baselines import GreedyController, MaxPressureController
 from trafficai.control.controller import Controller
 from trafficai.control.loop import ControlLoop
 from trafficai.control.registry import make_controller
-from trafficai.control.safety import SafetyLayer, SignalStatus
+from trafficai.control.safety import SafetyLayer, SignalStatus, override_label
 from trafficai.core.signals import SafetySettings, SignalStateMachine
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ControllerError, SignalError
@@ -153,3 +153,132 @@ def test_override_on_a_delegated_signal_returns_it_to_its_program() -> None:
     assert not loop.safety.is_controlled("J")
     assert ("program", "J", "0", "0") in backend.actions  # resumed at the held green
     assert loop.controller_of("J") == "fixed"
+
+
+# -- overrides: back to the plan after clearance, one clearance rule, the operator's names -------
+
+
+def _flash_then_clear(loop: ControlLoop, flash_steps: int = 20) -> int:
+    """Flash J on a fixed-time plan, clear it after ``flash_steps``; the step it was cleared at."""
+    loop.safety.override("J", "flash", duration_s=600)
+    for _ in range(flash_steps):
+        loop.step()
+    assert loop.safety.status("J").stage == "flash"
+    loop.safety.clear_override("J")
+    return loop.backend.step
+
+
+def test_a_cleared_flash_returns_to_the_plan_right_after_the_all_red() -> None:
+    """Issue 9: the signal stayed in the machine's green until max green (~90 s) before its plan
+    resumed; it must resume at the first green after the mandatory clearance."""
+    backend = fakes.backend([0, 0, 0, 0])
+    loop = ControlLoop(backend, SafetyConfig(min_green_s=5, max_green_s=90), decision_interval_s=1.0)
+    loop.assign(make_controller("fixed"))
+    cleared_at = _flash_then_clear(loop)
+    shown = []
+    for _ in range(5):
+        loop.step()
+        shown.append((loop.safety.is_controlled("J"), backend.signal_state("J")))
+    # the program's 2 s all-red out of flash, the green it leads to (one step), then the plan has it
+    assert shown[:3] == [(True, "r" * 12), (True, "r" * 12), (True, "GGgrrrGGgrrr")]
+    assert not shown[3][0], shown
+    assert ("program", "J", "0", "0") in backend.actions  # resumed at that green phase
+    assert backend.step - cleared_at == 5
+
+
+def test_a_hand_back_pending_through_clearance_happens_at_the_next_green() -> None:
+    """Also a controller's fallback requested during yellow: no wait for max green."""
+    backend = fakes.backend([0, 9, 0, 9])
+    loop = ControlLoop(backend, SafetyConfig(min_green_s=5, max_green_s=60), decision_interval_s=1.0)
+    loop.assign(GreedyController())
+    for _ in range(7):
+        loop.step()
+    assert loop.safety.status("J").stage == "yellow"
+    loop.safety.delegate(["J"])
+    steps = 0
+    while loop.safety.is_controlled("J") and steps < 20:
+        loop.step()
+        steps += 1
+    assert steps <= 7, steps  # the yellow's rest, 2 s all-red, one step of green, then the plan
+    assert ("program", "J", "0", "5") in backend.actions  # the plan resumes at stage 3's phase
+
+
+@pytest.mark.parametrize("action, green", [("force", None), ("force", 0), ("hold", None), ("flash", None)])
+def test_every_override_is_refused_during_clearance_with_the_time_left(
+    action: str, green: int | None
+) -> None:
+    backend = fakes.backend([0, 9, 0, 9])
+    loop = ControlLoop(backend, SafetyConfig(min_green_s=5, max_green_s=None), decision_interval_s=1.0)
+    loop.assign(GreedyController())
+    for _ in range(7):
+        loop.step()
+    status = loop.safety.status("J")
+    assert status.stage == "yellow"
+    before = list(backend.actions)
+    with pytest.raises(SignalError, match=r"in clearance \(yellow, 3 s left\).*once it shows green"):
+        loop.safety.override("J", action, 30, green)
+    assert backend.actions == before and loop.safety.override_left_s("J") is None  # nothing changed
+    loop.step()
+    loop.step()
+    with pytest.raises(SignalError, match=r"in clearance \(all-red, 1 s left\)"):
+        loop.safety.override("J", action, 30, green)
+    for _ in range(2):
+        loop.step()
+    assert loop.safety.status("J").stage == "green"
+    loop.safety.override("J", action, 30, green)  # at green: accepted
+    assert loop.safety.override_left_s("J") == 30.0
+
+
+def test_a_flashing_signal_takes_only_another_flash_until_cleared() -> None:
+    backend = fakes.backend([0, 0, 0, 0])
+    loop = ControlLoop(backend, SafetyConfig(), decision_interval_s=1.0)
+    loop.assign(GreedyController())
+    loop.safety.override("J", "flash", duration_s=60)
+    for action in ("hold", "force"):
+        with pytest.raises(SignalError, match="J is flashing: clear the flash override first"):
+            loop.safety.override("J", action, 30)
+    for _ in range(10):
+        loop.step()
+    loop.safety.override("J", "flash", duration_s=100)  # extends it
+    assert loop.safety.override_left_s("J") == 100.0
+
+
+def test_a_plan_in_clearance_refuses_an_override_the_same_way() -> None:
+    backend = fakes.backend([0, 0, 0, 0])
+    backend.set_signal_state("J", "yyyrrryyyrrr")  # SUMO's plan in yellow
+    loop = ControlLoop(backend, SafetyConfig(), decision_interval_s=1.0)
+    loop.assign(make_controller("fixed"))
+    with pytest.raises(SignalError, match=r"J is in clearance .*once it shows green"):
+        loop.safety.override("J", "hold", 30)
+    assert not loop.safety.is_controlled("J")
+
+
+def test_override_labels_number_stages_from_one_and_name_the_kind() -> None:
+    assert [
+        override_label(a, g) for a, g in (("hold", None), ("force", None), ("force", 1), ("flash", None))
+    ] == [
+        "hold",
+        "force next",
+        "force stage 2",
+        "flash",
+    ]
+    loop = ControlLoop(fakes.backend([0]), SafetyConfig(), decision_interval_s=1.0)
+    loop.assign(GreedyController())
+    loop.safety.override("J", "force", 30, green=2)
+    assert any(e.message == "force stage 3 on J for 30 s" for e in loop.safety.events)
+
+
+def test_the_loop_lists_every_controller_that_takes_charge_and_when() -> None:
+    backend = fakes.backend([1, 1, 1, 1])
+    loop = ControlLoop(backend, SafetyConfig(controller_deadline_s=0.2), decision_interval_s=1.0)
+    loop.assign(make_controller("fixed"))
+    for _ in range(3):
+        loop.step()
+    loop.assign(Raising(), ["J"])
+    for _ in range(5):
+        loop.step()
+    assert [(h.time_s, h.controller, h.signals) for h in loop.handovers] == [
+        (0.0, "fixed", ()),
+        (3.0, "raising", ("J",)),
+        (5.0, "fixed", ()),  # it failed: the net's own plan has every signal again
+    ]

@@ -88,3 +88,27 @@ def test_worker_config_builds_its_run_config_from_todays_keywords() -> None:
     assert (other.scenario, other.run.controller, other.start_at_s) == ("tiny", "", None)
     with pytest.raises(TypeError, match="bogus"):
         WorkerConfig.for_scenario("city", bogus=1)
+
+
+def test_a_headless_run_judges_detector_health_and_records_its_controllers(isolated_data_dir) -> None:  # type: ignore[no-untyped-def]
+    from trafficai.storage import ControllerRecord
+
+    scenario = resolve_scenario(TINY)
+    life = RunLifecycle(RunConfig(scenario=TINY, end_s=60), scenario)
+    assert life.detector_health() == {}
+    with RunStore() as store:
+        life.record(store, "greedy")
+        sim = life.open()
+        life.attach(make_controller("greedy"))
+        geometry = sim.backend.geometry
+        assert set(life.detector_health()) == {*geometry.e1.ids, *geometry.e2.ids}
+        event = life.mark_detector(geometry.e1.ids[0], False, "ann")
+        life.record_events([event])
+        while sim.backend.step < sim.backend.end_step:
+            _, sampled = life.step()
+            life.record_events(sampled)
+        life.close_record(life.final_kpis(), "completed")
+        life.close_simulation()
+        assert store.controllers([life.run_id])[life.run_id] == [ControllerRecord(0.0, "greedy")]
+        (change,) = store.detector_health(life.run_id)
+        assert (change.detector, change.state, change.user) == (geometry.e1.ids[0], "failed", "ann")

@@ -8,11 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trafficai.core.events import Event
+from trafficai.errors import TrafficAIError
 from trafficai.sensors.health import (
     FAILED,
+    MARKED_FAILED,
     NO_HITS_S,
     OK,
     SUSPECT,
+    DetectorHealth,
     DetectorHealthMonitor,
     chatter_rate,
     is_gap,
@@ -179,3 +182,55 @@ def test_states_name_every_detector_and_snapshots_without_loops_are_no_evidence(
     empty = snapshot(0.0, [], [])
     assert monitor.observe(empty) == []
     assert all(h.state == OK and h.reason == "" for h in monitor.states().values())
+
+
+def test_an_operator_marks_a_detector_failed_and_back_in_service(geometry) -> None:  # type: ignore[no-untyped-def]
+    monitor = DetectorHealthMonitor(geometry)
+    event = monitor.mark("stop_N", False, 60.0, "ann", "cable cut")
+    assert (event.severity, event.kind, event.object_id, event.user) == (
+        "warning",
+        "detector",
+        "stop_N",
+        "ann",
+    )
+    assert event.message == "loop stop_N: marked failed by ann: cable cut"
+    assert monitor.states()["stop_N"] == DetectorHealth(FAILED, "marked failed by ann: cable cut", 60.0)
+    # the rules would find it healthy: the mark stands until it is lifted
+    healthy = [snapshot(float(t), [t] * 4, [0.0] * 4, lane_vehicles=MOVING) for t in range(60, 400, 5)]
+    assert run(monitor, healthy) == []
+    assert monitor.states()["stop_N"].reason.startswith(MARKED_FAILED)
+    back = monitor.mark("stop_N", True, 400.0, "bob")
+    assert (back.severity, back.message) == ("info", "loop stop_N: back in service (marked by bob)")
+    assert monitor.states()["stop_N"] == DetectorHealth(OK, "", 400.0)
+    area = monitor.mark("area_N", False, 410.0, "ann")
+    assert area.message == "area detector area_N: marked failed by ann"
+    assert [(c.detector, c.health.state, c.user) for c in monitor.changes] == [
+        ("stop_N", FAILED, "ann"),
+        ("stop_N", OK, "bob"),
+        ("area_N", FAILED, "ann"),
+    ]
+
+
+def test_marks_of_unknown_or_healthy_detectors_are_refused(geometry) -> None:  # type: ignore[no-untyped-def]
+    monitor = DetectorHealthMonitor(geometry)
+    with pytest.raises(TrafficAIError, match="unknown detector 'nope'"):
+        monitor.mark("nope", False, 0.0)
+    with pytest.raises(TrafficAIError, match="stop_N is in service already"):
+        monitor.mark("stop_N", True, 0.0)
+    assert monitor.changes == []
+
+
+def test_a_failed_loop_put_back_in_service_is_judged_afresh(geometry) -> None:  # type: ignore[no-untyped-def]
+    monitor = DetectorHealthMonitor(geometry)
+    stuck = [
+        snapshot(float(t), [0] * 4, [1.0, 0.0, 0.0, 0.0], lane_vehicles=[0] * 8) for t in range(0, 200, 5)
+    ]
+    assert [e.severity for e in run(monitor, stuck)] == ["alarm"]
+    assert [c.user for c in monitor.changes] == ["system"]
+    monitor.mark("stop_N", True, 200.0, "ann")  # "repaired": two more minutes of evidence needed
+    later = [
+        snapshot(float(t), [0] * 4, [1.0, 0.0, 0.0, 0.0], lane_vehicles=[0] * 8) for t in range(200, 440, 5)
+    ]
+    events = run(monitor, later)
+    assert [(e.severity, e.object_id) for e in events] == [("alarm", "stop_N")]
+    assert events[0].time_s >= 195.0 + 120.0  # from the last sample before the mark

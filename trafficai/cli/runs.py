@@ -5,8 +5,9 @@ Everything here works on the base install (no Qt, torch or YOLO).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,6 +16,9 @@ from trafficai.cli.launch import resolve_launch
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.cli.parsing import csv_values
 from trafficai.errors import ConfigError
+
+if TYPE_CHECKING:
+    from trafficai.storage import ControllerRecord
 
 KPI_LABELS = {
     "mean_delay_s": "mean delay (s/veh)",
@@ -105,20 +109,35 @@ def scenarios() -> None:
     out.print(table)
 
 
+def controllers_text(starting: str, history: Sequence[ControllerRecord]) -> str:
+    """Every controller that was in charge of a run and from when: ``fixed; rl from t=120s;
+    max-pressure on 6,7 from t=300s`` (a run recorded before the history: its starting one)."""
+    if not history:
+        return starting
+    parts = []
+    for i, h in enumerate(history):
+        where = f" on {','.join(h.signals)}" if h.signals else ""
+        when = f" from t={h.time_s:g}s" if i > 0 else ""
+        parts.append(f"{h.controller}{where}{when}")
+    return "; ".join(parts)
+
+
 def runs(limit: Annotated[int, typer.Option(help="How many runs to show")] = 20) -> None:
-    """List recorded runs, newest first."""
+    """List recorded runs, newest first, with every controller that was in charge and from when."""
     from trafficai.storage import RunStore
 
     with RunStore() as store:
         table = Table(title=f"runs in {store.path}")
         for column in ("run", "scenario", "controller", "seed", "status", "started", "delay (s)", "bins"):
             table.add_column(column, no_wrap=column in ("run", "started"))
-        for r in store.list_runs(limit):
+        listed = store.list_runs(limit)
+        history = store.controllers([r.id for r in listed])
+        for r in listed:
             delay = r.kpis.get("mean_delay_s")
             table.add_row(
                 r.id,
                 r.scenario,
-                r.controller,
+                controllers_text(r.controller, history[r.id]),
                 str(r.seed),
                 r.status,
                 r.started_at[:19],

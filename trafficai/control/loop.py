@@ -65,6 +65,15 @@ class DecisionThread:
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """``controller`` took charge of ``signals`` (empty: every controllable one) at ``time_s``."""
+
+    time_s: float
+    controller: str
+    signals: tuple[str, ...] = ()
+
+
 @dataclass
 class Assignment:
     controller: Controller
@@ -98,6 +107,8 @@ class ControlLoop:
             begin_s=backend.scenario.begin_s,
         )
         self.assignments: list[Assignment] = []
+        # every change of controller, in order, for the run record; the owner takes them away
+        self.handovers: list[Handover] = []
         self._decisions = DecisionThread()
 
     def controller_of(self, signal_id: str) -> str:
@@ -131,6 +142,7 @@ class ControlLoop:
         else:
             self.safety.take_control(wanted)
         self.assignments.append(Assignment(controller, wanted, interval))
+        self.handovers.append(Handover(self.backend.time_s, controller.name, tuple(signals or ())))
 
     def _check_nothing_to_control(self, controller: Controller, signals: Sequence[str] | None) -> None:
         """No signal can be controlled. Where every signal is switched off (``--tls.all-off``) the
@@ -202,3 +214,9 @@ class ControlLoop:
         except Exception as exc:
             self.assignments.remove(assignment)
             self.safety.fall_back(assignment.signals, f"controller '{controller.name}' failed: {exc}")
+            everywhere = not self.assignments and all(
+                s in assignment.signals for s in self.safety.signal_ids if self.safety.controllable(s)
+            )
+            # the net's own plan ("fixed", as controller_of names it) is in charge of them now
+            signals = () if everywhere else assignment.signals
+            self.handovers.append(Handover(self.backend.time_s, "fixed", signals))

@@ -31,6 +31,14 @@ OVERRIDE_ACTIONS = ("hold", "force", "flash")
 MAX_OVERRIDE_S = 24 * 3600.0
 
 
+def override_label(action: str, green: int | None = None) -> str:
+    """The override as the operator names it, stages numbered from 1 as shown: ``hold``,
+    ``force next``, ``force stage 2``, ``flash``."""
+    if action == "force":
+        return "force next" if green is None else f"force stage {green + 1}"
+    return action
+
+
 @dataclass(frozen=True, slots=True)
 class SignalStatus:
     """What a controller may know about a signal it drives."""
@@ -242,9 +250,15 @@ class SafetyLayer:
 
     def override(self, signal_id: str, action: str, duration_s: float, green: int | None = None) -> None:
         """Operator override: ``hold`` | ``force`` (next stage or ``green``) | ``flash``; expires
-        after ``duration_s``. The one place an override is validated: nothing changes on a refusal."""
+        after ``duration_s``. The one place an override is validated: nothing changes on a refusal.
+
+        The clearance rule: an override is refused while the signal is in yellow or all-red
+        clearance (its own or its plan's), with the time left; it is accepted once the signal
+        shows green. A flashing signal takes only another flash (which extends it) until the
+        flash is cleared."""
         sig = self._get(signal_id)
         self._check_override(signal_id, action, duration_s, green)
+        self._check_not_clearing(sig, action)
         if sig.machine is None:
             # delegated (not merely waiting to be taken over by a controller): resume it afterwards
             resume = (
@@ -256,7 +270,10 @@ class SafetyLayer:
             self._try_take_control(sig)
             if sig.machine is None:
                 sig.want_control = False
-                raise SignalError(f"signal {signal_id!r} is in clearance; try again in a few seconds")
+                raise SignalError(
+                    f"signal {signal_id} is in clearance (its plan shows no green now): "
+                    "an override is accepted once it shows green"
+                )
             sig.resume_program = resume
         machine = sig.machine
         self._sync(sig, wake=True)
@@ -272,7 +289,25 @@ class SafetyLayer:
             machine.flash(True)
         sig.override_until_step = self.step + max(1, round(duration_s / self.step_length_s))
         self._next_wake = 0
-        self._event("info", "override", f"{action} on {signal_id} for {duration_s:g} s", signal_id)
+        label = override_label(action, green)
+        self._event("info", "override", f"{label} on {signal_id} for {duration_s:g} s", signal_id)
+
+    def _check_not_clearing(self, sig: _Signal, action: str) -> None:
+        """Refuse an override during clearance (see :meth:`override`), naming the time left."""
+        machine = sig.machine
+        if machine is None:
+            return  # a delegated signal is checked when it is taken over (it must show green)
+        self._sync(sig)
+        signal_id = sig.info.id
+        if machine.in_clearance:
+            left_s = machine.clearance_left_steps() * self.step_length_s
+            stage = "yellow" if machine.stage is Stage.YELLOW else "all-red"
+            raise SignalError(
+                f"signal {signal_id} is in clearance ({stage}, {left_s:g} s left): "
+                "an override is accepted once it shows green"
+            )
+        if (machine.stage is Stage.FLASH or machine.flash_wanted) and action != "flash":
+            raise SignalError(f"signal {signal_id} is flashing: clear the flash override first")
 
     def _check_override(self, signal_id: str, action: str, duration_s: float, green: int | None) -> None:
         if action not in OVERRIDE_ACTIONS:
@@ -335,6 +370,8 @@ class SafetyLayer:
                     state = machine.tick()
                     sig.last_tick = step
                     quiet = machine.quiet_ticks()
+                    if sig.hand_back_to is not None and machine.stage is Stage.GREEN and not machine.held:
+                        quiet = 0  # back at green after clearance: the program resumes next step
                     sig.wake_step = step + 1 + quiet if quiet is not None else NEVER
                     if state != sig.applied:
                         self.actuator.set_signal_state(sig.info.id, state)

@@ -178,6 +178,22 @@ class SignalStateMachine:
         """Min green has passed, so a request would start clearance on the next tick."""
         return self.stage is Stage.GREEN and self.steps_in_stage >= self.min_green_steps and not self.held
 
+    @property
+    def in_clearance(self) -> bool:
+        """Yellow or all-red: links are being cleared between two greens (or into/out of flash)."""
+        return self.stage is Stage.YELLOW or self.stage is Stage.ALL_RED
+
+    def clearance_left_steps(self) -> int:
+        """Steps of clearance still to show before the next green, at least 1 while in clearance
+        (0 outside it); a clearance into flashing operation counts its yellow only."""
+        steps = self.steps_in_stage
+        if self.stage is Stage.YELLOW:
+            all_red = self.all_red_steps if self.target_green is not None else 0
+            return max(1, self.yellow_steps - steps + all_red)
+        if self.stage is Stage.ALL_RED:
+            return max(1, max(1, self.all_red_steps) - steps)
+        return 0
+
     def _check(self, green: int) -> int:
         if not 0 <= green < len(self.greens):
             raise SignalError(

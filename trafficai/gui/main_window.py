@@ -132,7 +132,6 @@ class MainWindow(QMainWindow):
 
         self.map.picked.connect(self._picked)
         self.map.context_requested.connect(self._map_menu)
-        self.map.sensor_events.connect(self.events_panel.add_events)
         self.inspector.follow_toggled.connect(self.map.follow_box.setChecked)
         self.inspector.command.connect(self.send)
         self.signals_panel.command.connect(self.send)

@@ -1,5 +1,6 @@
 """What the operator can do from the map: the context menu of a picked object (close, block or
-reopen lanes, scale demand, override a signal, follow a vehicle) and the dialogs it opens."""
+reopen lanes, scale demand, override a signal, mark a detector failed or back in service, follow a
+vehicle) and the dialogs it opens."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from trafficai.runtime.commands import (
     ClearOverride,
     CloseEdge,
     CloseLane,
+    MarkDetector,
     OpenLane,
     RouteDemand,
 )
 from trafficai.runtime.messages import IncidentView
+from trafficai.sensors.health import MARKED_FAILED
 
 if TYPE_CHECKING:
     from trafficai.gui.main_window import MainWindow
@@ -87,6 +90,8 @@ def map_menu(window: MainWindow, pick: Pick | None) -> QMenu:
                 f"Clear override on {signal_id}",
                 lambda: window.send(ClearOverride(signal_id, window.user)),
             )
+    if pick is not None and pick.kind in ("e1", "e2"):
+        _detector_actions(window, menu, pick.id)
     if pick is not None and pick.kind == "vehicle":
         vehicle = pick
         menu.addAction(f"Follow vehicle {pick.id}", lambda: follow(window, vehicle))
@@ -94,6 +99,20 @@ def map_menu(window: MainWindow, pick: Pick | None) -> QMenu:
         menu.addSeparator()
     menu.addAction("Fit network", window.map.fit)
     return menu
+
+
+def _detector_actions(window: MainWindow, menu: QMenu, detector: str) -> None:
+    """Mark the detector failed, or back in service when it is not in service (health as the
+    worker last published it)."""
+    frame = window.last_frame
+    health = frame.detector_health.get(detector) if frame is not None else None
+    send, user = window.send, window.user
+    if health is not None and health.state != "ok":
+        menu.addAction(
+            f"Mark detector {detector} back in service", lambda: send(MarkDetector(detector, True, user))
+        )
+    if health is None or not health.reason.startswith(MARKED_FAILED):
+        menu.addAction(f"Mark detector {detector} failed", lambda: send(MarkDetector(detector, False, user)))
 
 
 def route_demand_dialog(window: MainWindow, edge: str) -> QInputDialog:

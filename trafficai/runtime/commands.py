@@ -152,6 +152,17 @@ class RestoreAll:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkDetector:
+    """An operator marks ``detector`` failed (``in_service=False``: it reads "failed", reason
+    "marked failed by <user>", until marked back) or back in service; logged and recorded."""
+
+    detector: str
+    in_service: bool
+    user: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SetFrames:
     """Publish frames (vehicle positions for a map) or not; off, the worker runs as fast as headless."""
 
@@ -203,6 +214,7 @@ Command = (
     | RouteDemand
     | ClearIncident
     | RestoreAll
+    | MarkDetector
     | SetFrames
     | Inspect
     | Shutdown

@@ -24,6 +24,7 @@ from trafficai.runtime.commands import (
     DemandScale,
     Inspect,
     Jump,
+    MarkDetector,
     OpenLane,
     Override,
     Pause,
@@ -267,3 +268,15 @@ def acknowledge_alarm(worker: SimWorker, command: AcknowledgeAlarm) -> None:
     who = command.user or "unknown operator"
     what = f": {command.summary}" if command.summary else ""
     worker.event("info", "ack", f"{who} acknowledged {command.key}{what}", user=command.user)
+
+
+# -- detectors ----------------------------------------------------------------------------------
+
+
+@handles(MarkDetector)
+def mark_detector(worker: SimWorker, command: MarkDetector) -> None:
+    worker.need_sim()
+    assert worker.life is not None  # need_sim: a simulation runs, so its life cycle exists
+    event = worker.life.mark_detector(command.detector, command.in_service, command.user, command.reason)
+    worker.pending_events.append(event)
+    worker.budget.dirty = True

@@ -10,6 +10,11 @@
     life.close_record(kpis, "completed")  # completed | interrupted | failed
     life.close_simulation()               # always, in a ``finally``
 
+Detector health (:class:`~trafficai.sensors.health.DetectorHealthMonitor`) is judged here, on every
+sample at simulation rate, for headless and GUI runs alike: its changes are events and rows of the
+run's ``detector_health`` table; every controller that takes charge (``ControlLoop.handovers``) is a
+row of its ``controllers`` table.
+
 Opening the simulation and its control loop is shared with RL episodes, which live below
 ``runtime`` and so use :func:`trafficai.control.run.open_simulation` directly; recording (the run
 store, KPI bins, tripinfo KPIs, observers' events) is this module's part.
@@ -35,6 +40,7 @@ from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.session import BinRecorder, resolved_config, sumo_options
+from trafficai.sensors.health import DetectorHealth, DetectorHealthMonitor
 from trafficai.sim.backend import SimBackend
 from trafficai.storage import RunStore
 
@@ -64,6 +70,7 @@ class RunLifecycle:
         self.run_id = ""
         self.sim: SimulationRun | None = None
         self.recorder: BinRecorder | None = None
+        self.health: DetectorHealthMonitor | None = None  # from open(): judged at every sample
         self._owns_store = False
         self._recorded = False  # record() was called (the recorder waits for it and for open())
         self._sample_steps = 1
@@ -88,7 +95,7 @@ class RunLifecycle:
                 self._drop_store()
                 return [self._event("warning", "store", f"this run is not recorded: {exc}")]
         self._start_recorder()
-        return []
+        return self._record_history()
 
     def open(
         self,
@@ -120,6 +127,7 @@ class RunLifecycle:
             scratch_prefix=scratch_prefix,
         )
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
+        self.health = DetectorHealthMonitor(self.sim.backend.geometry)
         self._start_recorder()
         return self.sim
 
@@ -167,9 +175,22 @@ class RunLifecycle:
                     raise
                 self._drop_store()
                 events.append(self._event("warning", "store", f"recording stopped: {exc}"))
+        if self.health is not None:
+            events.extend(self.health.observe(snapshot))
         for observer in self.observers:
             events.extend(observer.observe(snapshot))
         return events
+
+    def detector_health(self) -> dict[str, DetectorHealth]:
+        """Every detector's health now (empty before open())."""
+        return self.health.states() if self.health is not None else {}
+
+    def mark_detector(self, detector: str, in_service: bool, user: str = "", reason: str = "") -> Event:
+        """An operator marks a detector failed or back in service; the event that logs it (the
+        change is recorded with the next :meth:`record_events`)."""
+        if self.health is None:
+            raise TrafficAIError("the simulation is not running")
+        return self.health.mark(detector, in_service, self.time_s(), user, reason)
 
     def safety_events(self, skip_kinds: frozenset[str] = frozenset()) -> list[Event]:
         """What the safety layer logged since the last call (fallbacks, overrides, ...)."""
@@ -184,6 +205,7 @@ class RunLifecycle:
         """Write ``events`` to the run; returns them, plus a warning if recording stopped here."""
         out = list(events)
         if self.store is None or not self.run_id:
+            self._record_history()  # not recorded: the pending changes are dropped
             return out
         try:
             for e in events:
@@ -193,7 +215,31 @@ class RunLifecycle:
                 raise
             self._drop_store()
             out.append(self._event("warning", "store", f"recording stopped: {exc}"))
-        return out
+        return out + self._record_history()
+
+    def _record_history(self) -> list[Event]:
+        """Write the controller hand-overs and detector health changes since the last call."""
+        handovers = self.sim.loop.handovers if self.sim is not None else []
+        changes = self.health.changes if self.health is not None else []
+        store, run_id = self.store, self.run_id
+        try:
+            if store is not None and run_id:
+                for h in handovers:
+                    store.add_controller(run_id, h.time_s, h.controller, h.signals)
+                for c in changes:
+                    health = c.health
+                    store.add_detector_health(
+                        run_id, health.since_s, c.detector, health.state, health.reason, c.user
+                    )
+        except StoreError as exc:
+            if not self.tolerant:
+                raise
+            self._drop_store()
+            return [self._event("warning", "store", f"recording stopped: {exc}")]
+        finally:
+            handovers.clear()
+            changes.clear()
+        return []
 
     # -- ending -------------------------------------------------------------------------------
 
@@ -212,7 +258,7 @@ class RunLifecycle:
 
     def close_record(self, kpis: dict[str, float], status: str) -> list[Event]:
         """Finish the run record (``completed`` | ``interrupted`` | ``failed``); close an owned store."""
-        events: list[Event] = []
+        events = self._record_history()
         store = self.store
         if store is not None and self.run_id:
             try:

@@ -13,6 +13,7 @@ from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.core.timing import SignalTiming
+from trafficai.sensors.health import DetectorHealth
 from trafficai.sensors.intervals import IntervalStats
 
 
@@ -40,7 +41,7 @@ class SignalView:
     n_greens: int
     stage: str  # green | yellow | all_red | flash | held | program:<id>
     time_in_stage_s: float
-    override: str = ""  # hold | force | flash while an operator override is active
+    override: str = ""  # while an operator override is active: hold | force next | force stage N | flash
     override_left_s: float = 0.0
     override_reason: str = ""
     override_user: str = ""
@@ -135,6 +136,8 @@ class SimFrame:
     # signal states (and frames) have been followed step by step since this time: before it lies a
     # jump or a time with frames off, which the phase timeline draws as a gap
     tracked_since_s: float = -float("inf")
+    # detector id -> health, judged by the worker at simulation rate (the GUI only shows it)
+    detector_health: dict[str, DetectorHealth] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

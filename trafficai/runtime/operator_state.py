@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from trafficai.control.loop import ControlLoop
+from trafficai.control.safety import override_label
 from trafficai.errors import TrafficAIError
 from trafficai.runtime.commands import BlockLane, CloseEdge, CloseLane, Override, RouteDemand
 from trafficai.runtime.messages import IncidentView
@@ -34,6 +35,12 @@ class OverrideNote:
     action: str
     reason: str
     user: str
+    green: int | None = None  # force to this stage (index from 0; shown from 1)
+
+    @property
+    def label(self) -> str:
+        """What the operator sees: hold, force next, force stage 2, flash."""
+        return override_label(self.action, self.green)
 
 
 class OperatorState:
@@ -56,8 +63,9 @@ class OperatorState:
             raise TrafficAIError("an override needs a reason")
         signal_id = command.signal_id
         loop.safety.override(signal_id, command.action, command.duration_s, command.green)
-        self.overrides[signal_id] = OverrideNote(command.action, reason, command.user)
-        what = command.action if command.green is None else f"force to green stage {command.green}"
+        note = OverrideNote(command.action, reason, command.user, command.green)
+        self.overrides[signal_id] = note
+        what = note.label
         severity = "warning" if command.action == "flash" else "info"
         self.emit(
             severity,
@@ -70,10 +78,11 @@ class OperatorState:
     def clear_override(self, loop: ControlLoop, signal_id: str, user: str) -> None:
         if signal_id not in loop.safety.signal_ids:
             raise TrafficAIError(f"unknown signal {signal_id!r}")
-        if self.overrides.pop(signal_id, None) is None:
+        note = self.overrides.pop(signal_id, None)
+        if note is None:
             raise TrafficAIError(f"signal {signal_id} has no override to clear")
         loop.safety.clear_override(signal_id)
-        self.emit("info", "override", f"override on {signal_id} cleared", signal_id, user)
+        self.emit("info", "override", f"{note.label} override on {signal_id} cleared", signal_id, user)
 
     def drop_overrides(self, loop: ControlLoop, signals: tuple[str, ...]) -> None:
         """A controller takes ``signals`` (empty: all): their overrides end without an event."""
@@ -87,7 +96,7 @@ class OperatorState:
         expired = [s for s in self.overrides if loop.safety.override_left_s(s) is None]
         for signal_id in expired:
             note = self.overrides.pop(signal_id)
-            self.emit("info", "override", f"{note.action} on {signal_id} expired", signal_id, "system")
+            self.emit("info", "override", f"{note.label} on {signal_id} expired", signal_id, "system")
         return bool(expired)
 
     # -- incidents ----------------------------------------------------------------------------

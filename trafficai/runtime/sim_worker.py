@@ -380,6 +380,7 @@ class SimWorker:
             vehicles, types = backend.vehicle_state()
             snapshot = replace(snapshot, vehicles=vehicles, vehicle_types=types)
             views = signal_views(backend, loop, self.operator)
+            health = self.life.detector_health() if self.life is not None else {}
         except TrafficAIError as exc:
             self._fail(str(exc))
             return
@@ -398,6 +399,7 @@ class SimWorker:
                 steps_per_s,
                 inspected=self.inspection.details(backend),
                 tracked_since_s=self.tracked_since_s,
+                detector_health=health,
             )
         )
         self.budget.sent(now, time.perf_counter(), backend.step)

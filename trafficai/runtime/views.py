@@ -57,7 +57,7 @@ def signal_views(backend: SimBackend, loop: ControlLoop, operator: OperatorState
                 n_greens=status.n_greens,
                 stage=status.stage,
                 time_in_stage_s=status.time_in_stage_s,
-                override=note.action if note else "",
+                override=note.label if note else "",
                 override_left_s=left or 0.0,
                 override_reason=note.reason if note else "",
                 override_user=note.user if note else "",

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
+from trafficai.errors import TrafficAIError
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -50,6 +51,9 @@ MAX_GAP_S = 30.0
 MOVING_SIGNAL = frozenset("GgsoO")
 
 
+MARKED_FAILED = "marked failed by"  # how a failure set by an operator's mark reads
+
+
 @dataclass(frozen=True, slots=True)
 class DetectorHealth:
     """One detector's state (ok | suspect | failed), why, and since when (simulated seconds)."""
@@ -57,6 +61,18 @@ class DetectorHealth:
     state: str = OK
     reason: str = ""
     since_s: float = 0.0
+
+
+IN_SERVICE = DetectorHealth()  # shared: a frame's many healthy detectors pickle as one object
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChange:
+    """A detector's new health and who set it ("system": judged by the rules)."""
+
+    detector: str
+    health: DetectorHealth
+    user: str = "system"
 
 
 # -- pure rules (vectorised over loops) ------------------------------------------------------------
@@ -123,7 +139,11 @@ def _loop_links(geometry: NetGeometry) -> tuple[tuple[int, int, tuple[int, ...]]
 class DetectorHealthMonitor:
     """Judges every detector from sampled snapshots; ``observe`` returns one event per transition
     (kind "detector": alarm when a detector fails, warning when it becomes suspect, info when it is
-    back to normal). Feed it the snapshots of one run in time order, with detectors read."""
+    back to normal). Feed it the snapshots of one run in time order, with detectors read.
+
+    An operator can :meth:`mark` a detector failed (it then reads "failed", reason "marked failed
+    by <user>", whatever the rules find) or back in service (its evidence starts again). Every change
+    is also kept in :attr:`changes` until its owner takes it (for the run record)."""
 
     def __init__(self, geometry: NetGeometry, max_gap_s: float = MAX_GAP_S) -> None:
         self.geometry = geometry
@@ -132,7 +152,10 @@ class DetectorHealthMonitor:
         self._n = n
         self._lanes = np.asarray(geometry.e1.lanes, dtype=np.int64)
         self._loop_links = _loop_links(geometry)
-        self._health = {det_id: DetectorHealth() for det_id in (*geometry.e1.ids, *geometry.e2.ids)}
+        self._health = {det_id: IN_SERVICE for det_id in (*geometry.e1.ids, *geometry.e2.ids)}
+        self._loop_index = {det_id: i for i, det_id in enumerate(geometry.e1.ids)}
+        self._marked: set[str] = set()
+        self.changes: list[HealthChange] = []
         self._time_s: float | None = None
         self._count = np.zeros(n, np.int64)
         self._full = np.zeros(n, dtype=bool)
@@ -148,6 +171,39 @@ class DetectorHealthMonitor:
     def states(self) -> dict[str, DetectorHealth]:
         """Every detector (E1 then E2 ids, in geometry order) and its current health."""
         return dict(self._health)
+
+    def mark(self, detector: str, in_service: bool, time_s: float, user: str = "", reason: str = "") -> Event:
+        """An operator marks ``detector`` failed or back in service; the event that logs it."""
+        old = self._health.get(detector)
+        if old is None:
+            raise TrafficAIError(f"unknown detector {detector!r}")
+        who = user or "operator"
+        why = f": {reason.strip()}" if reason.strip() else ""
+        what = "loop" if detector in self._loop_index else "area detector"
+        if in_service:
+            if detector not in self._marked and old.state == OK:
+                raise TrafficAIError(f"detector {detector} is in service already")
+            self._marked.discard(detector)
+            self._forget_evidence(detector)
+            health, severity = DetectorHealth(OK, "", time_s), "info"
+            message = f"back in service (marked by {who}){why}"
+        else:
+            self._marked.add(detector)
+            health, severity = DetectorHealth(FAILED, f"{MARKED_FAILED} {who}{why}", time_s), "warning"
+            message = health.reason
+        self._health[detector] = health
+        self.changes.append(HealthChange(detector, health, user))
+        return Event(time_s, severity, "detector", f"{what} {detector}: {message}", detector, user)
+
+    def _forget_evidence(self, detector: str) -> None:
+        """A detector back in service is judged afresh: its standing conditions and time end."""
+        i = self._loop_index.get(detector)
+        if i is None:
+            return
+        for array in (self._locked_s, self._quiet_s):
+            array[i] = 0.0
+        for standing in (self._locked, self._chatter, self._quiet):
+            standing[i] = False
 
     def observe(self, snapshot: Snapshot) -> list[Event]:
         det = snapshot.detectors
@@ -239,10 +295,11 @@ class DetectorHealthMonitor:
         for i, det_id in enumerate(self.geometry.e1.ids):
             state = judge(bool(self._locked[i]), bool(self._chatter[i]), bool(self._quiet[i]))
             old = self._health[det_id]
-            if state == old.state:
-                continue
+            if state == old.state or det_id in self._marked:
+                continue  # unchanged, or an operator's mark stands until it is lifted
             reason = self._reason(i) if state != OK else ""
             self._health[det_id] = DetectorHealth(state, reason, t)
+            self.changes.append(HealthChange(det_id, self._health[det_id]))
             severity = {FAILED: "alarm", SUSPECT: "warning"}.get(state, "info")
             message = f"loop {det_id}: {reason or 'back to normal'}"
             events.append(Event(t, severity, "detector", message, det_id, "system"))

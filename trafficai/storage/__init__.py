@@ -5,11 +5,20 @@ does not pay for pyarrow.
 """
 
 from trafficai.storage.paths import default_data_dir, default_store_path
-from trafficai.storage.records import EventRecord, RunRecord, RunSummary, SeriesRow
+from trafficai.storage.records import (
+    ControllerRecord,
+    EventRecord,
+    HealthRecord,
+    RunRecord,
+    RunSummary,
+    SeriesRow,
+)
 from trafficai.storage.store import RunStore
 
 __all__ = [
+    "ControllerRecord",
     "EventRecord",
+    "HealthRecord",
     "RunRecord",
     "RunStore",
     "RunSummary",

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 SCOPES = ("network", "signal", "detector")
 SEVERITIES = ("info", "warning", "alarm")
 FINAL_STATUSES = ("completed", "failed", "interrupted")
+HEALTH_STATES = ("ok", "suspect", "failed")
 RUNNING = "running"
 
 
@@ -60,3 +61,23 @@ class EventRecord:
     message: str
     user: str
     wall_time: str  # UTC ISO-8601, when it was recorded
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerRecord:
+    """A controller took charge of ``signals`` (empty: every controllable one) at ``time_s``."""
+
+    time_s: float
+    controller: str
+    signals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """A detector's health changed at ``time_s`` (``user``: who marked it; "system": judged)."""
+
+    time_s: float
+    detector: str
+    state: str
+    reason: str
+    user: str

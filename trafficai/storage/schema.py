@@ -7,7 +7,7 @@ from pathlib import Path
 
 from trafficai.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: controllers and detector_health tables (added to a version-1 store)
 
 # One row per run; kpis/config are JSON because they are read whole and never queried into.
 # `host`/`pid` identify the writer so readers can tell a crashed run from a live one.
@@ -58,12 +58,42 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 
+# Every controller that took charge during a run, at simulation time `time_s`; `signals` is a
+# comma-separated list, '' for every controllable signal. Rows in the order they happened (id).
+_CONTROLLERS = """
+CREATE TABLE IF NOT EXISTS controllers (
+    id         INTEGER PRIMARY KEY,
+    run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    time_s     REAL NOT NULL,
+    controller TEXT NOT NULL,
+    signals    TEXT NOT NULL DEFAULT ''
+)
+"""
+
+# Every change of a detector's health (ok | suspect | failed), judged by the run or marked by an
+# operator (`user`), at simulation time `time_s`.
+_DETECTOR_HEALTH = """
+CREATE TABLE IF NOT EXISTS detector_health (
+    id       INTEGER PRIMARY KEY,
+    run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    time_s   REAL NOT NULL,
+    detector TEXT NOT NULL,
+    state    TEXT NOT NULL CHECK (state IN ('ok', 'suspect', 'failed')),
+    reason   TEXT NOT NULL DEFAULT '',
+    user     TEXT NOT NULL DEFAULT ''
+)
+"""
+
 _TABLES = (
     _RUNS,
     "CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at)",
     _SERIES,
     _EVENTS,
     "CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, time_s)",
+    _CONTROLLERS,
+    "CREATE INDEX IF NOT EXISTS controllers_by_run ON controllers (run_id, id)",
+    _DETECTOR_HEALTH,
+    "CREATE INDEX IF NOT EXISTS detector_health_by_run ON detector_health (run_id, time_s)",
 )
 
 
@@ -92,7 +122,9 @@ def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
             f"run store {path} has schema version {version}, newer than this trafficai supports "
             f"({SCHEMA_VERSION}); upgrade trafficai or use another store"
         )
-    for statement in _TABLES:
+    for statement in _TABLES:  # IF NOT EXISTS: an older store gets the tables it lacks
         conn.execute(statement)
     if version is None:
         conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+    elif version < SCHEMA_VERSION:
+        conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))

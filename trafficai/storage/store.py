@@ -29,10 +29,13 @@ from trafficai.storage.liveness import this_host, writer_is_gone
 from trafficai.storage.paths import default_store_path
 from trafficai.storage.records import (
     FINAL_STATUSES,
+    HEALTH_STATES,
     RUNNING,
     SCOPES,
     SEVERITIES,
+    ControllerRecord,
     EventRecord,
+    HealthRecord,
     RunRecord,
     RunSummary,
     SeriesRow,
@@ -143,6 +146,37 @@ class RunStore:
                 (run_id, float(time_s), severity, kind, message, user, _iso(datetime.now(UTC))),
             )
 
+    def add_controller(
+        self, run_id: str, time_s: float, controller: str, signals: Sequence[str] = ()
+    ) -> None:
+        """Record that ``controller`` took charge of ``signals`` (empty: all) at ``time_s``."""
+        self._insert_into_run(
+            run_id,
+            "INSERT INTO controllers (run_id, time_s, controller, signals) VALUES (?, ?, ?, ?)",
+            (float(time_s), controller, ",".join(signals)),
+            f"add a controller to run {run_id}",
+        )
+
+    def add_detector_health(
+        self, run_id: str, time_s: float, detector: str, state: str, reason: str = "", user: str = ""
+    ) -> None:
+        """Record a change of ``detector``'s health (ok|suspect|failed) at ``time_s``."""
+        if state not in HEALTH_STATES:
+            raise StoreError(f"unknown detector state {state!r} (expected one of {', '.join(HEALTH_STATES)})")
+        self._insert_into_run(
+            run_id,
+            "INSERT INTO detector_health (run_id, time_s, detector, state, reason, user) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (float(time_s), detector, state, reason, user),
+            f"add a detector health change to run {run_id}",
+        )
+
+    def _insert_into_run(self, run_id: str, sql: str, values: tuple[Any, ...], action: str) -> None:
+        with self._transaction(action) as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise self._not_found(run_id)
+            conn.execute(sql, (run_id, *values))
+
     def finish_run(self, run_id: str, kpis: Mapping[str, float], status: str = "completed") -> None:
         """Close a run with its final KPIs and status (completed|failed|interrupted)."""
         if status not in FINAL_STATUSES:
@@ -213,6 +247,33 @@ class RunStore:
                 (full_id,),
             ).fetchall()
         return [EventRecord(*row) for row in rows]
+
+    def controllers(self, run_ids: Sequence[str]) -> dict[str, list[ControllerRecord]]:
+        """Per run (full ids, as listed): every controller that took charge, in order."""
+        out: dict[str, list[ControllerRecord]] = {run_id: [] for run_id in run_ids}
+        if not run_ids:
+            return out
+        marks = ", ".join("?" * len(run_ids))
+        with self._reading("read the controllers of runs") as conn:
+            rows = conn.execute(
+                f"SELECT run_id, time_s, controller, signals FROM controllers WHERE run_id IN ({marks}) "
+                "ORDER BY id",
+                tuple(run_ids),
+            ).fetchall()
+        for run_id, time_s, controller, signals in rows:
+            out[run_id].append(ControllerRecord(time_s, controller, tuple(filter(None, signals.split(",")))))
+        return out
+
+    def detector_health(self, run_id: str) -> list[HealthRecord]:
+        """A run's detector health changes in simulation-time order."""
+        with self._reading(f"read the detector health of run {run_id}") as conn:
+            full_id = self._resolve(conn, run_id)
+            rows = conn.execute(
+                "SELECT time_s, detector, state, reason, user FROM detector_health WHERE run_id = ? "
+                "ORDER BY time_s, id",
+                (full_id,),
+            ).fetchall()
+        return [HealthRecord(*row) for row in rows]
 
     # -- internals -------------------------------------------------------------------------------
 

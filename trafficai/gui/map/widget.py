@@ -48,7 +48,6 @@ from trafficai.gui.map.search import Hit, SearchIndex
 from trafficai.gui.map.vehicles import MIN_VEHICLE_PX, VehicleItem
 from trafficai.gui.widgets.legend import LegendBar
 from trafficai.runtime.messages import CameraView, IncidentView, Ready, SimFrame
-from trafficai.sensors.health import DetectorHealthMonitor
 
 RENDER_INTERVAL_MS = 25  # 40 Hz: smooth, and leaves the event loop time for the rest
 PICK_TOLERANCE_PX = 8.0
@@ -70,7 +69,6 @@ class MapView(pg.PlotWidget):  # type: ignore[misc]
 class NetworkMap(QWidget):
     picked = Signal(object)  # Pick | None
     context_requested = Signal(object, QPoint)  # Pick | None, global position
-    sensor_events = Signal(object)  # list[Event]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,8 +102,7 @@ class NetworkMap(QWidget):
         self.incidents: tuple[IncidentView, ...] = ()
         self.selected: Pick | None = None
         self.follow = False
-        # detector health is the sensors layer's; until the worker publishes it, judge the frames here
-        self.health: DetectorHealthMonitor | None = None
+        self._detector_ids: tuple[str, ...] = ()  # E1 then E2, as the detector layer draws them
         self._last_frame_wall = 0.0
         self._dirty = False
 
@@ -197,7 +194,7 @@ class NetworkMap(QWidget):
         self.search_completer.model().setStringList(self.search_index.ids())  # type: ignore[attr-defined]
         self.junctions.set_geometry(geometry)
         self.street_names.set_geometry(geometry)
-        self.health = DetectorHealthMonitor(geometry)
+        self._detector_ids = (*geometry.e1.ids, *geometry.e2.ids)
         self.lanes.set_geometry(geometry)
         self.signal_layer.set_geometry(geometry)
         self.detector_layer.set_geometry(geometry)
@@ -224,13 +221,11 @@ class NetworkMap(QWidget):
         )
         self._color_lanes()
         self.signal_layer.set_states(snapshot.signals.state)
-        if self.health is not None:
-            events = self.health.observe(snapshot)
-            if events:
-                states = self.health.states()
-                ids = (*self.health.geometry.e1.ids, *self.health.geometry.e2.ids)
-                self.detector_layer.set_health([states[d].state for d in ids])
-                self.sensor_events.emit(events)
+        # health is judged by the worker at simulation rate; the map only shows it
+        health = frame.detector_health
+        if health:
+            states = [health[d].state if d in health else "ok" for d in self._detector_ids]
+            self.detector_layer.set_health(states)
         self._dirty = True
 
     def set_incidents(self, incidents: Sequence[IncidentView]) -> None:
