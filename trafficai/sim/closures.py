@@ -194,7 +194,9 @@ def add_stopped_vehicle(
     route = f"incident_route_{edge}"
     if route not in api.route.getIDList():
         api.route.add(route, [edge])
-    pos = float(min(max(position_m, 1.0), max(lane_length - 1.0, 1.0)))
+    # rounded once: a departure position written with fewer digits than the stop's could land
+    # just past it, and SUMO refuses a stop behind the vehicle
+    pos = round(float(min(max(position_m, 1.0), max(lane_length - 1.0, 1.0))), 1)
     api.vehicle.add(
         vehicle, route, typeID=INCIDENT_TYPE, departLane=index, departPos=f"{pos:.1f}", departSpeed="0"
     )

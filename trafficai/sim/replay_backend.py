@@ -144,4 +144,3 @@ class ReplayBackend:
 
     def close(self) -> None:
         self.closed = True
-

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from trafficai.core.geometry import NetGeometry
 from trafficai.core.detours import RouteRepairs
+from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.lane_state import lanes_from_vehicles
 from trafficai.core.scenario import Scenario
