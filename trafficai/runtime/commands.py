@@ -159,6 +159,13 @@ class SetFrames:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """After a failure: start again from the last state SUMO saved (``Failed.resume_from_s``)."""
+
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """Finish the run record and exit the worker."""
 
@@ -183,6 +190,7 @@ Command = (
     | RestoreAll
     | SetFrames
     | Shutdown
+    | Resume
 )
 
 

@@ -28,6 +28,7 @@ from trafficai.runtime.commands import (
     Play,
     Restart,
     RestoreAll,
+    Resume,
     RouteDemand,
     SetController,
     SetFrames,
@@ -246,3 +247,11 @@ def restore_all(worker: SimWorker, command: RestoreAll) -> None:
         worker.demand = own
         worker.event("info", "demand", f"demand back to {worker.demand:g}x", user=command.user)
     _incident_changed(worker)
+
+
+# -- resuming -----------------------------------------------------------------------------------
+
+
+@handles(Resume)
+def resume(worker: SimWorker, command: Resume) -> None:
+    worker.resume(command.user)

@@ -30,9 +30,12 @@ class _Running:
 
 
 class IncidentSchedule:
-    def __init__(self, incidents: Sequence[IncidentSection], operator: OperatorState) -> None:
+    def __init__(
+        self, incidents: Sequence[IncidentSection], operator: OperatorState, origin_s: float | None = None
+    ) -> None:
         self.pending = sorted(incidents, key=lambda i: i.at)
         self.operator = operator
+        self.origin_s = origin_s  # times count from here (None: the backend scenario's begin)
         self.running: list[_Running] = []
 
     def __bool__(self) -> bool:
@@ -53,7 +56,8 @@ class IncidentSchedule:
     def advance(self, backend: SimBackend) -> bool:
         """Start the incidents due at the backend's time, end the closures whose duration is over;
         whether anything changed."""
-        elapsed = backend.time_s - backend.scenario.begin_s
+        origin = self.origin_s if self.origin_s is not None else backend.scenario.begin_s
+        elapsed = backend.time_s - origin
         changed = False
         for running in [r for r in self.running if elapsed >= r.until_s - _EPS]:
             self.running.remove(running)

@@ -403,7 +403,11 @@ class SumoBackend:
         return tuple(self.api.vehicle.getRoute(vehicle_id))
 
     def new_messages(self) -> list[SumoMessage]:
-        return self._messages.read() if self._messages is not None else []
+        if self._messages is None:
+            return []
+        # SUMO warns once per vehicle at every saved state that its emissions device has no state
+        # to save (resume points): noise, not news
+        return [m for m in self._messages.read() if not m.text.endswith("cannot save state")]
 
     # -- acting -------------------------------------------------------------------------------
 
