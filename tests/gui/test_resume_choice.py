@@ -28,7 +28,9 @@ def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("choose_resume", [True, False])
-def test_restart_after_a_failure_offers_the_saved_state(window: MainWindow, choose_resume: bool, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_restart_after_a_failure_offers_the_saved_state(
+    window: MainWindow, choose_resume: bool, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     sent: list[c.Command] = []
     asked: list[float] = []
     monkeypatch.setattr(window, "send", sent.append)

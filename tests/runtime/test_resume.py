@@ -118,6 +118,11 @@ def test_resumed_scenario_begins_at_the_state_time_and_keeps_its_end() -> None:
     later, moved = resumed(scenario, run, SavedState(Path("s.xml.gz"), 120.0))
     assert (later.begin_s, later.end_s) == (120.0, scenario.end_s)
     assert moved.end_s == 380.0  # still ends at t=500
-    assert resumed(replace(scenario), run.model_copy(update={"end_s": None}), SavedState(Path("s"), 60.0))[1].end_s is None
+    assert (
+        resumed(replace(scenario), run.model_copy(update={"end_s": None}), SavedState(Path("s"), 60.0))[
+            1
+        ].end_s
+        is None
+    )
     assert clock(3725.0) == "01:02:05"
     assert ResumePoints(0.0).saving(0) is None  # saving off

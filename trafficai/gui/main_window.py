@@ -244,15 +244,23 @@ class MainWindow(QMainWindow):
             self.bridge.restart_process()
             return
         failed = self.bridge.last_failed
-        if failed is not None and failed.resume_from_s is not None and self._resume_chosen(failed.resume_from_s):
+        if (
+            failed is not None
+            and failed.resume_from_s is not None
+            and self._resume_chosen(failed.resume_from_s)
+        ):
             self.send(Resume(self.user))
             return
         self.send(Restart(self.user))
 
     def _resume_chosen(self, time_s: float) -> bool:
         """Ask: resume from the last saved state, or restart from the beginning (Escape: restart)."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Restart", "The simulation stopped with an error.", parent=self)
-        box.setInformativeText(f"Resume from the state saved at {clock(time_s)}, or restart from the beginning?")
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Restart", "The simulation stopped with an error.", parent=self
+        )
+        box.setInformativeText(
+            f"Resume from the state saved at {clock(time_s)}, or restart from the beginning?"
+        )
         resume = box.addButton(f"Resume from {clock(time_s)}", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Restart from the beginning", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(resume)
