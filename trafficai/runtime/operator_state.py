@@ -21,6 +21,8 @@ from trafficai.runtime.commands import BlockLane, CloseEdge, CloseLane, Override
 from trafficai.runtime.messages import IncidentView
 from trafficai.sim.backend import SimBackend
 
+MIN_BLOCK_LANE_M = 2.0  # a stopped vehicle needs some lane to stand on (junction stubs can be 0.2 m)
+
 
 class Emit(Protocol):
     def __call__(
@@ -156,6 +158,8 @@ class OperatorState:
         if index is None:
             raise TrafficAIError(f"unknown lane {command.lane_id!r}")
         length = float(backend.geometry.lanes.lengths[index])
+        if length < MIN_BLOCK_LANE_M:
+            raise TrafficAIError(f"lane {command.lane_id} is {length:.1f} m long: too short to block")
         if not (math.isfinite(command.position_m) and 0 <= command.position_m <= length):
             raise TrafficAIError(
                 f"position {command.position_m:g} m is not on lane {command.lane_id} (0-{length:.0f} m)"

@@ -128,10 +128,13 @@ class LaneClosures:
         repairs = RouteRepairs()
         vehicle = self.api.vehicle
         for vid in vehicle_ids:
-            route = tuple(vehicle.getRoute(vid))
-            if len(route) < 2 or touched.isdisjoint(route):
+            try:
+                route = tuple(vehicle.getRoute(vid))
+                if len(route) < 2 or touched.isdisjoint(route):
+                    continue
+                repairs += self._repair_one(vid, route, touched, costs)
+            except Exception:  # gone already (SUMO drops a vehicle that cannot depart): nothing to do
                 continue
-            repairs += self._repair_one(vid, route, touched, costs)
         self.totals += repairs
         return repairs
 
