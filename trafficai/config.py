@@ -8,6 +8,7 @@ The resolved tree is saved with every run and every trained model.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -43,6 +44,62 @@ class CameraSection(Frozen):
     range_m: float = Field(60.0, gt=0)
 
 
+INCIDENT_KINDS = ("close-lane", "close-edge", "block-lane")
+
+
+class IncidentSection(Frozen):
+    """A scripted incident (``[[incidents]]`` in a manifest, ``--incident`` on the command line):
+    ``kind`` on ``target`` (a lane, or an edge for ``close-edge``) from ``at`` simulated seconds
+    after the scenario's begin, for ``duration`` seconds (none: to the end of the run).
+    ``position`` (block-lane): metres from the lane's start (none: its middle)."""
+
+    kind: Literal["close-lane", "close-edge", "block-lane"]
+    target: str = Field(min_length=1)
+    at: float = Field(0.0, ge=0)
+    duration: float | None = Field(None, gt=0)
+    position: float | None = Field(None, ge=0)
+    reason: str = ""
+
+    def describe(self) -> str:
+        """The command-line form, ``close-lane:LANE@T[+DURATION]``."""
+        until = f"+{self.duration:g}" if self.duration is not None else ""
+        return f"{self.kind}:{self.target}@{self.at:g}{until}"
+
+
+def _clock_seconds(text: str, what: str) -> float:
+    """``90``, ``90.5``, ``1:30`` (m:s) or ``1:00:00`` (h:m:s) -> seconds."""
+    try:
+        total = 0.0
+        for part in text.split(":"):
+            total = total * 60 + float(part)
+    except ValueError:
+        raise ConfigError(f"{what}: not a time: {text!r} (seconds, M:SS or H:MM:SS)") from None
+    if not math.isfinite(total) or total < 0:
+        raise ConfigError(f"{what}: not a time: {text!r}")
+    return total
+
+
+def parse_incident(spec: str) -> IncidentSection:
+    """``KIND:TARGET@T[+DURATION]`` (T and DURATION in seconds, M:SS or H:MM:SS), e.g.
+    ``close-lane:177_0@600+900``, ``close-edge:A2B2@0:10:00``, ``block-lane:E_in_0@120+300``."""
+    what = f"--incident {spec!r}"
+    kind, sep, rest = spec.strip().partition(":")
+    if not sep or kind not in INCIDENT_KINDS:
+        raise ConfigError(
+            f"{what}: expected KIND:TARGET@T[+DURATION], KIND one of {', '.join(INCIDENT_KINDS)}"
+        )
+    target, sep, when = rest.rpartition("@")
+    if not sep or not target or not when:
+        raise ConfigError(f"{what}: expected KIND:TARGET@T[+DURATION] (the time is missing)")
+    at_text, plus, duration_text = when.partition("+")
+    at = _clock_seconds(at_text, what)
+    duration = _clock_seconds(duration_text, what) if plus else None
+    try:
+        return IncidentSection(kind=kind, target=target, at=at, duration=duration)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, what)) from exc
+
+
 class ScenarioSection(Frozen):
     name: str
     description: str = ""
@@ -58,6 +115,7 @@ class ScenarioSection(Frozen):
 class ScenarioManifest(Frozen):
     scenario: ScenarioSection
     cameras: tuple[CameraSection, ...] = ()
+    incidents: tuple[IncidentSection, ...] = ()
 
 
 class SafetyConfig(Frozen):
@@ -92,6 +150,7 @@ class RunConfig(Frozen):
     bin_s: float = Field(60.0, gt=0)
     sim: SimConfig = SimConfig()
     safety: SafetyConfig = SafetyConfig()
+    incidents: tuple[IncidentSection, ...] = ()  # scripted: the manifest's, then --incident ones
 
 
 def user_config_path() -> Path:

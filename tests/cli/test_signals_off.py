@@ -41,3 +41,25 @@ def test_run_with_signals_off_refuses_a_controller_in_one_line() -> None:
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, proc.stderr
     assert "alloff.sumocfg" in errors[0] and "switched off" in errors[0] and "max-pressure" in errors[0]
+
+
+def test_evaluate_with_signals_off_skips_the_refused_baselines_with_a_note(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("matplotlib")
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "trafficai.cli", "evaluate", str(ALL_OFF)),
+            *("--seeds", "1", "--end", "60", "--out", str(tmp_path), "--json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["controller"] == "fixed" and report["baselines"] == {}
+    assert set(report["skipped_baselines"]) == {"actuated", "webster", "max-pressure", "greedy", "sotl"}
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "switched off" in notes[0] and "max-pressure" in notes[0]
+    assert "Traceback" not in proc.stderr

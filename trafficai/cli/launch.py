@@ -18,8 +18,12 @@ def resolve_launch(scenario: str, flags: dict[str, Any]) -> RunConfig:
     from trafficai.core.scenario import resolve_scenario
 
     resolved = resolve_scenario(scenario)
-    config = resolve_run_config(
-        {**flags, "scenario": scenario}, manifest={"controller": resolved.default_controller}
-    )
+    manifest: dict[str, Any] = {"controller": resolved.default_controller}
+    if resolved.incidents:
+        manifest["incidents"] = [i.model_dump() for i in resolved.incidents]
+    extra = flags.get("incidents")
+    if extra:  # --incident adds to the manifest's incidents rather than replacing them
+        flags = {**flags, "incidents": [*manifest.get("incidents", []), *extra]}
+    config = resolve_run_config({**flags, "scenario": scenario}, manifest=manifest)
     check_controller(config.controller)
     return config

@@ -1,6 +1,8 @@
-"""Option values that Typer has no type for: comma-separated lists."""
+"""Option values that Typer has no type for: comma-separated lists, incident specs."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from trafficai.errors import ConfigError
 
@@ -15,3 +17,19 @@ def int_values(value: str | None, what: str) -> tuple[int, ...]:
         return tuple(int(v) for v in csv_values(value))
     except ValueError:
         raise ConfigError(f"{what}: expected comma-separated integers, got {value!r}") from None
+
+
+INCIDENT_HELP = (
+    "Scripted incident KIND:TARGET@T[+DURATION], KIND close-lane, close-edge or block-lane; T and "
+    "DURATION in seconds from the scenario's begin (or M:SS, H:MM:SS), e.g. close-lane:177_0@600+900. "
+    "Repeatable; added to the scenario's [[incidents]]"
+)
+
+
+def incident_values(values: list[str] | None) -> list[dict[str, Any]] | None:
+    """``--incident`` values as config dicts (None when there are none); a bad one is a ConfigError."""
+    from trafficai.config import parse_incident
+
+    if not values:
+        return None
+    return [parse_incident(value).model_dump() for value in values]

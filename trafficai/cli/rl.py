@@ -7,6 +7,7 @@ checked, so ``import trafficai.cli`` stays light and a base install gets one lin
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,8 +15,8 @@ import typer
 from rich.table import Table
 
 from trafficai.cli.output import err, out, print_json, progress_bar
-from trafficai.cli.parsing import csv_values, int_values
-from trafficai.config import drop_none, resolve_config
+from trafficai.cli.parsing import INCIDENT_HELP, csv_values, int_values
+from trafficai.config import drop_none, parse_incident, resolve_config
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
 
@@ -209,6 +210,22 @@ def _evaluation_table(plan: EvalPlan, stats: list[ControllerStats], report: dict
     return table
 
 
+def _note_refused(refused: dict[str, str]) -> None:
+    """One line per reason for the baselines the scenario refused (on stderr: --json stays clean)."""
+    by_reason: dict[str, list[str]] = {}
+    for controller, reason in refused.items():
+        by_reason.setdefault(_reason_of(reason), []).append(controller)
+    for reason, controllers in by_reason.items():
+        err.print(f"note: baseline(s) {', '.join(controllers)} skipped: {reason}", soft_wrap=True)
+
+
+def _reason_of(message: str) -> str:
+    """The refusal without its file prefix and controller name, so that baselines refused for the
+    same reason share one line."""
+    text = message.split(": ", 1)[1] if message.startswith("/") and ": " in message else message
+    return re.sub(r"controller '[^']*'", "these controllers", text)
+
+
 def _check_evaluated(controller: str | None, models: list[Path]) -> None:
     """Refuse an unknown controller, or a missing extra, before any simulation starts."""
     from trafficai.control.registry import MODEL_PREFIX, check_controller
@@ -241,6 +258,7 @@ def evaluate(
         bool, typer.Option("--baselines/--no-baselines", help="Compare with every baseline")
     ] = True,
     jobs: Annotated[int, typer.Option(help="Runs in parallel (one SUMO process each)")] = 1,
+    incident: Annotated[list[str] | None, typer.Option("--incident", help=INCIDENT_HELP)] = None,
     output: Annotated[Path, typer.Option("--out", help="Folder for the chart and the JSON report")] = Path(
         "runs/evaluation"
     ),
@@ -258,22 +276,27 @@ def evaluate(
     from trafficai.runtime.evaluation import plan_evaluation, summary, write_chart
 
     seed_list = int_values(seeds, "--seeds") or tuple(range(1, episodes + 1))
-    plan = plan_evaluation(
-        scenario or "", controller, [str(m) for m in model or []], seed_list, end, baselines, resco
-    )
+    scripted = tuple(parse_incident(spec) for spec in incident or [])
+    models = [str(m) for m in model or []]
+    plan = plan_evaluation(scenario or "", controller, models, seed_list, end, baselines, resco, scripted)
+    refused: dict[str, str] = {}
     if as_json:
-        stats = run_evaluation(plan, jobs)
+        stats = run_evaluation(plan, jobs, refused=refused)
     else:
         with progress_bar("{task.completed}/{task.total} runs") as progress:
             task = progress.add_task(
                 f"evaluate {plan.scenario_name}", total=len(plan.controllers) * len(plan.seeds)
             )
             stats = run_evaluation(
-                plan, jobs, lambda done, _n, label: progress.update(task, completed=done, description=label)
+                plan,
+                jobs,
+                lambda done, _n, label: progress.update(task, completed=done, description=label),
+                refused,
             )
+    _note_refused(refused)
     tag = stats[0].label.replace(":", "-").replace("/", "-").replace(" ", "_")
     chart = write_chart(plan, stats, output / f"{plan.scenario_name}_{tag}.png")
-    report = summary(plan, stats, chart)
+    report = summary(plan, stats, chart, refused)
     (output / f"{plan.scenario_name}_{tag}.json").write_text(
         json.dumps(report, indent=2) + "\n", encoding="utf-8"
     )

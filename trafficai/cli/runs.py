@@ -14,7 +14,7 @@ from rich.table import Table
 
 from trafficai.cli.launch import resolve_launch
 from trafficai.cli.output import err, out, print_json, progress_bar
-from trafficai.cli.parsing import csv_values
+from trafficai.cli.parsing import INCIDENT_HELP, csv_values, incident_values
 from trafficai.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ def run(
     demand: Annotated[float | None, typer.Option(help="Demand scale factor")] = None,
     backend: Annotated[str | None, typer.Option(help="libsumo (default) or traci")] = None,
     sumo_gui: Annotated[bool, typer.Option("--sumo-gui", help="Watch the run in sumo-gui (TraCI)")] = False,
+    incident: Annotated[list[str] | None, typer.Option("--incident", help=INCIDENT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
     """Run a scenario headless and print its KPIs."""
@@ -63,9 +64,8 @@ def run(
     from trafficai.storage import RunStore
 
     sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
-    config = resolve_launch(
-        scenario, {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
-    )
+    flags = {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
+    config = resolve_launch(scenario, {**flags, "incidents": incident_values(incident)})
     with RunStore() as store:
         if as_json:
             result: RunResult = run_headless(config, store)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from trafficai.config import CameraSection, ScenarioManifest, format_validation_error, load_toml
+from trafficai.config import (
+    CameraSection,
+    IncidentSection,
+    ScenarioManifest,
+    format_validation_error,
+    load_toml,
+)
 from trafficai.errors import ConfigError, ScenarioError
 
 
@@ -30,6 +36,7 @@ class Scenario:
     step_length_s: float
     default_controller: str = "fixed"
     cameras: tuple[CameraSection, ...] = ()
+    incidents: tuple[IncidentSection, ...] = ()  # the manifest's [[incidents]]
     sumocfg: Path | None = None  # when given, SUMO is started with -c and these files are informative
 
     @property
@@ -99,6 +106,7 @@ def load_manifest(path: Path) -> Scenario:
         step_length_s=s.step_length,
         default_controller=s.default_controller,
         cameras=manifest.cameras,
+        incidents=manifest.incidents,
     )
 
 

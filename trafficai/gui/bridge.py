@@ -51,6 +51,7 @@ class WorkerBridge(QObject):
         self.frames_received = 0
         self.frames_shown = 0
         self.last_ready: Ready | None = None
+        self.last_failed: Failed | None = None  # cleared by the next Ready
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -122,6 +123,7 @@ class WorkerBridge(QObject):
     def _emit(self, message: object) -> None:
         if isinstance(message, Ready):
             self.last_ready = message
+            self.last_failed = None
             self.ready.emit(message)
         elif isinstance(message, Progress):
             self.progress.emit(message)
@@ -136,6 +138,7 @@ class WorkerBridge(QObject):
         elif isinstance(message, Refused):
             self.refused.emit(message.command, message.message)
         elif isinstance(message, Failed):
+            self.last_failed = message
             log = f" (details in {message.log_path})" if message.log_path else ""
             self.failed.emit(f"{message.message}{log}")
         elif isinstance(message, Finished):

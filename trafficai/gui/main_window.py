@@ -50,6 +50,7 @@ from trafficai.runtime.commands import (
     Pause,
     Play,
     Restart,
+    Resume,
     SetController,
     SetSpeed,
     Step,
@@ -220,13 +221,36 @@ class MainWindow(QMainWindow):
         self.time_controls.ask_jump()
 
     def restart(self) -> None:
-        """Restart the scenario (a fresh worker process if the last one died)."""
+        """Restart the scenario (a fresh worker process if the last one died); after a failure with
+        a saved state, offer to resume from it instead."""
         self.banner.setVisible(False)
         if self.bridge.dead or not self.bridge.alive():
             self.state = "starting"
             self.bridge.restart_process()
-        else:
-            self.send(Restart(self.user))
+            return
+        failed = self.bridge.last_failed
+        if (
+            failed is not None
+            and failed.resume_from_s is not None
+            and self._resume_chosen(failed.resume_from_s)
+        ):
+            self.send(Resume(self.user))
+            return
+        self.send(Restart(self.user))
+
+    def _resume_chosen(self, time_s: float) -> bool:
+        """Ask: resume from the last saved state, or restart from the beginning (Escape: restart)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Restart", "The simulation stopped with an error.", parent=self
+        )
+        box.setInformativeText(
+            f"Resume from the state saved at {clock(time_s)}, or restart from the beginning?"
+        )
+        resume = box.addButton(f"Resume from {clock(time_s)}", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Restart from the beginning", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(resume)
+        box.exec()
+        return box.clickedButton() is resume
 
     # -- opening scenarios --------------------------------------------------------------------
 

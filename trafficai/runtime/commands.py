@@ -182,6 +182,13 @@ class Inspect:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """After a failure: start again from the last state SUMO saved (``Failed.resume_from_s``)."""
+
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """Finish the run record and exit the worker."""
 
@@ -219,6 +226,7 @@ Command = (
     | Inspect
     | Shutdown
     | AcknowledgeAlarm
+    | Resume
 )
 
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trafficai.config import RunConfig, SafetyConfig, SimConfig
+from trafficai.config import IncidentSection, RunConfig, SafetyConfig, SimConfig
 from trafficai.control.registry import BASELINES, MODEL_PREFIX
 from trafficai.core.kpis import RUN_KPI_KEYS
 from trafficai.core.scenario import resolve_scenario
-from trafficai.errors import ConfigError
+from trafficai.errors import ConfigError, ControllerError
 from trafficai.runtime.session import run_headless
 
 Progress = Callable[[int, int, str], None]  # (runs done, runs total, label of the last run)
@@ -42,6 +42,8 @@ class EvalPlan:
     time_to_teleport: float
     resco: str | None = None
     pooled: int = 1  # the first ``pooled`` controllers are training seeds of one learner
+    explicit: tuple[str, ...] = ()  # asked for by name: a refusal of one of them is an error
+    incidents: tuple[IncidentSection, ...] = ()  # scripted, the same in every episode
 
 
 POOLED = "pooled"
@@ -81,6 +83,7 @@ def plan_evaluation(
     end_s: float | None = None,
     baselines: bool = True,
     resco: str | None = None,
+    incidents: Sequence[IncidentSection] = (),
 ) -> EvalPlan:
     """Resolve what to run. ``controller`` or ``model`` (or, with neither, only the baselines).
 
@@ -122,7 +125,8 @@ def plan_evaluation(
         interval = timing.decision_interval_s
         teleport = timing.time_to_teleport
         safety = safety.model_copy(update={"yellow_s": timing.yellow_s})
-    name = resolve_scenario(scenario).name
+    resolved = resolve_scenario(scenario)
+    name = resolved.name
     others = [b for b in BASELINES if b not in evaluated] if baselines else []
     return EvalPlan(
         scenario,
@@ -135,6 +139,8 @@ def plan_evaluation(
         teleport,
         resco,
         pooled=max(1, len(models)),
+        explicit=tuple(evaluated),
+        incidents=(*resolved.incidents, *incidents),
     )
 
 
@@ -146,40 +152,73 @@ def run_one(plan: EvalPlan, controller: str, seed: int) -> dict[str, float]:
         decision_interval_s=plan.decision_interval_s,
         sim=SimConfig(seed=seed, time_to_teleport=plan.time_to_teleport),
         safety=plan.safety,
+        incidents=plan.incidents,
     )
     return run_headless(config).kpis
 
 
-def _run_task(plan: EvalPlan, controller: str, seed: int) -> tuple[str, int, dict[str, float]]:
-    return controller, seed, run_one(plan, controller, seed)
+def _run_task(plan: EvalPlan, controller: str, seed: int) -> tuple[str, int, dict[str, float] | str]:
+    """One episode; a baseline the scenario refuses (signals switched off) gives the reason instead."""
+    try:
+        return controller, seed, run_one(plan, controller, seed)
+    except ControllerError as exc:
+        if controller in plan.explicit or controller not in BASELINES:
+            raise
+        return controller, seed, str(exc)
 
 
-def evaluate(plan: EvalPlan, jobs: int = 1, progress: Progress | None = None) -> list[ControllerStats]:
+def evaluate(
+    plan: EvalPlan,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    refused: dict[str, str] | None = None,
+) -> list[ControllerStats]:
+    """Every (controller, seed) episode. A baseline the scenario refuses (e.g. every signal switched
+    off: only the net's own program runs) is left out, its reason put in ``refused``; a refusal of
+    the controller asked for is an error."""
     tasks = [(c, s) for c in plan.controllers for s in plan.seeds]
     results: dict[tuple[str, int], dict[str, float]] = {}
+    skipped = refused if refused is not None else {}
     if jobs <= 1:
         for k, (controller, seed) in enumerate(tasks):
-            results[(controller, seed)] = run_one(plan, controller, seed)
+            if controller not in skipped:
+                _, _, outcome = _run_task(plan, controller, seed)
+                _keep(results, skipped, controller, seed, outcome)
             if progress is not None:
                 progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
     else:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
             futures = [pool.submit(_run_task, plan, c, s) for c, s in tasks]
             for k, future in enumerate(as_completed(futures)):
-                controller, seed, kpis = future.result()
-                results[(controller, seed)] = kpis
+                controller, seed, outcome = future.result()
+                _keep(results, skipped, controller, seed, outcome)
                 if progress is not None:
                     progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
-    stats = [
-        _stats(c, label_of(c), [results[(c, s)] for s in plan.seeds], list(plan.seeds))
-        for c in plan.controllers
-    ]
+    kept = [c for c in plan.controllers if c not in skipped]
+    if not kept:
+        raise ControllerError(
+            f"{plan.scenario_name}: every controller was refused: {next(iter(skipped.values()))}"
+        )
+    stats = [_stats(c, label_of(c), [results[(c, s)] for s in plan.seeds], list(plan.seeds)) for c in kept]
     if plan.pooled > 1:
         group = plan.controllers[: plan.pooled]
         episodes = [results[(c, s)] for c in group for s in plan.seeds]
         label = f"{plan.pooled} models"
         stats.insert(0, _stats(POOLED, label, episodes, list(plan.seeds) * plan.pooled))
     return stats
+
+
+def _keep(
+    results: dict[tuple[str, int], dict[str, float]],
+    skipped: dict[str, str],
+    controller: str,
+    seed: int,
+    outcome: dict[str, float] | str,
+) -> None:
+    if isinstance(outcome, str):
+        skipped.setdefault(controller, outcome)
+    else:
+        results[(controller, seed)] = outcome
 
 
 def _stats(
@@ -192,8 +231,14 @@ def _stats(
     return ControllerStats(controller, label, len(episodes), seeds, mean, std, episodes)
 
 
-def summary(plan: EvalPlan, stats: list[ControllerStats], chart: Path | None) -> dict[str, Any]:
-    """The JSON report: the evaluated controller first, every baseline beside it."""
+def summary(
+    plan: EvalPlan,
+    stats: list[ControllerStats],
+    chart: Path | None,
+    refused: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The JSON report: the evaluated controller first, every baseline beside it (and the baselines
+    the scenario refused, with the reason)."""
     main = stats[0]
     baselines = [s for s in stats if s.controller in BASELINES and s.controller != main.controller]
     best = min(baselines, key=lambda s: s.mean["mean_delay_s"]) if baselines else None
@@ -230,6 +275,8 @@ def summary(plan: EvalPlan, stats: list[ControllerStats], chart: Path | None) ->
             for s in baselines
         },
         "chart": str(chart) if chart else None,
+        "skipped_baselines": dict(refused or {}),
+        "incidents": [i.describe() for i in plan.incidents],
     }
     if best is not None:
         base = best.mean["mean_delay_s"]

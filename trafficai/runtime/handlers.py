@@ -31,6 +31,7 @@ from trafficai.runtime.commands import (
     Play,
     Restart,
     RestoreAll,
+    Resume,
     RouteDemand,
     SetController,
     SetFrames,
@@ -280,3 +281,11 @@ def mark_detector(worker: SimWorker, command: MarkDetector) -> None:
     event = worker.life.mark_detector(command.detector, command.in_service, command.user, command.reason)
     worker.pending_events.append(event)
     worker.budget.dirty = True
+
+
+# -- resuming -----------------------------------------------------------------------------------
+
+
+@handles(Resume)
+def resume(worker: SimWorker, command: Resume) -> None:
+    worker.resume(command.user)

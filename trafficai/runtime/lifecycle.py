@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from trafficai.config import RunConfig
@@ -42,6 +43,7 @@ from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.session import BinRecorder, resolved_config, sumo_options
 from trafficai.sensors.health import DetectorHealth, DetectorHealthMonitor
 from trafficai.sim.backend import SimBackend
+from trafficai.sim.sumo_command import StateSaving
 from trafficai.storage import RunStore
 
 
@@ -105,14 +107,20 @@ class RunLifecycle:
         sumo_extra: tuple[str, ...] = (),
         message_log: bool = False,
         scratch_prefix: str = "trafficai-run-",
+        state_saving: StateSaving | None = None,
+        load_state: Path | None = None,
     ) -> SimulationRun:
-        """Start SUMO (options from the RunConfig, trip records in a scratch folder) and the loop."""
+        """Start SUMO (options from the RunConfig, trip records in a scratch folder) and the loop;
+        ``state_saving``: SUMO saves its state periodically; ``load_state``: start from a saved state
+        (the scenario's begin is that state's time)."""
         sim = self.config.sim
         options = replace(
             sumo_options(self.config, self.scenario, None),
             warnings=warnings,
             max_depart_delay_s=max_depart_delay_s,
             extra=tuple(sumo_extra),
+            save_state=state_saving,
+            load_state=load_state,
         )
         backend_kind: Literal["libsumo", "traci"] = sim.backend
         self.sim = open_simulation(

@@ -203,6 +203,7 @@ class Failed:
     message: str
     source: str = ""
     log_path: str = ""  # the worker's log file, where the details (a traceback) are
+    resume_from_s: float | None = None  # time of the last saved state: ``Resume`` goes on from it
 
 
 @dataclass(frozen=True, slots=True)

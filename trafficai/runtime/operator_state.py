@@ -16,10 +16,13 @@ from typing import Protocol
 
 from trafficai.control.loop import ControlLoop
 from trafficai.control.safety import override_label
+from trafficai.core.detours import RouteRepairs
 from trafficai.errors import TrafficAIError
 from trafficai.runtime.commands import BlockLane, CloseEdge, CloseLane, Override, RouteDemand
 from trafficai.runtime.messages import IncidentView
 from trafficai.sim.backend import SimBackend
+
+MIN_BLOCK_LANE_M = 2.0  # a stopped vehicle needs some lane to stand on (junction stubs can be 0.2 m)
 
 
 class Emit(Protocol):
@@ -49,11 +52,15 @@ class OperatorState:
         self.overrides: dict[str, OverrideNote] = {}
         self.incidents: dict[str, IncidentView] = {}
         self.incident_counter = 0  # incident ids stay unique across restarts
+        self._repairs_seen = RouteRepairs()
+        self._repairs_at = -math.inf
 
     def reset(self) -> None:
         """A new simulation: nothing overridden, no incidents."""
         self.overrides.clear()
         self.incidents.clear()
+        self._repairs_seen = RouteRepairs()
+        self._repairs_at = -math.inf
 
     # -- overrides ----------------------------------------------------------------------------
 
@@ -101,10 +108,14 @@ class OperatorState:
 
     # -- incidents ----------------------------------------------------------------------------
 
-    def close(self, backend: SimBackend, command: CloseLane | CloseEdge) -> None:
+    def close(self, backend: SimBackend, command: CloseLane | CloseEdge) -> IncidentView:
+        """Close a lane or every lane of an edge; the routes it cuts are repaired by the backend
+        (detour, or the trip ends before the closure: ``core/detours.py``)."""
         lanes = backend.geometry.lanes
         targets: tuple[str, ...]
         if isinstance(command, CloseLane):
+            if command.lane_id not in lanes.index():
+                raise TrafficAIError(f"unknown lane {command.lane_id!r}")
             targets = (command.lane_id,)
             kind, target = "lane closed", command.lane_id
         else:
@@ -114,14 +125,54 @@ class OperatorState:
             if not targets:
                 raise TrafficAIError(f"unknown edge {command.edge_id!r}")
             kind, target = "edge closed", command.edge_id
-        for lane in targets:
-            backend.set_lane_closed(lane, True)
+        closed = self.closed_lanes()
+        if all(lane in closed for lane in targets):
+            by = next(i.id for i in self.incidents.values() if i.closes_lanes and targets[0] in i.lanes)
+            raise TrafficAIError(f"{target} is closed already ({by})")
+        repairs = backend.set_lanes_closed(tuple(lane for lane in targets if lane not in closed), True)
+        self._repairs_seen += repairs  # reported here, not again in the next summary
         incident = self._new(kind, target, targets, backend.time_s, command.user, command.reason)
-        self.emit("warning", "incident", f"{incident.id}: {kind} {target}", target, command.user)
+        why = f" ({command.reason.strip()})" if command.reason.strip() else ""
+        self.emit(
+            "warning",
+            "incident",
+            f"{incident.id}: {kind} {target}{why}; {repairs.describe()}",
+            target,
+            command.user,
+        )
+        return incident
 
-    def block(self, backend: SimBackend, command: BlockLane) -> None:
+    def closed_lanes(self) -> set[str]:
+        return {lane for i in self.incidents.values() if i.closes_lanes for lane in i.lanes}
+
+    def report_repairs(self, backend: SimBackend, every_s: float = 60.0, force: bool = False) -> bool:
+        """One event per ``every_s`` simulated seconds (at most) for the routes repaired since the
+        last one: vehicles SUMO loaded while lanes were closed; whether one was emitted."""
+        time_s = backend.time_s
+        if not force and time_s - self._repairs_at < every_s:
+            return False
+        totals = backend.route_repairs()
+        new = totals - self._repairs_seen
+        self._repairs_at = time_s
+        if not new:
+            return False
+        self._repairs_seen = totals
+        self.emit("info", "incident", f"route repairs since the last report: {new.describe()}")
+        return True
+
+    def block(self, backend: SimBackend, command: BlockLane) -> IncidentView:
         if not (math.isfinite(command.duration_s) and command.duration_s > 0):
             raise TrafficAIError(f"block duration must be positive, got {command.duration_s:g}")
+        index = backend.geometry.lanes.index().get(command.lane_id)
+        if index is None:
+            raise TrafficAIError(f"unknown lane {command.lane_id!r}")
+        length = float(backend.geometry.lanes.lengths[index])
+        if length < MIN_BLOCK_LANE_M:
+            raise TrafficAIError(f"lane {command.lane_id} is {length:.1f} m long: too short to block")
+        if not (math.isfinite(command.position_m) and 0 <= command.position_m <= length):
+            raise TrafficAIError(
+                f"position {command.position_m:g} m is not on lane {command.lane_id} (0-{length:.0f} m)"
+            )
         time_s = backend.time_s
         vehicle = backend.add_stopped_vehicle(command.lane_id, command.position_m, command.duration_s)
         incident = self._new(
@@ -143,6 +194,7 @@ class OperatorState:
             command.lane_id,
             command.user,
         )
+        return incident
 
     def route_demand(self, backend: SimBackend, command: RouteDemand) -> None:
         """Scale the demand on the routes through an edge (one incident per edge: setting it again
@@ -178,7 +230,7 @@ class OperatorState:
     def open_lane(self, backend: SimBackend, lane_id: str, user: str) -> None:
         if lane_id not in backend.geometry.lanes.index():
             raise TrafficAIError(f"unknown lane {lane_id!r}")
-        backend.set_lane_closed(lane_id, False)
+        backend.set_lanes_closed((lane_id,), False)
         for incident in list(self.incidents.values()):
             if incident.closes_lanes and lane_id in incident.lanes:
                 rest = tuple(lane for lane in incident.lanes if lane != lane_id)
@@ -262,9 +314,9 @@ class OperatorState:
                 if other.id != incident.id and other.closes_lanes
                 for lane in other.lanes
             }
-            for lane in incident.lanes:
-                if lane not in still_closed:
-                    backend.set_lane_closed(lane, False)
+            backend.set_lanes_closed(
+                tuple(lane for lane in incident.lanes if lane not in still_closed), False
+            )
         self.incidents.pop(incident.id, None)
         what = f"{incident.kind} {incident.target}"
         if incident.demand_factor is not None:

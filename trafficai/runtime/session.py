@@ -105,6 +105,39 @@ class BinRecorder:
         self.bin_start_departed = counters.departed_total
 
 
+class ScriptedIncidents:
+    """A headless run's scripted incidents (``RunConfig.incidents``) and the events they raise."""
+
+    def __init__(self, config: RunConfig, backend: SimBackend) -> None:
+        from trafficai.runtime.incident_schedule import IncidentSchedule
+        from trafficai.runtime.operator_state import OperatorState
+
+        self.backend = backend
+        self.events: list[Event] = []
+        self.operator = OperatorState(self._emit)
+        self.schedule = IncidentSchedule(config.incidents, self.operator)
+        self.schedule.check(backend)
+
+    def _emit(self, severity: str, kind: str, message: str, object_id: str = "", user: str = "") -> None:
+        self.events.append(Event(self.backend.time_s, severity, kind, message, object_id, user))
+
+    def advance(self) -> None:
+        """Before a step: start and end what is due, report route repairs once a minute."""
+        if self.schedule:
+            self.schedule.advance(self.backend)
+        if self.operator.incidents:
+            self.operator.expire_incidents(self.backend.time_s)
+            self.operator.report_repairs(self.backend)
+
+    def finish(self) -> None:
+        if self.operator.incident_counter:
+            self.operator.report_repairs(self.backend, force=True)
+
+    def take_events(self) -> list[Event]:
+        events, self.events = self.events, []
+        return events
+
+
 def run_headless(
     config: RunConfig,
     store: RunStore | None = None,
@@ -126,12 +159,16 @@ def run_headless(
             life.attach(controller, config.signals)
         except ControllerError as exc:
             raise ControllerError(f"{scenario.source}: {exc}") from exc
+        incidents = ScriptedIncidents(config, backend)
         total_s = backend.end_step * backend.step_length_s
         while backend.step < backend.end_step:
+            incidents.advance()
             _, sampled = life.step()
-            events += life.record_events(sampled + life.safety_events())
+            events += life.record_events(sampled + life.safety_events() + incidents.take_events())
             if progress is not None and backend.step % 60 == 0:
                 progress(backend.step * backend.step_length_s, total_s)
+        incidents.finish()
+        events += life.record_events(incidents.take_events())
         kpis = life.final_kpis()
         events += life.record_events(life.safety_events())
         life.close_record(kpis, "completed")

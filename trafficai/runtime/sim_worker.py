@@ -34,6 +34,7 @@ from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.commands import Command, describe
 from trafficai.runtime.handlers import handler_for
+from trafficai.runtime.incident_schedule import IncidentSchedule
 from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
 from trafficai.runtime.live_kpis import LiveKpis
@@ -52,9 +53,11 @@ from trafficai.runtime.messages import (
 )
 from trafficai.runtime.operator_state import OperatorState
 from trafficai.runtime.pacing import FrameBudget, Pacer, Rate
+from trafficai.runtime.resume import ResumePoints, clock, resumed
 from trafficai.runtime.views import SignalTracker, ready_message, signal_views
 from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.sim.backend import SimBackend
+from trafficai.sim.state_files import SavedState
 from trafficai.storage import RunStore
 
 logger = logging.getLogger(__name__)
@@ -117,6 +120,10 @@ class SimWorker:
         self.last_time_s = 0.0
         self.inspection = Inspection()
         self.tracked_since_s = -float("inf")  # see SimFrame.tracked_since_s
+        self.resume_points = ResumePoints(config.save_state_every_s)
+        self.resumable: SavedState | None = None  # after a failure: the last state SUMO saved
+        self.schedule: IncidentSchedule | None = None
+        self.origin_s = 0.0  # the scenario's own begin (a resumed simulation begins later)
 
     @property
     def speed(self) -> float | None:
@@ -139,11 +146,13 @@ class SimWorker:
                 self._advance_once()
             self._after_iteration()
         self.end_simulation("interrupted")
+        self.resume_points.close()
         self.flush()
         self.publish(Closed())
 
-    def start(self, first: bool = False) -> None:
-        """Load the scenario and publish Ready; on failure publish Failed and wait for commands."""
+    def start(self, first: bool = False, resume: SavedState | None = None) -> None:
+        """Load the scenario (``resume``: from a saved state) and publish Ready; on failure publish
+        Failed and wait for commands."""
         self.generation += 0 if first else 1
         self.finished = self.failed = False
         self.operator.reset()
@@ -153,7 +162,7 @@ class SimWorker:
         try:
             scenario = resolve_scenario(self.config.scenario)
             self.last_time_s = scenario.begin_s
-            self._open(scenario)
+            self._open(scenario, resume)
         except TrafficAIError as exc:
             self._fail(str(exc))
             return
@@ -168,11 +177,29 @@ class SimWorker:
         self.end_simulation("interrupted")
         self.start()
 
-    def _open(self, scenario: Scenario) -> None:
+    def resume(self, user: str = "") -> None:
+        """Go on from the last state SUMO saved before the failure (a new run record)."""
+        state = self.resumable
+        if state is None:
+            raise TrafficAIError("there is no saved state to resume from; restart instead")
+        lost = ", ".join(f"{i.id} {i.kind} {i.target}" for i in self.operator.incidents.values())
+        self.end_simulation("interrupted")
+        self.start(resume=state)
+        if self.backend is not None:
+            note = f"; not restored: {lost}" if lost else ""
+            self.event(
+                "info", "run", f"resumed from the state saved at {clock(state.time_s)}{note}", user=user
+            )
+
+    def _open(self, scenario: Scenario, resume: SavedState | None = None) -> None:
         cfg = self.config
+        origin_s = self.origin_s = scenario.begin_s
+        run_config = cfg.run
+        if resume is not None:
+            scenario, run_config = resumed(scenario, run_config, resume)
         controller = self.controller or scenario.default_controller
         self.controller = controller
-        run = cfg.run.model_copy(
+        run = run_config.model_copy(
             update={
                 "scenario": str(scenario.source),
                 "controller": controller,
@@ -193,8 +220,14 @@ class SimWorker:
             sumo_extra=cfg.sumo_extra,
             message_log=True,
             scratch_prefix="trafficai-gui-",
+            state_saving=self.resume_points.saving(self.generation, resume),
+            load_state=resume.path if resume is not None else None,
         )
         self.backend, self.loop = sim.backend, sim.loop
+        self.resumable = None
+        self.schedule = IncidentSchedule(run.incidents, self.operator, origin_s) if run.incidents else None
+        if self.schedule is not None:
+            self.schedule.check(sim.backend)
         self.tracking = self.frames
         self.tracked_since_s = sim.backend.time_s
         self.inspection.reset(sim.backend.geometry)
@@ -265,7 +298,11 @@ class SimWorker:
         if self.life is not None:
             self.life.fail(message)
         self.end_simulation("failed")
-        self.publish(Failed(message, self.config.scenario, self.log_path))
+        state = self.resume_points.latest(self.generation)
+        # the state SUMO saves at the scenario's begin is no more than a restart
+        self.resumable = state if state is not None and state.time_s > self.origin_s else None
+        resume_s = self.resumable.time_s if self.resumable is not None else None
+        self.publish(Failed(message, self.config.scenario, self.log_path, resume_s))
 
     def _finish(self) -> None:
         assert self.backend is not None
@@ -316,6 +353,8 @@ class SimWorker:
         backend, loop, life = self.backend, self.loop, self.life
         assert backend is not None and loop is not None and life is not None
         try:
+            if self.schedule is not None and self.schedule.advance(backend):
+                self.publish_incidents()
             snapshot, events = life.step()
             self.steps_total += 1
             if snapshot is not None:
@@ -346,6 +385,8 @@ class SimWorker:
             self.budget.dirty = True
         if self.operator.expire_incidents(time_s):
             self.publish_incidents()
+        if self.operator.incidents and self.backend is not None:
+            self.operator.report_repairs(self.backend)
 
     def _after_iteration(self) -> None:
         now = time.perf_counter()

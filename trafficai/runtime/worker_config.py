@@ -34,6 +34,7 @@ class WorkerConfig:
     warnings: bool = True  # False: SUMO prints no warnings (none become events)
     nice: int = 5  # the window's process wins the CPU when the two compete: it never stutters
     log_level: str = "INFO"
+    save_state_every_s: float = 300.0  # SUMO saves a resume point this often (simulated s; 0: never)
 
     @classmethod
     def for_scenario(cls, scenario: str, **kwargs: Any) -> WorkerConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from trafficai.core.detours import RouteRepairs
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
@@ -75,7 +76,16 @@ class SimBackend(SignalActuator, Protocol):
 
     def set_demand_scale(self, factor: float) -> None: ...
 
-    def set_lane_closed(self, lane_id: str, closed: bool) -> None: ...
+    def set_lanes_closed(self, lane_ids: tuple[str, ...], closed: bool) -> RouteRepairs:
+        """Close (or reopen) lanes through SUMO's permissions. Closing repairs the routes it cuts:
+        of every vehicle loaded now, and, while a lane is closed, of every vehicle loaded later
+        (policy: :mod:`trafficai.core.detours`); returns what was repaired now. Reopening gives the
+        lanes their own permissions back. Raises SimulationError for an unknown lane."""
+        ...
+
+    def route_repairs(self) -> RouteRepairs:
+        """Route repairs since the simulation started (all closures together)."""
+        ...
 
     def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str: ...
 

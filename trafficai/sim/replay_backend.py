@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from trafficai.core.detours import RouteRepairs
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.scenario import Scenario
@@ -105,8 +106,13 @@ class ReplayBackend:
     def set_demand_scale(self, factor: float) -> None:
         self.actions.append(("scale", f"{factor:g}"))
 
-    def set_lane_closed(self, lane_id: str, closed: bool) -> None:
-        self.actions.append(("lane", lane_id, "closed" if closed else "open"))
+    def set_lanes_closed(self, lane_ids: tuple[str, ...], closed: bool) -> RouteRepairs:
+        for lane_id in lane_ids:
+            self.actions.append(("lane", lane_id, "closed" if closed else "open"))
+        return RouteRepairs()
+
+    def route_repairs(self) -> RouteRepairs:
+        return RouteRepairs()
 
     def add_stopped_vehicle(self, lane_id: str, position_m: float, duration_s: float) -> str:
         self.actions.append(("block", lane_id, f"{position_m:g}", f"{duration_s:g}"))
@@ -138,4 +144,3 @@ class ReplayBackend:
 
     def close(self) -> None:
         self.closed = True
-

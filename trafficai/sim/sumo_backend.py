@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from trafficai.core.detours import RouteRepairs
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.kpis import TripRecords
 from trafficai.core.lane_state import lanes_from_vehicles
@@ -40,6 +41,7 @@ from trafficai.core.snapshot import (
     frozen,
 )
 from trafficai.errors import SimulationError
+from trafficai.sim.closures import LaneClosures, add_stopped_vehicle
 from trafficai.sim.net_loader import detector_periods, load_geometry
 from trafficai.sim.route_demand import CLONE_MARK, RouteDemandScaler, route_demand_problem
 from trafficai.sim.sumo_command import SumoOptions
@@ -106,6 +108,7 @@ class SumoBackend:
         self._removed_step = 0
         self._departed_ids_on = False
         self.geometry = self._load_geometry()
+        self._closures = LaneClosures(api, self.geometry.lanes)
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -164,6 +167,8 @@ class SumoBackend:
             sim_vars.append(tc.VAR_DEPARTED_VEHICLES_IDS)
         if self._vehicles_on:
             sim_vars.append(tc.VAR_ARRIVED_VEHICLES_IDS)
+        if getattr(self, "_closures", None) is not None and self._closures.active:
+            sim_vars.append(tc.VAR_LOADED_VEHICLES_IDS)  # their routes are checked as SUMO loads them
         self.api.simulation.subscribe(sim_vars)
 
     def _wrap(self, exc: BaseException, what: str) -> SimulationError:
@@ -196,6 +201,8 @@ class SumoBackend:
             self._teleports += int(sim[tc.VAR_TELEPORT_STARTING_VEHICLES_NUMBER])
             self._collisions += int(sim[tc.VAR_COLLIDING_VEHICLES_NUMBER])
             self._removed_step = 0
+            if self._closures.active:
+                self._closures.repair(sim.get(tc.VAR_LOADED_VEHICLES_IDS, ()))
             departed: tuple[str, ...] = ()
             if self._departed_ids_on:
                 departed = tuple(sim.get(tc.VAR_DEPARTED_VEHICLES_IDS, ()))
@@ -402,7 +409,11 @@ class SumoBackend:
         return tuple(self.api.vehicle.getRoute(vehicle_id))
 
     def new_messages(self) -> list[SumoMessage]:
-        return self._messages.read() if self._messages is not None else []
+        if self._messages is None:
+            return []
+        # SUMO warns once per vehicle at every saved state that its emissions device has no state
+        # to save (resume points): noise, not news
+        return [m for m in self._messages.read() if not m.text.endswith("cannot save state")]
 
     # -- acting -------------------------------------------------------------------------------
 
@@ -443,18 +454,27 @@ class SumoBackend:
     def set_demand_scale(self, factor: float) -> None:
         self.api.simulation.setScale(factor)
 
-    def set_lane_closed(self, lane_id: str, closed: bool) -> None:
-        if lane_id not in self._lane_index:
+    def set_lanes_closed(self, lane_ids: tuple[str, ...], closed: bool) -> RouteRepairs:
+        unknown = [lane for lane in lane_ids if lane not in self._lane_index]
+        if unknown:
             raise SimulationError(
-                f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s
+                f"unknown lane {unknown[0]!r}", scenario=self.scenario.name, time_s=self.time_s
             )
+        was_active = self._closures.active
         try:
             if closed:
-                self.api.lane.setDisallowed(lane_id, ["all"])
+                repairs = self._closures.close(lane_ids)
             else:
-                self.api.lane.setAllowed(lane_id, ["all"])
+                self._closures.reopen(lane_ids)
+                repairs = RouteRepairs()
+            if self._closures.active != was_active:
+                self._subscribe_simulation()
         except Exception as exc:
-            raise self._wrap(exc, f"cannot change lane {lane_id}") from exc
+            raise self._wrap(exc, f"cannot {'close' if closed else 'reopen'} {', '.join(lane_ids)}") from exc
+        return repairs
+
+    def route_repairs(self) -> RouteRepairs:
+        return self._closures.totals
 
     def set_route_demand(self, edge_id: str, factor: float) -> None:
         problem = route_demand_problem(edge_id, factor, self._edges)
@@ -484,16 +504,9 @@ class SumoBackend:
             raise SimulationError(
                 f"unknown lane {lane_id!r}", scenario=self.scenario.name, time_s=self.time_s
             )
-        edge, _, index = lane_id.rpartition("_")
-        vehicle = f"incident_{lane_id}_{self._step}"
+        length = float(self.geometry.lanes.lengths[self._lane_index[lane_id]])
         try:
-            route = f"incident_route_{edge}"
-            if route not in self.api.route.getIDList():
-                self.api.route.add(route, [edge])
-            length = self.geometry.lanes.lengths[self._lane_index[lane_id]]
-            pos = float(min(max(position_m, 1.0), length - 1.0))
-            self.api.vehicle.add(vehicle, route, departLane=index, departPos=f"{pos:.1f}", departSpeed="0")
-            self.api.vehicle.setStop(vehicle, edge, pos=pos, laneIndex=int(index), duration=duration_s)
+            vehicle = add_stopped_vehicle(self.api, lane_id, position_m, duration_s, length, self._step)
         except Exception as exc:
             raise self._wrap(exc, f"cannot block lane {lane_id}") from exc
         self._added.add(vehicle)  # a breakdown on a scaled edge stays (one id per incident)

@@ -26,6 +26,30 @@ def sumo_binary(name: str = "sumo") -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class StateSaving:
+    """SUMO saves its whole state (vehicles, signals, random number generators) every
+    ``period_s`` simulated seconds as ``<prefix>_<time>.xml.gz``, keeping the last ``keep``."""
+
+    prefix: Path
+    period_s: float = 300.0
+    keep: int = 2  # the newest may be cut short if SUMO dies while writing it
+
+    def args(self) -> list[str]:
+        return [
+            "--save-state.period",
+            f"{self.period_s:g}",
+            "--save-state.period.keep",
+            str(self.keep),
+            "--save-state.prefix",
+            str(self.prefix),
+            "--save-state.suffix",
+            ".xml.gz",
+            "--save-state.rng",
+            "true",
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class SumoOptions:
     seed: int = 42
     end_s: float | None = None  # absolute simulation time; None: the scenario's end
@@ -37,6 +61,12 @@ class SumoOptions:
     warnings: bool = True  # False: SUMO prints no warnings (--no-warnings)
     message_log: Path | None = None  # SUMO's warnings and errors while running (--error-log)
     max_depart_delay_s: float | None = None  # vehicles waiting longer to depart are dropped
+    # a route SUMO finds broken mid-run (a closure trafficai could not repair) lets the vehicle wait
+    # and teleport instead of ending the simulation; invalid routes in the input are dropped with a
+    # warning instead of failing the load
+    ignore_route_errors: bool = True
+    save_state: StateSaving | None = None  # periodic state files (the GUI worker's resume points)
+    load_state: Path | None = None  # start from this state file (begin = the scenario's begin)
     extra: tuple[str, ...] = field(default_factory=tuple)  # user-supplied SUMO arguments only
 
 
@@ -86,6 +116,12 @@ def sumo_args(scenario: Scenario, options: SumoOptions) -> list[str]:
         args += ["--no-warnings", "true"]
     if options.message_log is not None:
         args += ["--error-log", str(options.message_log)]
+    if options.ignore_route_errors:
+        args += ["--ignore-route-errors", "true"]
+    if options.save_state is not None:
+        args += options.save_state.args()
+    if options.load_state is not None:
+        args += ["--load-state", str(options.load_state)]
     if options.max_depart_delay_s is not None:
         args += ["--max-depart-delay", f"{options.max_depart_delay_s:g}"]
     args += list(options.extra)
