@@ -126,8 +126,10 @@ def test_status_and_heartbeat_update_the_inventory(tmp_path: Path) -> None:
     publisher = DevicePublisher(device, bus.client(device.id), None, clock)
     clock.advance(5.0)
     publisher.heartbeat()
+    ingest.flush()
     row = {r.device_id: r for r in ingest.store.devices(ingest.run_id)}[device.id]
     assert (row.status, row.last_seen, row.fingerprint) == ("online", clock(), "ab:cd")
     publisher.close()
+    ingest.flush()
     row = {r.device_id: r for r in ingest.store.devices(ingest.run_id)}[device.id]
     assert row.status == "offline"

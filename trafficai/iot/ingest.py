@@ -104,6 +104,8 @@ class Ingest:
         self._pending_keys: set[tuple[str, int]] = set()
         self._drops: Counter[tuple[str, str]] = Counter()
         self._last_event: dict[tuple[str, str], float] = {}
+        # status changes and last-seen times wait for flush: the store belongs to the flushing thread
+        self._seen: dict[str, tuple[str | None, float]] = {}
         self._states: dict[str, _DeviceState] = {d: _DeviceState() for d in devices}
         for device, seqs in store.seqs(run_id).items():  # a restarted ingest resumes its watermarks
             state = self._states.setdefault(device, _DeviceState())
@@ -157,7 +159,8 @@ class Ingest:
             beat = decode_heartbeat(payload, device)
             if isinstance(beat, Drop):
                 return beat
-            self.store.set_status(self.run_id, device, None, self.clock())
+            previous = self._seen.get(device, (None, 0.0))[0]
+            self._seen[device] = (previous, self.clock())
             return None
         item = decode_bin(payload, device)
         if isinstance(item, Drop):
@@ -200,6 +203,8 @@ class Ingest:
             pending, self._pending = self._pending, []
             self._pending_keys = set()
             drops, self._drops = self._drops, Counter()
+            seen, self._seen = self._seen, {}
+            self._write_seen(seen)
             if not pending and not drops and all(s.acked == s.watermark for s in self._states.values()):
                 return 0
             rows = [BinRow(b.device, b.seq, b.t_begin, b.t_end, b.values) for b in pending]
@@ -213,6 +218,12 @@ class Ingest:
         if new and self.on_stored is not None:
             self.on_stored(new)
         return len(new)
+
+    def _write_seen(self, seen: Mapping[str, tuple[str | None, float]]) -> None:
+        for device, (status, at) in seen.items():
+            self.store.set_status(self.run_id, device, status, at)
+            if status is not None:
+                self.store.add_event(self.run_id, at, "info", "iot_status", f"device {device} {status}")
 
     def _send_acks(self) -> None:
         if self.acks is None:
