@@ -9,6 +9,7 @@ to it is in the run store. One outbox serves every device of a publisher process
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -40,6 +41,7 @@ class Outbox:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()  # acks arrive on the transport's network thread
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -58,7 +60,7 @@ class Outbox:
         if not rows:
             return
         try:
-            with self._conn:
+            with self._lock, self._conn:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._conn.executemany("INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?)", rows)
                 self._conn.executemany(
@@ -72,28 +74,32 @@ class Outbox:
     def ack(self, device: str, watermark: int) -> int:
         """Forget ``device``'s messages up to ``watermark``; how many were removed."""
         try:
-            cursor = self._conn.execute(
-                "DELETE FROM outbox WHERE device = ? AND seq <= ?", (device, watermark)
-            )
+            with self._lock:
+                cursor = self._conn.execute(
+                    "DELETE FROM outbox WHERE device = ? AND seq <= ?", (device, watermark)
+                )
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot write the outbox {self.path}: {exc}") from exc
         return cursor.rowcount
 
     def pending(self, device: str | None = None, limit: int = 10_000) -> list[Pending]:
         """Unacknowledged messages, per device in sequence order."""
-        if device is None:
-            rows = self._conn.execute("SELECT * FROM outbox ORDER BY device, seq LIMIT ?", (limit,))
-        else:
-            rows = self._conn.execute(
-                "SELECT * FROM outbox WHERE device = ? ORDER BY seq LIMIT ?", (device, limit)
-            )
-        return [Pending(d, s, t, bytes(p)) for d, s, t, p in rows]
+        with self._lock:
+            if device is None:
+                rows = self._conn.execute("SELECT * FROM outbox ORDER BY device, seq LIMIT ?", (limit,))
+            else:
+                rows = self._conn.execute(
+                    "SELECT * FROM outbox WHERE device = ? ORDER BY seq LIMIT ?", (device, limit)
+                )
+            return [Pending(d, s, t, bytes(p)) for d, s, t, p in rows]
 
     def size(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     def last_seqs(self) -> dict[str, int]:
-        return {d: int(s) for d, s in self._conn.execute("SELECT device, last_seq FROM sequence")}
+        with self._lock:
+            return {d: int(s) for d, s in self._conn.execute("SELECT device, last_seq FROM sequence")}
 
     def close(self) -> None:
         self._conn.close()
