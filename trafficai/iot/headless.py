@@ -40,7 +40,13 @@ def plain_device(device_id: str) -> Device:
 
 
 def run_publisher(
-    pki: Pki, port: int, outbox_path: Path, device_ids: Sequence[str], bins: int, every_s: float
+    pki: Pki,
+    port: int,
+    outbox_path: Path,
+    device_ids: Sequence[str],
+    bins: int,
+    every_s: float,
+    per_round: int = 1,
 ) -> int:
     """Publish ``bins`` bins per device (one round every ``every_s``), then wait for every ack."""
     outbox = Outbox(outbox_path)
@@ -55,14 +61,18 @@ def run_publisher(
     while True:
         produced_all = True
         for publisher in publishers:
-            seq = last.get(publisher.device.id, 0) + 1
-            if seq <= bins:
+            first = last.get(publisher.device.id, 0) + 1
+            seqs = range(first, min(bins, first + per_round - 1) + 1)
+            if seqs:
                 produced_all = False
                 now = time.time()
                 publisher.publish(
-                    [DeviceBin(publisher.device.id, seq, now - 30.0, now, {"count": float(seq % 50)})]
+                    [
+                        DeviceBin(publisher.device.id, s, now - 30.0, now, {"count": float(s % 50)})
+                        for s in seqs
+                    ]
                 )
-                last[publisher.device.id] = seq
+                last[publisher.device.id] = seqs[-1]
             publisher.tick()
         if produced_all and outbox.size() == 0:
             break
@@ -99,12 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outbox", type=Path)
     parser.add_argument("--bins", type=int, default=100)
     parser.add_argument("--every", type=float, default=0.01)
+    parser.add_argument("--per-round", type=int, default=1, help="bins per device per round (one commit)")
     parser.add_argument("--store", type=Path)
     parser.add_argument("--run", default="")
     args = parser.parse_args(argv)
     pki, devices = Pki(args.pki), [d for d in args.devices.split(",") if d]
     if args.role == "publisher":
-        return run_publisher(pki, args.port, args.outbox, devices, args.bins, args.every)
+        return run_publisher(pki, args.port, args.outbox, devices, args.bins, args.every, args.per_round)
     return run_ingest(pki, args.port, args.store, args.run, devices)
 
 

@@ -100,6 +100,7 @@ class Ingest:
         self.accepted = 0
         self.stored = 0
         self._lock = threading.RLock()
+        self._owner = threading.get_ident()
         self._pending: list[DeviceBin] = []
         self._pending_keys: set[tuple[str, int]] = set()
         self._drops: Counter[tuple[str, str]] = Counter()
@@ -132,7 +133,8 @@ class Ingest:
                 device = parsed[0] if parsed and parsed[0] in self.devices else ""
                 self.counters[result.reason] += 1
                 self._drops[(device, result.reason.value)] += 1
-            if len(self._pending) >= self.limits.batch:
+            # only the store's own thread may write; a transport's network thread leaves it to flush()
+            if len(self._pending) >= self.limits.batch and threading.get_ident() == self._owner:
                 self.flush()
             return result
 

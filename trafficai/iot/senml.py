@@ -91,8 +91,11 @@ def base_name(device: str) -> str:
     return f"{BASE_NAME_PREFIX}{device}:"
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def _dumps(records: list[dict[str, Any]]) -> bytes:
-    return json.dumps(records, separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(records).encode()
 
 
 def encode_bin(item: DeviceBin) -> bytes:
@@ -128,11 +131,14 @@ def _number(record: Mapping[str, Any], key: str) -> float:
     return number
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)  # built once: it is most of a small decode
+
+
 def _records(payload: bytes) -> list[Mapping[str, Any]]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise _Reject(DropReason.OVERSIZED, f"{len(payload)} bytes (limit {MAX_PAYLOAD_BYTES})")
     try:
-        data = json.loads(payload, parse_constant=_no_constants)
+        data = _DECODER.decode(payload.decode())
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
         raise _Reject(DropReason.NOT_JSON, f"not JSON: {type(exc).__name__}") from None
     if not isinstance(data, list) or not data or len(data) > MAX_RECORDS:

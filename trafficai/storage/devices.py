@@ -39,6 +39,9 @@ DEVICE_TABLES = (
 )
 
 
+_INSERT_BIN = "INSERT OR IGNORE INTO iot_bins VALUES (?, ?, ?, ?, ?, ?)"
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceRow:
     """One device of a run's inventory."""
@@ -131,14 +134,17 @@ class DeviceStore:
     ) -> list[bool]:
         """Store bins in one transaction; per bin, True if it was new (False: already stored).
         ``drops`` (device, reason) -> count are added to the drop counters in the same commit."""
-        fresh: list[bool] = []
+        rows = [(run_id, b.device_id, b.seq, b.t_begin, b.t_end, json.dumps(dict(b.values))) for b in bins]
         with self._write(f"add device bins to run {run_id}") as conn:
-            for b in bins:
-                cursor = conn.execute(
-                    "INSERT OR IGNORE INTO iot_bins VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, b.device_id, b.seq, b.t_begin, b.t_end, json.dumps(dict(b.values))),
-                )
-                fresh.append(cursor.rowcount == 1)
+            conn.execute("SAVEPOINT bulk")
+            cursor = conn.executemany(_INSERT_BIN, rows)
+            if cursor.rowcount == len(rows):
+                conn.execute("RELEASE bulk")
+                fresh = [True] * len(rows)
+            else:  # some were stored already (a replay, a second writer): tell which, row by row
+                conn.execute("ROLLBACK TO bulk")
+                conn.execute("RELEASE bulk")
+                fresh = [conn.execute(_INSERT_BIN, row).rowcount == 1 for row in rows]
             for (device_id, reason), count in (drops or {}).items():
                 conn.execute(
                     "INSERT INTO iot_drops VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + ?",
