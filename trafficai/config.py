@@ -256,3 +256,18 @@ def resolve_run_config(cli: Mapping[str, Any], manifest: Mapping[str, Any] | Non
     """Merge manifest defaults, user config, environment and CLI values (highest last) into a
     validated RunConfig."""
     return resolve_config(RunConfig, "run", cli, manifest=manifest)
+
+
+class IotConfig(Frozen):
+    """The ``[iot]`` section: the device network. Off by default (the in-process bus needs nothing);
+    when enabled, devices and the ingest use the broker at ``host``:``port`` with the certificates of
+    ``certs_dir`` (written by ``trafficai iot init``) and connect nowhere else."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = Field(8883, gt=0, lt=65536)
+    certs_dir: Path | None = None
+
+
+def resolve_iot_config(cli: Mapping[str, Any]) -> IotConfig:
+    return resolve_config(IotConfig, "iot", cli)

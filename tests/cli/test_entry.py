@@ -35,6 +35,11 @@ COMMANDS = (
     Command(("bench", "sim"), "single", "--end", "--end"),
     Command(("bench", "rl"), None, "--seconds", "--envs"),
     Command(("bench", "gui"), None, "--vehicles", "--window"),
+    Command(("bench", "iot"), None, "--seconds", "--rate"),
+    Command(("iot", "init"), "pki", "--port", "--scenario"),
+    Command(("iot", "broker"), "pki"),
+    Command(("iot", "revoke"), "e1.x", None, "--pki"),
+    Command(("iot", "export"), "RUN", None, "--format"),
 )
 IDS = [" ".join(c.words) for c in COMMANDS]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trafficai.cli import bench, gui, rl, runs
+from trafficai.cli import bench, gui, iot, rl, runs
 from trafficai.cli.options import apply_global_options
 
 
@@ -21,6 +21,7 @@ def build_app() -> typer.Typer:
     gui.register(app)
     rl.register(app)
     app.add_typer(bench.build_bench_app(), name="bench")
+    iot.register(app)
     return app
 
 

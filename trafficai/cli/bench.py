@@ -157,4 +157,7 @@ def build_bench_app() -> typer.Typer:
     bench.command("sim")(bench_sim)
     bench.command("rl")(bench_rl)
     bench.command("gui")(bench_gui)
+    from trafficai.cli.iot import bench_iot
+
+    bench.command("iot")(bench_iot)
     return bench

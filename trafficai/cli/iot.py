@@ -1,0 +1,138 @@
+"""``trafficai iot init|broker|revoke|export``: the device network's certificates, broker and data."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trafficai.cli.output import err, out
+from trafficai.errors import ConfigError
+from trafficai.extras import require_extra
+
+
+def _require() -> None:
+    require_extra("iot", ("paho", "cryptography"))
+
+
+def iot_init(
+    folder: Annotated[Path, typer.Argument(help="Folder for the CA, certificates and broker config")],
+    scenario: Annotated[str | None, typer.Option(help="Issue a certificate to every detector of it")] = None,
+    device: Annotated[list[str] | None, typer.Option(help="A device id to issue a certificate to")] = None,
+    port: Annotated[int, typer.Option(help="Port of the broker's TLS listener (loopback)")] = 8883,
+) -> None:
+    """Create a local CA, the broker's certificate, one client certificate per device (CN = device
+    id), the control center's and a reader's, an empty CRL, mosquitto.conf and the ACL."""
+    _require()
+    from trafficai.iot.broker import write_broker_files
+    from trafficai.iot.devices import CONTROL_CENTER, READER
+    from trafficai.iot.pki import init_pki
+
+    ids = list(device or [])
+    if scenario is not None:
+        ids += _scenario_devices(scenario)
+    pki = init_pki(folder, [CONTROL_CENTER, READER, *ids])
+    conf = write_broker_files(pki, port)
+    out.print(f"{len(ids)} device certificates, CA and broker config in {folder} (broker: {conf})")
+
+
+def _scenario_devices(scenario: str) -> list[str]:
+    from trafficai.core.scenario import resolve_scenario
+    from trafficai.iot.devices import inventory
+    from trafficai.sim.factory import open_backend
+    from trafficai.sim.sumo_command import SumoOptions
+
+    backend = open_backend(resolve_scenario(scenario), SumoOptions(), vehicles=False)
+    try:
+        return [d.id for d in inventory(backend.geometry)]
+    finally:
+        backend.close()
+
+
+def iot_broker(
+    folder: Annotated[Path, typer.Argument(help="Folder written by `trafficai iot init`")],
+) -> None:
+    """Run Mosquitto with the folder's configuration in the foreground (Ctrl-C stops it)."""
+    _require()
+    from trafficai.iot.broker import mosquitto_binary
+
+    conf = folder / "mosquitto.conf"
+    if not conf.is_file():
+        raise ConfigError(f"{conf}: not found (run `trafficai iot init {folder}` first)")
+    code = subprocess.call([str(mosquitto_binary()), "-c", str(conf)])
+    if code not in (0, -2, 130):
+        raise ConfigError(f"{conf}: Mosquitto exited with status {code} (see its messages above)")
+
+
+def iot_revoke(
+    device: Annotated[str, typer.Argument(help="Device id (certificate CN) to revoke")],
+    folder: Annotated[Path, typer.Option("--pki", help="Folder written by `trafficai iot init`")] = Path(
+        "pki"
+    ),
+) -> None:
+    """Put a device's certificate on the revocation list (restart the broker to apply it)."""
+    _require()
+    from trafficai.iot.pki import Pki, revoke
+
+    serial = revoke(Pki(folder), device)
+    out.print(f"revoked {device} (serial {serial:x}); restart the broker to apply {folder / 'crl.pem'}")
+
+
+def iot_export(
+    run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix)")],
+    fmt: Annotated[str, typer.Option("--format", help="sensorthings | ngsi-ld | csv")] = "sensorthings",
+    output: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout)")] = None,
+) -> None:
+    """Export a run's device data as OGC SensorThings entities, NGSI-LD TrafficFlowObserved or CSV."""
+    from trafficai.iot.export import EXPORTERS
+    from trafficai.storage import RunStore
+    from trafficai.storage.devices import DeviceStore
+
+    if fmt not in EXPORTERS:
+        raise ConfigError(f"--format: unknown format {fmt!r} (expected one of {', '.join(EXPORTERS)})")
+    with RunStore() as runs:
+        full_id = runs.get_run(run_id).id
+    with DeviceStore() as store:
+        text = EXPORTERS[fmt](store.devices(full_id), store.bins(full_id))
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text)
+        err.print(f"wrote {output}")
+
+
+def bench_iot(
+    seconds: Annotated[float, typer.Option(help="Seconds of the sustained Mosquitto measurement")] = 120.0,
+    rate: Annotated[
+        float, typer.Option(help="Messages per second offered for the latency measurement")
+    ] = 1000.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+) -> None:
+    """In-process bus vs Mosquitto (TLS, QoS 1, outbox, ingest into the store), side by side."""
+    _require()
+    from trafficai.cli.output import print_json
+    from trafficai.iot.bench import bench_iot as measure
+
+    result = measure(seconds, rate, None if as_json else (lambda m: err.print(f"[dim]{m}[/]")))
+    if as_json:
+        print_json(result)
+        return
+    for key, target in (
+        ("inproc_msgs_per_s", ">= 50000"),
+        ("mqtt_msgs_per_s", ">= 5000"),
+        ("p50_ms", "<= 3"),
+        ("p99_ms", "<= 20"),
+        ("validation_p99_ms", "<= 0.5"),
+    ):
+        out.print(f"{key:>20}  {result[key]:>12.3f}   target {target}")
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(no_args_is_help=True, help="The connected-device network (MQTT).")
+    group.command("init")(iot_init)
+    group.command("broker")(iot_broker)
+    group.command("revoke")(iot_revoke)
+    group.command("export")(iot_export)
+    app.add_typer(group, name="iot")

@@ -1,0 +1,166 @@
+"""``trafficai bench iot``: the in-process bus and the Mosquitto path (TLS, QoS 1, outbox, ingest
+into the run store) side by side in one run, plus the ingest's validation time per message."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trafficai.iot.broker import free_port, start_broker, write_broker_files
+from trafficai.iot.bus import InProcessBus
+from trafficai.iot.devices import DeviceBin, by_id
+from trafficai.iot.headless import plain_device, settings
+from trafficai.iot.ingest import Ingest, IngestLimits
+from trafficai.iot.mqtt_client import MqttTransport
+from trafficai.iot.pki import init_pki
+from trafficai.iot.senml import decode_bin, encode_bin
+from trafficai.iot.topics import device_topic
+from trafficai.storage import RunStore
+from trafficai.storage.devices import DeviceStore
+
+Say = Callable[[str], None]
+
+
+def _ingest(folder: Path, devices: list[str]) -> Ingest:
+    with RunStore(folder / "runs.sqlite") as runs:
+        run_id = runs.create_run("bench-iot", "none", 0, {})
+    store = DeviceStore(folder / "runs.sqlite")
+    return Ingest(
+        store, run_id, by_id(plain_device(d) for d in devices), time.time, IngestLimits(rate_per_s=None)
+    )
+
+
+def bench_inproc(folder: Path, seconds: float, n_devices: int = 50) -> float:
+    """Messages per second through the in-process bus into the store (encode, validate, store)."""
+    devices = [f"e1.b{i}" for i in range(n_devices)]
+    ingest = _ingest(folder, devices)
+    bus = InProcessBus()
+    ingest.attach(bus.client("control-center"))
+    client = bus.client("devices")
+    topics = {d: device_topic(d, "bins") for d in devices}
+    sent, seq = 0, 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        seq += 1
+        now = time.time()
+        for device in devices:
+            client.publish(topics[device], encode_bin(DeviceBin(device, seq, now - 30, now, {"count": 3.0})))
+        sent += len(devices)
+    ingest.flush()
+    elapsed = time.perf_counter() - start
+    assert ingest.stored == sent, "the in-process bus lost messages"
+    ingest.store.close()
+    return sent / elapsed
+
+
+def validation_times_ms(n: int = 20_000) -> tuple[float, float]:
+    payloads = [
+        encode_bin(DeviceBin("e1.v", i + 1, 1e9, 1e9 + 30, {"count": 1.0, "speed": 9.0})) for i in range(n)
+    ]
+    times = np.empty(n)
+    for i, payload in enumerate(payloads):
+        t0 = time.perf_counter()
+        decode_bin(payload, "e1.v")
+        times[i] = time.perf_counter() - t0
+    return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 99) * 1e3)
+
+
+def _publisher(
+    pki_root: Path, port: int, folder: Path, devices: list[str], bins: int, every: float, per_round: int
+) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "trafficai.iot.headless", "publisher", "--pki", str(pki_root),
+            "--port", str(port), "--devices", ",".join(devices),
+            "--outbox", str(folder / f"outbox-{time.monotonic_ns()}.sqlite"),
+            "--bins", str(bins), "--every", str(every), "--per-round", str(per_round)]  # fmt: skip
+    return subprocess.Popen(args, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+
+
+def _drive(ingest: Ingest, publisher: subprocess.Popen[bytes], expected: int, limit_s: float) -> float:
+    start = time.perf_counter()
+    while ingest.stored < expected and time.perf_counter() - start < limit_s:
+        ingest.flush()
+        time.sleep(0.001)
+    ingest.flush()
+    elapsed = time.perf_counter() - start
+    try:
+        publisher.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        publisher.send_signal(signal.SIGKILL)
+        publisher.wait()
+    return elapsed
+
+
+def bench_mqtt(folder: Path, seconds: float, rate: float, say: Say) -> dict[str, float]:
+    devices = [f"e1.m{i}" for i in range(4)]
+    other = [f"e1.m{i}" for i in range(4, 8)]  # fresh sequence numbers for the latency phase
+    pki = init_pki(folder / "pki", ["control-center", *devices, *other])
+    port = free_port()
+    broker = start_broker(write_broker_files(pki, port), log=folder / "mosquitto.log")
+    try:
+        ingest = _ingest(folder, devices + other)
+        transport = MqttTransport(settings(pki, port, "control-center")).start()
+        ingest.attach(transport)
+        transport.wait_connected(10)
+        # sustained: as fast as the publisher goes, bins of 25 per device per outbox commit
+        say(f"mosquitto path, sustained, {seconds:g} s")
+        target = int(20_000 * seconds)
+        pub = _publisher(pki.root, port, folder, devices, target // len(devices), 0.0, 25)
+        start_stored = ingest.stored
+        elapsed = _drive(ingest, pub, target, seconds)
+        sustained = (ingest.stored - start_stored) / elapsed
+        pub.kill()
+        pub.wait()
+        # latency at `rate` msgs/s offered (one bin per device per round)
+        say(f"mosquitto path, latency at {rate:g} msg/s offered")
+        latencies: list[float] = []
+        wanted = set(other)
+        ingest.on_stored = lambda items: latencies.extend(
+            time.time() - b.t_end for b in items if b.device in wanted
+        )
+        pub = _publisher(pki.root, port, folder, other, 10**9, len(other) / rate, 1)
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < min(seconds, 30.0):
+            ingest.flush()
+            time.sleep(0.0005)
+        pub.kill()
+        pub.wait()
+        transport.close()
+        ingest.store.close()
+        lat = np.array(latencies[len(latencies) // 10 :]) * 1e3  # the first tenth is the warm-up
+        return {
+            "mqtt_msgs_per_s": sustained,
+            "latency_msgs": float(len(latencies)),
+            "p50_ms": float(np.percentile(lat, 50)) if lat.size else float("nan"),
+            "p99_ms": float(np.percentile(lat, 99)) if lat.size else float("nan"),
+        }
+    finally:
+        broker.kill()
+        broker.wait()
+
+
+def bench_iot(seconds: float = 120.0, rate: float = 1000.0, say: Say | None = None) -> dict[str, Any]:
+    tell = say or (lambda _m: None)
+    with tempfile.TemporaryDirectory(prefix="trafficai-bench-iot-") as tmp:
+        folder = Path(tmp)
+        tell(f"in-process bus, {min(seconds, 20.0):g} s")
+        inproc = bench_inproc(folder, min(seconds, 20.0))
+        v50, v99 = validation_times_ms()
+        mqtt = bench_mqtt(folder, seconds, rate, tell)
+    return {
+        "inproc_msgs_per_s": inproc,
+        **mqtt,
+        "offered_msgs_per_s": rate,
+        "seconds": seconds,
+        "validation_p50_ms": v50,
+        "validation_p99_ms": v99,
+        "cpus": os.cpu_count(),
+    }

@@ -1,0 +1,123 @@
+"""Headless device and ingest processes against a broker (``python -m trafficai.iot.headless``).
+
+``publisher``: devices of one process, each with its own MQTT identity, publishing numbered bins
+from one outbox (resuming their sequence numbers after a crash), then waiting until the control
+center has acknowledged everything. ``ingest``: the control center's ingest into a run of the
+store, flushing every few milliseconds, until SIGTERM. Used by the no-loss tests, the benchmark and
+``trafficai iot`` commands; SIGKILL at any moment loses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from trafficai.iot.bus import Will
+from trafficai.iot.devices import Device, DeviceBin, by_id
+from trafficai.iot.ingest import Ingest, IngestLimits
+from trafficai.iot.mqtt_client import MqttSettings, MqttTransport
+from trafficai.iot.outbox import Outbox
+from trafficai.iot.pki import Pki
+from trafficai.iot.publisher import DevicePublisher, offline_will
+from trafficai.storage.devices import DeviceStore
+
+FLUSH_EVERY_S = 0.005
+
+
+def settings(pki: Pki, port: int, identity: str, will: Will | None = None) -> MqttSettings:
+    return MqttSettings(
+        "localhost", port, pki.ca_cert, pki.client_cert(identity), pki.client_key(identity), identity,
+        keepalive_s=5, will=will,
+    )  # fmt: skip
+
+
+def plain_device(device_id: str) -> Device:
+    return Device(device_id, device_id.split(".", 1)[0], device_id, "", "", 0.0, 0.0)
+
+
+def run_publisher(
+    pki: Pki,
+    port: int,
+    outbox_path: Path,
+    device_ids: Sequence[str],
+    bins: int,
+    every_s: float,
+    per_round: int = 1,
+) -> int:
+    """Publish ``bins`` bins per device (one round every ``every_s``), then wait for every ack."""
+    outbox = Outbox(outbox_path)
+    last = outbox.last_seqs()
+    publishers = []
+    for device_id in device_ids:
+        device = plain_device(device_id)
+        topic, payload = offline_will(device)
+        transport = MqttTransport(settings(pki, port, device_id, Will(topic, payload))).start()
+        publishers.append(DevicePublisher(device, transport, outbox, time.time))
+    next_round = time.monotonic()
+    while True:
+        produced_all = True
+        for publisher in publishers:
+            first = last.get(publisher.device.id, 0) + 1
+            seqs = range(first, min(bins, first + per_round - 1) + 1)
+            if seqs:
+                produced_all = False
+                now = time.time()
+                publisher.publish(
+                    [
+                        DeviceBin(publisher.device.id, s, now - 30.0, now, {"count": float(s % 50)})
+                        for s in seqs
+                    ]
+                )
+                last[publisher.device.id] = seqs[-1]
+            publisher.tick()
+        if produced_all and outbox.size() == 0:
+            break
+        next_round += every_s
+        time.sleep(max(0.0, next_round - time.monotonic()))
+    for publisher in publishers:
+        publisher.close()
+    return 0
+
+
+def run_ingest(pki: Pki, port: int, store_path: Path, run_id: str, device_ids: Sequence[str]) -> int:
+    store = DeviceStore(store_path)
+    devices = by_id(plain_device(d) for d in device_ids)
+    ingest = Ingest(store, run_id, devices, time.time, IngestLimits(rate_per_s=None))
+    transport = MqttTransport(settings(pki, port, "control-center")).start()
+    ingest.attach(transport)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    while not stop:
+        ingest.flush()
+        time.sleep(FLUSH_EVERY_S)
+    ingest.flush()
+    transport.close()
+    store.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m trafficai.iot.headless")
+    parser.add_argument("role", choices=("publisher", "ingest"))
+    parser.add_argument("--pki", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--devices", required=True, help="comma-separated device ids")
+    parser.add_argument("--outbox", type=Path)
+    parser.add_argument("--bins", type=int, default=100)
+    parser.add_argument("--every", type=float, default=0.01)
+    parser.add_argument("--per-round", type=int, default=1, help="bins per device per round (one commit)")
+    parser.add_argument("--store", type=Path)
+    parser.add_argument("--run", default="")
+    args = parser.parse_args(argv)
+    pki, devices = Pki(args.pki), [d for d in args.devices.split(",") if d]
+    if args.role == "publisher":
+        return run_publisher(pki, args.port, args.outbox, devices, args.bins, args.every, args.per_round)
+    return run_ingest(pki, args.port, args.store, args.run, devices)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""SenML JSON (RFC 8428) payloads of device bins and heartbeats: pure encode and strict decode.
+
+A bin is one SenML pack: the first record carries the base name ``trafficai:<device>:`` and the
+base time (epoch seconds of the bin's end) with the sequence number, the others one value each::
+
+    [{"bn": "trafficai:e1.det_1:", "bt": 1704067230.0, "n": "seq", "v": 17},
+     {"n": "interval", "u": "s", "v": 30.0},
+     {"n": "count", "u": "count", "v": 9.0},
+     {"n": "occupancy", "u": "/", "v": 0.12},
+     {"n": "speed", "u": "m/s", "v": 11.4}]
+
+Decoding never raises: anything that is not exactly such a pack gives a :class:`Drop` with a reason
+code (the ingest counts them). Checks that need state (device known, sequence, time bounds, rate)
+are the ingest's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from trafficai.iot.devices import DeviceBin
+
+MAX_PAYLOAD_BYTES = 4096  # a bin is ~250 bytes; the broker's message_size_limit is larger
+MAX_RECORDS = 16
+BASE_NAME_PREFIX = "trafficai:"
+# SenML unit of each value a bin may carry (RFC 8428 section 12.1 registry: count, ratio "/", m/s, s)
+BIN_UNITS: Mapping[str, str] = {
+    "count": "count",
+    "occupancy": "/",
+    "speed": "m/s",
+    "vehicles": "count",
+    "halting": "count",
+    "interval": "s",
+}
+HEARTBEAT_UNITS: Mapping[str, str] = {"uptime": "s"}
+# plausible ranges, inclusive (occupancy is a fraction of time, speed below 720 km/h)
+VALUE_RANGES: Mapping[str, tuple[float, float]] = {
+    "count": (0.0, 1e6),
+    "occupancy": (0.0, 1.0),
+    "speed": (0.0, 200.0),
+    "vehicles": (0.0, 1e5),
+    "halting": (0.0, 1e5),
+    "interval": (0.001, 86400.0),
+    "uptime": (0.0, 1e10),
+}
+MAX_SEQ = 2**53  # integers JSON numbers hold exactly
+_RECORD_FIELDS = frozenset(("bn", "bt", "n", "u", "v", "t"))
+
+
+class DropReason(StrEnum):
+    """Why an inbound message was dropped (shown in the devices panel and the events list)."""
+
+    OVERSIZED = "oversized"
+    NOT_JSON = "not_json"
+    NOT_FINITE = "not_finite"
+    NOT_SENML = "not_senml"
+    BAD_FIELD = "bad_field"
+    MISSING_FIELD = "missing_field"
+    DEVICE_MISMATCH = "device_mismatch"
+    UNKNOWN_NAME = "unknown_name"
+    DUPLICATE_RECORD = "duplicate_record"
+    BAD_UNIT = "bad_unit"
+    OUT_OF_RANGE = "out_of_range"
+    BAD_SEQ = "bad_seq"
+    UNKNOWN_TOPIC = "unknown_topic"
+    UNKNOWN_DEVICE = "unknown_device"
+    BAD_TIMESTAMP = "bad_timestamp"
+    DUPLICATE = "duplicate"  # sequence number already stored: a replay or a resend
+    SEQ_IMPLAUSIBLE = "seq_implausible"  # too far ahead of what the device sent so far
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    reason: DropReason
+    detail: str
+
+
+class _Reject(Exception):
+    def __init__(self, reason: DropReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def base_name(device: str) -> str:
+    return f"{BASE_NAME_PREFIX}{device}:"
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _dumps(records: list[dict[str, Any]]) -> bytes:
+    return _ENCODER.encode(records).encode()
+
+
+def encode_bin(item: DeviceBin) -> bytes:
+    records: list[dict[str, Any]] = [
+        {"bn": base_name(item.device), "bt": float(item.t_end), "n": "seq", "v": int(item.seq)},
+        {"n": "interval", "u": "s", "v": float(item.t_end - item.t_begin)},
+    ]
+    for name in sorted(item.values):
+        records.append({"n": name, "u": BIN_UNITS[name], "v": float(item.values[name])})
+    return _dumps(records)
+
+
+def encode_heartbeat(device: str, time_s: float, uptime_s: float) -> bytes:
+    return _dumps(
+        [{"bn": base_name(device), "bt": float(time_s), "n": "uptime", "u": "s", "v": float(uptime_s)}]
+    )
+
+
+def _no_constants(name: str) -> float:
+    raise _Reject(DropReason.NOT_FINITE, f"JSON constant {name} is not a number SenML allows")
+
+
+def _number(record: Mapping[str, Any], key: str) -> float:
+    value = record[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Reject(DropReason.BAD_FIELD, f"field {key!r} must be a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise _Reject(DropReason.OUT_OF_RANGE, f"field {key!r} is too large") from None
+    if not math.isfinite(number):
+        raise _Reject(DropReason.NOT_FINITE, f"field {key!r} is not finite")
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)  # built once: it is most of a small decode
+
+
+def _records(payload: bytes) -> list[Mapping[str, Any]]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise _Reject(DropReason.OVERSIZED, f"{len(payload)} bytes (limit {MAX_PAYLOAD_BYTES})")
+    try:
+        data = _DECODER.decode(payload.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise _Reject(DropReason.NOT_JSON, f"not JSON: {type(exc).__name__}") from None
+    if not isinstance(data, list) or not data or len(data) > MAX_RECORDS:
+        raise _Reject(DropReason.NOT_SENML, f"a SenML pack is a list of 1 to {MAX_RECORDS} records")
+    if not all(isinstance(r, dict) for r in data):
+        raise _Reject(DropReason.NOT_SENML, "every SenML record is a JSON object")
+    return data
+
+
+def _parse(payload: bytes, device: str, units: Mapping[str, str]) -> tuple[float, dict[str, float]]:
+    """The base time and ``name -> value`` of a pack from ``device`` naming only ``units``' names."""
+    records = _records(payload)
+    first = records[0]
+    if "bn" not in first or "bt" not in first:
+        raise _Reject(DropReason.MISSING_FIELD, "the first record needs bn and bt")
+    if first["bn"] != base_name(device):
+        raise _Reject(DropReason.DEVICE_MISMATCH, f"base name is not {base_name(device)!r}")
+    base_time = _number(first, "bt")
+    values: dict[str, float] = {}
+    for index, record in enumerate(records):
+        unknown = set(record) - _RECORD_FIELDS
+        if unknown or (index and ("bn" in record or "bt" in record)):
+            raise _Reject(DropReason.BAD_FIELD, f"record {index}: unexpected fields")
+        if "t" in record and _number(record, "t") != 0.0:
+            raise _Reject(DropReason.BAD_FIELD, f"record {index}: relative times are not used")
+        name = record.get("n")
+        if not isinstance(name, str) or "v" not in record:
+            raise _Reject(DropReason.MISSING_FIELD, f"record {index}: needs a name and a numeric value")
+        value = _number(record, "v")
+        if name in values:
+            raise _Reject(DropReason.DUPLICATE_RECORD, f"record {name!r} appears twice")
+        if name == "seq":
+            if "u" in record or value != int(value) or not 1 <= value <= MAX_SEQ:
+                raise _Reject(DropReason.BAD_SEQ, "seq must be a whole number from 1, without unit")
+        elif name not in units:
+            raise _Reject(DropReason.UNKNOWN_NAME, f"unknown measurement {name[:40]!r}")
+        elif record.get("u") != units[name]:
+            raise _Reject(DropReason.BAD_UNIT, f"{name} must be in {units[name]!r}")
+        else:
+            low, high = VALUE_RANGES[name]
+            if not low <= value <= high:
+                raise _Reject(DropReason.OUT_OF_RANGE, f"{name} {value:g} outside [{low:g}, {high:g}]")
+        values[name] = value
+    return base_time, values
+
+
+def decode_bin(payload: bytes, device: str) -> DeviceBin | Drop:
+    """The bin in ``payload`` published under ``device``'s topic, or why it is dropped."""
+    try:
+        base_time, values = _parse(payload, device, BIN_UNITS)
+        if "seq" not in values or "interval" not in values:
+            raise _Reject(DropReason.MISSING_FIELD, "a bin needs seq and interval")
+        seq, interval = int(values.pop("seq")), values.pop("interval")
+        return DeviceBin(device, seq, base_time - interval, base_time, values)
+    except _Reject as exc:
+        return Drop(exc.reason, exc.detail)
+    except (OverflowError, TypeError, ValueError) as exc:  # defence in depth: never crash the ingest
+        return Drop(DropReason.BAD_FIELD, f"{type(exc).__name__}")
+
+
+def decode_heartbeat(payload: bytes, device: str) -> tuple[float, float] | Drop:
+    """``(time, uptime)`` of a heartbeat, or why it is dropped."""
+    try:
+        base_time, values = _parse(payload, device, HEARTBEAT_UNITS)
+        if set(values) != {"uptime"}:
+            raise _Reject(DropReason.MISSING_FIELD, "a heartbeat carries uptime only")
+        return base_time, values["uptime"]
+    except _Reject as exc:
+        return Drop(exc.reason, exc.detail)
+    except (OverflowError, TypeError, ValueError) as exc:
+        return Drop(DropReason.BAD_FIELD, f"{type(exc).__name__}")
+
+
+def encode_status(state: str, firmware: str) -> bytes:
+    return json.dumps({"state": state, "firmware": firmware}, separators=(",", ":")).encode()
+
+
+def decode_status(payload: bytes) -> tuple[str, str] | Drop:
+    """``(state, firmware)`` of a retained status message (state online|offline)."""
+    if len(payload) > 512:
+        return Drop(DropReason.OVERSIZED, f"{len(payload)} bytes")
+    try:
+        data = json.loads(payload, parse_constant=_no_constants)
+    except (_Reject, UnicodeDecodeError, ValueError, RecursionError):
+        return Drop(DropReason.NOT_JSON, "status is not JSON")
+    if not isinstance(data, dict) or data.get("state") not in ("online", "offline"):
+        return Drop(DropReason.BAD_FIELD, "status needs state online|offline")
+    firmware = data.get("firmware", "")
+    return str(data["state"]), firmware[:64] if isinstance(firmware, str) else ""
+
+
+def encode_ack(seq: int) -> bytes:
+    return json.dumps({"seq": int(seq)}).encode()
+
+
+def decode_ack(payload: bytes) -> int | None:
+    try:
+        data = json.loads(payload)
+        seq = data["seq"] if isinstance(data, dict) else None
+    except (UnicodeDecodeError, ValueError, RecursionError, KeyError):
+        return None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0 else None
