@@ -20,7 +20,8 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "gui": ("PySide6", "pyqtgraph"),
     "rl": ("torch", "stable_baselines3", "gymnasium", "pettingzoo", "tensorboard", "matplotlib"),
     "vision": ("ultralytics", "torch"),
-    "iot": ("paho", "cryptography"),
+    "iot": ("paho",),
+    "forecast": ("lightgbm",),
 }
 
 

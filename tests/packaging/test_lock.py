@@ -42,4 +42,9 @@ def test_every_declared_package_is_locked_inside_its_range() -> None:
 
 def test_all_extra_is_the_union_of_the_others() -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert extras["all"] == ["trafficai[gui,rl,vision,iot]"]
+    from trafficai.extras import EXTRA_MODULES
+
+    (everything,) = extras["all"]
+    assert everything.startswith("trafficai[") and everything.endswith("]")
+    assert set(everything[len("trafficai[") : -1].split(",")) == set(EXTRA_MODULES)
+    assert set(EXTRA_MODULES) <= set(extras)  # every extra the code checks for is declared
