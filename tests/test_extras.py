@@ -31,7 +31,7 @@ def test_a_module_nobody_installed_is_missing() -> None:
 
 
 def test_every_extra_names_its_modules() -> None:
-    assert set(EXTRA_MODULES) == {"gui", "rl", "vision", "iot"}
+    assert set(EXTRA_MODULES) == {"gui", "rl", "vision", "iot", "forecast"}
     assert "torch" in EXTRA_MODULES["rl"] and "ultralytics" in EXTRA_MODULES["vision"]
 
 
