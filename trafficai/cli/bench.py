@@ -9,19 +9,50 @@ import os
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from trafficai.cli.output import err, out, print_json
 from trafficai.cli.parsing import int_values
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
+from trafficai.runtime.bench_stats import DEFAULT_REPEAT
 
 SIM_VARIANTS = (
-    ("libsumo stepping, nothing read (ceiling of control)", "libsumo_only"),
-    ("vehicles subscribed, nothing read (ceiling of full)", "subscribed_only"),
+    ("bare sumo binary", "bare"),
+    ("libsumo stepping only", "libsumo_only"),
+    ("vehicles subscribed only", "subscribed_only"),
     ("full snapshot every step", "full"),
     ("controller every 5 s", "control"),
 )
+
+
+def spread_text(spread: dict[str, float], digits: int = 2) -> str:
+    """``median [low-high]`` of a spread from the benchmarks' JSON."""
+    return escape(f"{spread['median']:.{digits}f} [{spread['low']:.{digits}f}-{spread['high']:.{digits}f}]")
+
+
+def _sim_table(result: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"bench sim · {result['scenario']} · {result['steps']} steps, "
+        f"peak {result['max_vehicles']} vehicles · median \\[low-high] of {result['repeat']} "
+        "interleaved runs"
+    )
+    for column in ("variant", "wall (s)", "CPU (s)", "steps/s", "bare/variant wall", "bare/variant CPU"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    variants, ratios, steps = result["variants"], result["ratios"], result["steps"]
+    for label, key in SIM_VARIANTS:
+        wall, cpu = variants[key]["wall"], variants[key]["cpu"]
+        ratio = ratios.get(f"ratio_{key}")
+        table.add_row(
+            label,
+            spread_text(wall, 3),
+            spread_text(cpu, 3),
+            f"{steps / wall['median']:.0f}",
+            spread_text(ratio["wall"]) if ratio else "1.00",
+            spread_text(ratio["cpu"]) if ratio else "1.00",
+        )
+    return table
 
 
 def bench_sim(
@@ -29,30 +60,27 @@ def bench_sim(
     end: Annotated[
         float | None, typer.Option(help="Simulated seconds (default: the scenario's duration)")
     ] = None,
-    repeat: Annotated[int, typer.Option(help="Repetitions; the best time of each variant counts")] = 1,
+    repeat: Annotated[
+        int, typer.Option(help="Interleaved repetitions; medians and ranges are reported")
+    ] = DEFAULT_REPEAT,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Bare sumo vs trafficai full snapshots vs trafficai control cadence, side by side."""
     from trafficai.runtime.bench_sim import bench_sim as measure
 
-    result = measure(scenario, end, repeat)
+    say = None if as_json else (lambda msg: err.print(f"[dim]{msg}[/]"))
+    result = measure(scenario, end, repeat, progress=say)
     if as_json:
         print_json(result)
         return
-    table = Table(
-        title=f"bench sim · {result['scenario']} · {result['steps']} steps, "
-        f"peak {result['max_vehicles']} vehicles"
+    out.print(_sim_table(result))
+    overhead = result["ratios"]["overhead_control"]
+    verdict = "met" if result["overhead_control_met"] else "missed"
+    out.print(
+        f"overhead_control (controller every 5 s / libsumo stepping alone): CPU "
+        f"{spread_text(overhead['cpu'])}, wall {spread_text(overhead['wall'])}; "
+        f"target <= {result['overhead_control_target']:.2f} (CPU median): {verdict}"
     )
-    table.add_column("variant")
-    table.add_column("wall (s)", justify="right")
-    table.add_column("steps/s", justify="right")
-    table.add_column("ratio to bare sumo", justify="right")
-    steps = result["steps"]
-    table.add_row("bare sumo binary", f"{result['bare_s']:.3f}", f"{steps / result['bare_s']:.0f}", "1.00")
-    for label, key in SIM_VARIANTS:
-        wall = result[f"{key}_s"]
-        table.add_row(label, f"{wall:.3f}", f"{steps / wall:.0f}", f"{result[f'ratio_{key}']:.2f}")
-    out.print(table)
 
 
 def _rl_tables(result: dict[str, Any]) -> tuple[Table, Table]:
