@@ -87,24 +87,19 @@ def _rl_tables(result: dict[str, Any]) -> tuple[Table, Table]:
     ours, theirs = result["trafficai"], result["sumo_rl"]
     table = Table(
         title=f"bench rl · {result['scenario']} · {result['agents']} agents · delta 5 s · "
-        f"{result['seconds']:g} s episode · best of {result['repeat']}"
+        f"{result['seconds']:g} s episode · median \\[low-high] of {result['repeat']} interleaved runs"
     )
-    for column in ("environment", "steps", "wall (s)", "steps/s", "ratio"):
+    for column in ("environment", "steps", "steps/s", "trafficai / sumo-rl, wall", "same, CPU"):
         table.add_column(column, justify="left" if column == "environment" else "right")
-    table.add_row(
-        "trafficai ParallelEnv",
-        str(ours["steps"]),
-        f"{ours['seconds']:.2f}",
-        f"{ours['steps_per_s']:.0f}",
-        "",
-    )
+    table.add_row("trafficai ParallelEnv", str(ours["steps"]), spread_text(ours["steps_per_s_spread"], 0), "", "")
     if theirs is not None:
+        vs = result["ratios"]["vs_sumo_rl"]
         table.add_row(
             f"sumo-rl {result['sumo_rl_version']} SumoEnvironment",
             str(theirs["steps"]),
-            f"{theirs['seconds']:.2f}",
-            f"{theirs['steps_per_s']:.0f}",
-            f"{result['ratio_vs_sumo_rl']:.2f}x",
+            spread_text(theirs["steps_per_s_spread"], 0),
+            spread_text(vs["wall"]),
+            spread_text(vs["cpu"]),
         )
     scaling = Table(title=f"--envs scaling ({os.cpu_count()} CPU cores)")
     for column in ("simulations", "steps/s", "agent steps/s", "speedup"):
@@ -112,9 +107,9 @@ def _rl_tables(result: dict[str, Any]) -> tuple[Table, Table]:
     for row in result["scaling"]:
         scaling.add_row(
             str(row["workers"]),
-            f"{row['steps_per_s']:.0f}",
+            spread_text(row["steps_per_s_spread"], 0),
             f"{row['agent_steps_per_s']:,.0f}",
-            f"{row['speedup']:.2f}x",
+            spread_text(row["speedup_spread"]),
         )
     return table, scaling
 
@@ -126,7 +121,9 @@ def bench_rl(
     seconds: Annotated[
         float | None, typer.Option(help="Simulated seconds per episode (default: the scenario's)")
     ] = None,
-    repeat: Annotated[int, typer.Option(help="Alternating repetitions; each variant keeps its best")] = 2,
+    repeat: Annotated[
+        int, typer.Option(help="Interleaved repetitions; medians and ranges are reported")
+    ] = DEFAULT_REPEAT,
     envs: Annotated[str, typer.Option(help="Simulation process counts for the scaling runs")] = "1,2",
     resco: Annotated[str | None, typer.Option(help="Run on a RESCO map from sumo-rl instead")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
