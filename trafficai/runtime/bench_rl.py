@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -175,7 +176,7 @@ def _bench(
     for workers in envs:
         variants[f"vec{workers}"] = (
             f"trafficai VecEnv, {workers} simulation process(es)",
-            lambda w=workers: _fresh(_measure_vec, config, w, vec_steps, seed),
+            partial(_fresh, _measure_vec, config, workers, vec_steps, seed),
         )
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for name in interleaved_order(list(variants), repeat):  # fresh process each, A B C A B C ...

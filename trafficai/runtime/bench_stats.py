@@ -10,6 +10,7 @@ process waited for a core, which is most of the noise on a loaded machine.
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import time
@@ -56,6 +57,18 @@ def process_cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def cpu_seconds_of(pid: int) -> float | None:
+    """CPU seconds (user + system) of another running process, from ``/proc`` (Linux); ``None``
+    where that cannot be read (another system, or the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # fields after the command name start at field 3 (state); utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(fn: Callable[[], object]) -> Timing:
