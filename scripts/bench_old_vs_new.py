@@ -42,11 +42,43 @@ import trafficai
 assert trafficai.__file__.startswith(sys.argv[1]), (trafficai.__file__, sys.argv[1])
 variant, scenario_name, end = sys.argv[2], sys.argv[3], float(sys.argv[4])
 if variant == "gui":
-    from trafficai.gui.bench import bench_gui
+    import os
+    import trafficai.gui.bench as gb
     opts = json.loads(sys.argv[5])
-    r = bench_gui(scenario_name, **opts)
+    windows, latest = [], {}
+    plain_run_for = gb._run_for
+
+    def proc_cpu(pid):  # utime + stime of the worker process, from /proc
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def clocked_run_for(seconds):  # the measurement windows (both trees call gb._run_for(window_s))
+        if seconds != opts["window_s"]:
+            return plain_run_for(seconds)
+        from PySide6.QtWidgets import QApplication
+        win = next(w for w in QApplication.topLevelWidgets() if hasattr(w, "bridge") and hasattr(w, "map"))
+        if not latest:
+            win.bridge.progress.connect(lambda p: latest.update(steps=p.steps_total))
+            latest["steps"] = 0
+        pid, paints, steps = win.bridge.pid, win.map.paint_count, latest["steps"]
+        worker0, gui0, wall0 = proc_cpu(pid), time.process_time(), time.perf_counter()
+        plain_run_for(seconds)
+        windows.append({
+            "wall": time.perf_counter() - wall0, "gui_cpu": time.process_time() - gui0,
+            "worker_cpu": proc_cpu(pid) - worker0, "paints": win.map.paint_count - paints,
+            "steps": latest["steps"] - steps,
+        })
+
+    gb._run_for = clocked_run_for
+    r = gb.bench_gui(scenario_name, **opts)
+    headless, rendering = windows[0::2], windows[1::2]  # both trees: headless then rendering
+    gui_cpu_per_paint = sum(w["gui_cpu"] for w in rendering) / max(1, sum(w["paints"] for w in rendering))
+    rate = lambda ws: sum(w["steps"] for w in ws) / max(1e-9, sum(w["worker_cpu"] for w in ws))
     print(json.dumps({"fps": r["fps"], "sim_ratio": r["sim_ratio"], "vehicles": r["vehicles"],
-                      "max_stall_ms": r["max_stall_ms"]}))
+                      "max_stall_ms": r["max_stall_ms"],
+                      "gui_cpu_ms_per_paint": 1000 * gui_cpu_per_paint,
+                      "sim_ratio_cpu": rate(rendering) / rate(headless)}))
     raise SystemExit
 from trafficai.control.baselines import MaxPressureController
 from trafficai.control.loop import ControlLoop
@@ -130,11 +162,17 @@ def run_all(args: argparse.Namespace, old: Path) -> dict[str, Any]:
                 print(f"repetition {k + 1}/{args.repeat}: {variant}, {side}", file=sys.stderr, flush=True)
                 result = measure(trees[side], variant, scenario_of[variant], args.end, gui_opts)
                 runs[variant][side].append(result)
-    report: dict[str, Any] = {"old": args.old, "scenario": args.scenario, "repeat": args.repeat}
+    report: dict[str, Any] = {
+        "old": args.old,
+        "scenario": ", ".join(sorted({scenario_of[v] for v in variants})),
+    }
+    report["repeat"] = args.repeat
     report["variants"] = {}
     for variant in variants:
         old_runs, new_runs = runs[variant]["old"], runs[variant]["new"]
-        keys = ["fps", "sim_ratio"] if variant == "gui" else ["wall_s", "cpu_s"]
+        keys = ["wall_s", "cpu_s"]
+        if variant == "gui":
+            keys = ["fps", "sim_ratio", "gui_cpu_ms_per_paint", "sim_ratio_cpu", "max_stall_ms"]
         report["variants"][variant] = {
             key: {
                 "old": spread([r[key] for r in old_runs]),
@@ -157,12 +195,12 @@ def print_report(report: dict[str, Any]) -> None:
         f"old {report['old']} vs new (this checkout) · {report['scenario']} · median [low-high] "
         f"of {report['repeat']} interleaved repetitions"
     )
-    print(f"{'variant':<14}{'measure':<11}{'old':>24}{'new':>24}{'new / old':>24}")
+    print(f"{'variant':<14}{'measure':<22}{'old':>24}{'new':>24}{'new / old':>24}")
     for variant, measures in report["variants"].items():
         for key, figures in measures.items():
-            digits = 1 if key == "fps" else 3
+            digits = 1 if key in ("fps", "max_stall_ms") else 3
             print(
-                f"{variant:<14}{key:<11}{text(figures['old'], digits):>24}{text(figures['new'], digits):>24}"
+                f"{variant:<14}{key:<22}{text(figures['old'], digits):>24}{text(figures['new'], digits):>24}"
                 f"{text(figures['new_over_old']):>24}"
             )
     for side in ("old", "new"):
