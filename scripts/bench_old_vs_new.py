@@ -53,14 +53,18 @@ if variant == "gui":
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def main_window():
+        from PySide6.QtWidgets import QApplication
+        shown = [w for w in QApplication.topLevelWidgets() if hasattr(w, "bridge") and hasattr(w, "map")]
+        return shown[0] if shown else None
+
     def clocked_run_for(seconds):  # the measurement windows (both trees call gb._run_for(window_s))
+        win = main_window()
+        if win is not None and "connected" not in latest:  # from the first wait on: steps seen
+            win.bridge.progress.connect(lambda p: latest.update(steps=p.steps_total))
+            latest["connected"], latest["steps"] = True, 0
         if seconds != opts["window_s"]:
             return plain_run_for(seconds)
-        from PySide6.QtWidgets import QApplication
-        win = next(w for w in QApplication.topLevelWidgets() if hasattr(w, "bridge") and hasattr(w, "map"))
-        if not latest:
-            win.bridge.progress.connect(lambda p: latest.update(steps=p.steps_total))
-            latest["steps"] = 0
         pid, paints, steps = win.bridge.pid, win.map.paint_count, latest["steps"]
         worker0, gui0, wall0 = proc_cpu(pid), time.process_time(), time.perf_counter()
         plain_run_for(seconds)

@@ -10,7 +10,7 @@ then libsumo stepping alone for comparison. The clocks cost about a microsecond 
 8,600 calls on grid4x4). ``--cprofile`` prints cProfile's top functions of one more control run
 (cProfile inflates the Python side, so its shares are upper bounds there).
 
-    PYTHONPATH=$PWD python scripts/profile_control.py grid4x4 [--end 600] [--cprofile]
+    PYTHONPATH=$PWD python scripts/profile_control.py grid4x4 [--end 600] [--cprofile] [--no-deadline]
 """
 
 from __future__ import annotations
@@ -32,29 +32,32 @@ from trafficai.sim.bare_run import step_through
 from trafficai.sim.factory import open_backend
 from trafficai.sim.sumo_command import SumoOptions
 
-spent: defaultdict[str, float] = defaultdict(float)
+spent: defaultdict[str, float] = defaultdict(float)  # wall seconds
+cpu: defaultdict[str, float] = defaultdict(float)  # process CPU seconds (every thread)
 calls: defaultdict[str, int] = defaultdict(int)
 
 
 def clocked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         try:
             return fn(*args, **kwargs)
         finally:
             spent[name] += time.perf_counter() - start
+            cpu[name] += time.process_time() - cpu_start
             calls[name] += 1
 
     return wrapper
 
 
-def phased_control(scenario: Any, options: SumoOptions) -> float:
-    start = time.perf_counter()
+def phased_control(scenario: Any, options: SumoOptions, deadline: bool) -> tuple[float, float]:
+    start, cpu_start = time.perf_counter(), time.process_time()
     backend = open_backend(scenario, options, vehicles=False)
-    loop = ControlLoop(backend, decision_interval_s=5.0)
+    loop = ControlLoop(backend, decision_interval_s=5.0, use_deadline=deadline)
     controller = MaxPressureController()
     loop.assign(controller)
     spent["load"] += time.perf_counter() - start
+    cpu["load"] += time.process_time() - cpu_start
     backend.advance = clocked("sumo step (advance)", backend.advance)  # type: ignore[method-assign]
     backend.snapshot = clocked("snapshot", backend.snapshot)  # type: ignore[method-assign]
     controller.decide = clocked("decide (controller)", controller.decide)  # type: ignore[method-assign]
@@ -64,7 +67,7 @@ def phased_control(scenario: Any, options: SumoOptions) -> float:
     while backend.step < backend.end_step:
         step()
     backend.close()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def main() -> None:
@@ -72,12 +75,15 @@ def main() -> None:
     parser.add_argument("scenario")
     parser.add_argument("--end", type=float, default=0.0)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument(
+        "--no-deadline", action="store_true", help="decide on the stepping thread (what the hand-off costs)"
+    )
     args = parser.parse_args()
     scenario = resolve_scenario(args.scenario)
     options = SumoOptions(end_s=scenario.begin_s + args.end if args.end else None, warnings=False)
     run_control(scenario, options)  # untimed warm-up
     lib = timed(lambda: step_through(scenario, options, vehicles=False))
-    total = phased_control(scenario, options)
+    total, total_cpu = phased_control(scenario, options, not args.no_deadline)
     lib2 = timed(lambda: step_through(scenario, options, vehicles=False))
     spent["_decide (rest: hand-off, status, requests)"] = (
         spent["_decide (all)"] - spent["decide (controller)"]
@@ -103,8 +109,10 @@ def main() -> None:
         "loop.step (rest)",
     ):
         n = calls[name]
-        per = f"{spent[name] / n * 1e6:.0f} µs" if n else ""
-        print(f"{name:<45}{n:>7}{spent[name]:>9.3f}{spent[name] / total:>8.1%}{per:>12}")
+        cells = []
+        for clock, whole in ((spent, total), (cpu, total_cpu)):
+            cells += [f"{clock[name]:.3f}", f"{clock[name] / whole:.1%}", f"{clock[name] / n * 1e6:.0f} µs"]
+        print(f"{name:<45}{n:>7}" + "".join(f"{c:>10}" for c in cells))
     if args.cprofile:
         profile = cProfile.Profile()
         profile.enable()
