@@ -9,19 +9,50 @@ import os
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from trafficai.cli.output import err, out, print_json
 from trafficai.cli.parsing import int_values
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
+from trafficai.runtime.bench_stats import DEFAULT_REPEAT
 
 SIM_VARIANTS = (
-    ("libsumo stepping, nothing read (ceiling of control)", "libsumo_only"),
-    ("vehicles subscribed, nothing read (ceiling of full)", "subscribed_only"),
+    ("bare sumo binary", "bare"),
+    ("libsumo stepping only", "libsumo_only"),
+    ("vehicles subscribed only", "subscribed_only"),
     ("full snapshot every step", "full"),
     ("controller every 5 s", "control"),
 )
+
+
+def spread_text(spread: dict[str, float], digits: int = 2) -> str:
+    """``median [low-high]`` of a spread from the benchmarks' JSON."""
+    return escape(f"{spread['median']:.{digits}f} [{spread['low']:.{digits}f}-{spread['high']:.{digits}f}]")
+
+
+def _sim_table(result: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"bench sim · {result['scenario']} · {result['steps']} steps, "
+        f"peak {result['max_vehicles']} vehicles · median \\[low-high] of {result['repeat']} "
+        "interleaved runs"
+    )
+    for column in ("variant", "wall (s)", "CPU (s)", "steps/s", "bare/variant wall", "bare/variant CPU"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    variants, ratios, steps = result["variants"], result["ratios"], result["steps"]
+    for label, key in SIM_VARIANTS:
+        wall, cpu = variants[key]["wall"], variants[key]["cpu"]
+        ratio = ratios.get(f"ratio_{key}")
+        table.add_row(
+            label,
+            spread_text(wall, 3),
+            spread_text(cpu, 3),
+            f"{steps / wall['median']:.0f}",
+            spread_text(ratio["wall"]) if ratio else "1.00",
+            spread_text(ratio["cpu"]) if ratio else "1.00",
+        )
+    return table
 
 
 def bench_sim(
@@ -29,54 +60,47 @@ def bench_sim(
     end: Annotated[
         float | None, typer.Option(help="Simulated seconds (default: the scenario's duration)")
     ] = None,
-    repeat: Annotated[int, typer.Option(help="Repetitions; the best time of each variant counts")] = 1,
+    repeat: Annotated[
+        int, typer.Option(help="Interleaved repetitions; medians and ranges are reported")
+    ] = DEFAULT_REPEAT,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Bare sumo vs trafficai full snapshots vs trafficai control cadence, side by side."""
     from trafficai.runtime.bench_sim import bench_sim as measure
 
-    result = measure(scenario, end, repeat)
+    say = None if as_json else (lambda msg: err.print(f"[dim]{msg}[/]"))
+    result = measure(scenario, end, repeat, progress=say)
     if as_json:
         print_json(result)
         return
-    table = Table(
-        title=f"bench sim · {result['scenario']} · {result['steps']} steps, "
-        f"peak {result['max_vehicles']} vehicles"
+    out.print(_sim_table(result))
+    overhead = result["ratios"]["overhead_control"]
+    verdict = "met" if result["overhead_control_met"] else "missed"
+    out.print(
+        f"overhead_control (controller every 5 s / libsumo stepping alone): CPU "
+        f"{spread_text(overhead['cpu'])}, wall {spread_text(overhead['wall'])}; "
+        f"target <= {result['overhead_control_target']:.2f} (CPU median): {verdict}"
     )
-    table.add_column("variant")
-    table.add_column("wall (s)", justify="right")
-    table.add_column("steps/s", justify="right")
-    table.add_column("ratio to bare sumo", justify="right")
-    steps = result["steps"]
-    table.add_row("bare sumo binary", f"{result['bare_s']:.3f}", f"{steps / result['bare_s']:.0f}", "1.00")
-    for label, key in SIM_VARIANTS:
-        wall = result[f"{key}_s"]
-        table.add_row(label, f"{wall:.3f}", f"{steps / wall:.0f}", f"{result[f'ratio_{key}']:.2f}")
-    out.print(table)
 
 
 def _rl_tables(result: dict[str, Any]) -> tuple[Table, Table]:
     ours, theirs = result["trafficai"], result["sumo_rl"]
     table = Table(
         title=f"bench rl · {result['scenario']} · {result['agents']} agents · delta 5 s · "
-        f"{result['seconds']:g} s episode · best of {result['repeat']}"
+        f"{result['seconds']:g} s episode · median \\[low-high] of {result['repeat']} interleaved runs"
     )
-    for column in ("environment", "steps", "wall (s)", "steps/s", "ratio"):
+    for column in ("environment", "steps", "steps/s", "trafficai / sumo-rl, wall", "same, CPU"):
         table.add_column(column, justify="left" if column == "environment" else "right")
-    table.add_row(
-        "trafficai ParallelEnv",
-        str(ours["steps"]),
-        f"{ours['seconds']:.2f}",
-        f"{ours['steps_per_s']:.0f}",
-        "",
-    )
+    ours_rate = spread_text(ours["steps_per_s_spread"], 0)
+    table.add_row("trafficai ParallelEnv", str(ours["steps"]), ours_rate, "", "")
     if theirs is not None:
+        vs = result["ratios"]["vs_sumo_rl"]
         table.add_row(
             f"sumo-rl {result['sumo_rl_version']} SumoEnvironment",
             str(theirs["steps"]),
-            f"{theirs['seconds']:.2f}",
-            f"{theirs['steps_per_s']:.0f}",
-            f"{result['ratio_vs_sumo_rl']:.2f}x",
+            spread_text(theirs["steps_per_s_spread"], 0),
+            spread_text(vs["wall"]),
+            spread_text(vs["cpu"]),
         )
     scaling = Table(title=f"--envs scaling ({os.cpu_count()} CPU cores)")
     for column in ("simulations", "steps/s", "agent steps/s", "speedup"):
@@ -84,9 +108,9 @@ def _rl_tables(result: dict[str, Any]) -> tuple[Table, Table]:
     for row in result["scaling"]:
         scaling.add_row(
             str(row["workers"]),
-            f"{row['steps_per_s']:.0f}",
+            spread_text(row["steps_per_s_spread"], 0),
             f"{row['agent_steps_per_s']:,.0f}",
-            f"{row['speedup']:.2f}x",
+            spread_text(row["speedup_spread"]),
         )
     return table, scaling
 
@@ -98,7 +122,9 @@ def bench_rl(
     seconds: Annotated[
         float | None, typer.Option(help="Simulated seconds per episode (default: the scenario's)")
     ] = None,
-    repeat: Annotated[int, typer.Option(help="Alternating repetitions; each variant keeps its best")] = 2,
+    repeat: Annotated[
+        int, typer.Option(help="Interleaved repetitions; medians and ranges are reported")
+    ] = DEFAULT_REPEAT,
     envs: Annotated[str, typer.Option(help="Simulation process counts for the scaling runs")] = "1,2",
     resco: Annotated[str | None, typer.Option(help="Run on a RESCO map from sumo-rl instead")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
@@ -122,12 +148,38 @@ def bench_rl(
     out.print(scaling)
 
 
+def _gui_table(result: dict[str, Any]) -> Table:
+    spreads = result["spreads"]
+    table = Table(
+        title=f"bench gui · {result['scenario']} · {result['vehicles']:,} vehicles on the network · "
+        f"median \\[low-high] of {result['rounds']} interleaved window pairs"
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    table.add_row("render FPS (map repaints/s)", spread_text(spreads["fps"], 1), ">= 30")
+    table.add_row("frames from the simulation /s", spread_text(spreads["frames_per_s"], 1), "")
+    table.add_row("sim steps/s while rendering", spread_text(spreads["gui_steps_per_s"], 1), "")
+    table.add_row("sim steps/s headless", spread_text(spreads["headless_steps_per_s"], 1), "")
+    table.add_row("sim_ratio (rendering / headless)", spread_text(spreads["sim_ratio"]["wall"]), ">= 0.5")
+    if "cpu" in spreads["sim_ratio"]:
+        table.add_row("same, steps per worker CPU second", spread_text(spreads["sim_ratio"]["cpu"]), "")
+    table.add_row("GUI process CPU while rendering (cores)", spread_text(spreads["gui_cpu_load"]), "")
+    table.add_row("max event-loop stall (ms)", f"{result['max_stall_ms']:.0f}", "<= 100")
+    return table
+
+
 def bench_gui(
     scenario: Annotated[str, typer.Argument(help="Scenario to measure")] = "city",
     vehicles: Annotated[int, typer.Option(help="Vehicles on the network during the measurement")] = 5000,
     demand: Annotated[float, typer.Option(help="Demand scale used to fill the network")] = 20.0,
     window: Annotated[float, typer.Option(help="Wall seconds per measurement window")] = 6.0,
-    rounds: Annotated[int, typer.Option(help="Headless/rendering window pairs")] = 2,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            "--repeat", "--rounds", help="Interleaved headless/rendering window pairs (medians and ranges)"
+        ),
+    ] = DEFAULT_REPEAT,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
     """Render FPS and simulation speed while rendering vs headless, with thousands of vehicles (offscreen)."""
@@ -138,17 +190,7 @@ def bench_gui(
     if as_json:
         print_json(result)
         return
-    table = Table(title=f"bench gui · {result['scenario']} · {result['vehicles']:,} vehicles on the network")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_column("target", justify="right")
-    table.add_row("render FPS (map repaints/s)", f"{result['fps']:.1f}", ">= 30")
-    table.add_row("frames from the simulation /s", f"{result['frames_per_s']:.1f}", "")
-    table.add_row("sim steps/s while rendering", f"{result['gui_steps_per_s']:.1f}", "")
-    table.add_row("sim steps/s headless", f"{result['headless_steps_per_s']:.1f}", "")
-    table.add_row("sim_ratio (rendering / headless)", f"{result['sim_ratio']:.2f}", ">= 0.5")
-    table.add_row("max event-loop stall (ms)", f"{result['max_stall_ms']:.0f}", "<= 100")
-    out.print(table)
+    out.print(_gui_table(result))
 
 
 def build_bench_app() -> typer.Typer:

@@ -67,7 +67,7 @@ def measure_sumo_rl(
     )
     rng = np.random.default_rng(seed)
     observations = env.reset()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     steps = 0
     done = False
     while not done:
@@ -75,13 +75,14 @@ def measure_sumo_rl(
         observations, _rewards, dones, _info = env.step(actions)
         steps += 1
         done = bool(dones["__all__"])
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     n_agents = len(env.ts_ids)
     obs_size = int(env.observation_spaces(env.ts_ids[0]).shape[0])
     env.close()
     return {
         "steps": steps,
         "seconds": elapsed,
+        "cpu_s": cpu,
         "steps_per_s": steps / elapsed,
         "agents": n_agents,
         "obs_size": obs_size,
