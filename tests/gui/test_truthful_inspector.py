@@ -6,7 +6,7 @@ severity and the signal timing of the net's program."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +19,7 @@ from trafficai.gui.panels.timeline import GAP, Timeline
 from trafficai.gui.panels.timing import TimingView, timing_rows, timing_summary
 from trafficai.runtime.commands import Inspect
 from trafficai.runtime.messages import IncidentView, Inspected, incident_severity
+from trafficai.sensors.health import DetectorHealth
 from trafficai.sensors.intervals import IntervalStats
 
 from .conftest import cross_frame, cross_geometry, cross_ready
@@ -103,12 +104,6 @@ def test_the_vehicle_inspector_shows_route_destination_and_delay(panel: Inspecto
 
 
 def test_detector_intervals_and_health_in_the_inspector() -> None:
-    @dataclass
-    class Health:
-        state: str
-        reason: str
-        since_s: float
-
     geometry = cross_geometry()
     frame = cross_frame([])
     pick = Pick("e1", "e1_N", 0, 0.0, 20.0)
@@ -121,7 +116,7 @@ def test_detector_intervals_and_health_in_the_inspector() -> None:
         frame.snapshot,
         geometry,
         inspected=Inspected("e1", "e1_N", intervals=stats),
-        health={"e1_N": Health("suspect", "chatter", 540.0)},
+        health={"e1_N": DetectorHealth("suspect", "chatter", 540.0)},
     )
     assert values is not None
     assert values["volume 30 s (veh)"] == 5 and values["volume 5 min (veh)"] == 40
@@ -130,6 +125,19 @@ def test_detector_intervals_and_health_in_the_inspector() -> None:
     assert values["speed 30 s (km/h)"] == pytest.approx(36.0) and values["speed 5 min (km/h)"] == NO_VEHICLES
     assert values["health"] == "suspect: chatter (since t=540 s)"
     assert isinstance(values["count (since start)"], int)
+
+
+def test_the_inspector_shows_the_health_the_worker_published(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = InspectorPanel()
+    qtbot.addWidget(panel)
+    ready = cross_ready()
+    panel.set_ready(ready)
+    panel.set_pick(Pick("e1", "e1_N", 0, 0.0, 20.0))
+    health = {"e1_N": DetectorHealth("failed", "marked failed by ann", 60.0)}
+    panel.update_frame(replace(cross_frame([]), detector_health=health), ready, ())
+    assert panel.values["health"] == "failed: marked failed by ann (since t=60 s)"
+    shown = [panel.table.verticalHeaderItem(r).text() for r in range(panel.table.rowCount())]
+    assert "health" in shown
 
 
 def test_incident_severity_from_kind_and_lanes() -> None:

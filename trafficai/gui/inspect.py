@@ -18,6 +18,7 @@ from trafficai.core.snapshot import Snapshot
 from trafficai.gui.map.picking import Pick
 from trafficai.runtime.messages import CameraView, IncidentView, Inspected, SignalView, incident_severity
 from trafficai.sensors.cameras import CameraSpec, in_view
+from trafficai.sensors.health import DetectorHealth
 from trafficai.sensors.intervals import IntervalStats
 
 Value = float | int | str
@@ -203,7 +204,7 @@ def _detector(
     snapshot: Snapshot,
     geometry: NetGeometry,
     inspected: Inspected | None,
-    health: Mapping[str, Any],
+    health: Mapping[str, DetectorHealth],
 ) -> dict[str, Value]:
     lanes = geometry.lanes
     det = snapshot.detectors
@@ -281,7 +282,7 @@ def inspect_values(
     cameras: Sequence[CameraView] = (),
     incidents: Sequence[IncidentView] = (),
     inspected: Inspected | None = None,
-    health: Mapping[str, Any] | None = None,
+    health: Mapping[str, DetectorHealth] | None = None,
 ) -> dict[str, Value] | None:
     """Name -> value for the picked object now; None when it is gone (a vehicle that arrived).
 

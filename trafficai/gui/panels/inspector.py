@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
@@ -35,6 +34,7 @@ from trafficai.gui.panels.timing import TimingView
 from trafficai.gui.widgets.ringbuffer import RingBuffer
 from trafficai.runtime.commands import INSPECT_KINDS, Inspect
 from trafficai.runtime.messages import CameraView, IncidentView, Inspected, Ready, SignalView, SimFrame
+from trafficai.sensors.health import DetectorHealth
 
 KIND_LABELS = {
     "vehicle": "Vehicle",
@@ -131,8 +131,7 @@ class InspectorPanel(QWidget):
         self.set_pick(None)
 
     def update_frame(self, frame: SimFrame, ready: Ready, incidents: Sequence[IncidentView]) -> None:
-        """The picked object's values in ``frame`` (health: ``frame.detector_health`` where the
-        worker sends it)."""
+        """The picked object's values in ``frame`` (detector health as the worker judged it)."""
         if not self.timings and ready.timings:
             self.timings = dict(ready.timings)
         self.update_values(
@@ -142,7 +141,7 @@ class InspectorPanel(QWidget):
             ready.cameras,
             incidents,
             inspected=frame.inspected,
-            health=getattr(frame, "detector_health", None) or {},
+            health=frame.detector_health,
             tracked_since_s=frame.tracked_since_s,
         )
 
@@ -155,7 +154,7 @@ class InspectorPanel(QWidget):
         incidents: Sequence[IncidentView],
         *,
         inspected: Inspected | None = None,
-        health: Mapping[str, Any] | None = None,
+        health: Mapping[str, DetectorHealth] | None = None,
         tracked_since_s: float = -math.inf,
     ) -> None:
         pick = self.pick
