@@ -104,8 +104,13 @@ def session(win: MainWindow, report: dict[str, Any]) -> None:
     win.send(c.CloseLane(lanes[0], USER, "scripted closure"))
     report["closed"] = wait_until(lambda: len(win.incidents_panel.incidents) >= 1, 20.0)
     report["runs_after_close"] = still_running(win, 120.0)  # vehicles reach the closed lane
+    edge = win.ready.geometry.lanes.edges[win.ready.geometry.lanes.index()[lanes[1]]]
+    report["edge"] = edge
+    win.send(c.CloseEdge(edge, USER, "scripted edge closure"))  # grid4x4's A2B2 stopped runs before
+    report["edge_closed"] = wait_until(lambda: len(win.incidents_panel.incidents) >= 2, 20.0)
+    report["runs_after_edge"] = still_running(win, 120.0)
     win.send(c.BlockLane(lanes[1], 5.0, 120.0, USER, "scripted breakdown"))
-    wait_until(lambda: len(win.incidents_panel.incidents) >= 2 or bool(win.last_refusal), 20.0)
+    report["blocked"] = wait_until(lambda: len(win.incidents_panel.incidents) >= 3, 20.0)
     report["block_refusal"] = win.last_refusal
     report["runs_after_block"] = still_running(win, 120.0)
     win.send(c.RestoreAll(USER))
