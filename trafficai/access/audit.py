@@ -228,9 +228,9 @@ def verify_rows(rows: list[AuditRow], key: SigningKey, checkpoints: list[Checkpo
     """Check the chain and every checkpoint; :class:`AuditError` names the first broken row."""
     prev = GENESIS
     for index, row in enumerate(rows, start=1):
-        where = f"audit log broken at row {row.seq}"
+        where = f"audit log broken at row {index}"
         if row.seq != index:
-            raise AuditError(f"{where}: expected row {index} here (a row was deleted, inserted or moved)")
+            raise AuditError(f"{where}: found row {row.seq} there (a row was deleted, inserted or moved)")
         if row.prev_hash != prev:
             raise AuditError(f"{where}: it does not follow row {index - 1} (deleted, inserted or reordered)")
         if chain_hash(prev, row.seq, row.time, row.user, row.action, row.target, row.detail) != row.hash:
