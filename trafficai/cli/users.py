@@ -36,23 +36,40 @@ def _prompt_password(what: str = "Password", confirm: bool = True) -> str:
 
 
 def _actor(store: UserStore, as_user: str | None, *, self_service: str = "") -> str:
-    """Who makes this change: the OS user before any account exists, else a logged-in configure
-    user (or ``self_service``, the account's own owner, for a password change)."""
+    """Who changes accounts: see :func:`cli_actor` (``self_service``: the account's own owner may
+    change their own password or second factor)."""
+    return _login_for(store, as_user, "configure", "change accounts", self_service)
+
+
+def _login_for(store: UserStore, as_user: str | None, needed: str, what: str, self_service: str = "") -> str:
     from trafficai.access.auth import login
     from trafficai.access.identity import os_user
-    from trafficai.access.roles import Role
+    from trafficai.access.roles import parse_role
 
     if not store.any_users():
         return os_user()
     if not as_user:
-        raise AccessError("users exist: say who you are with --as NAME (a configure user)")
+        raise AccessError(f"users exist: say who you are with --as NAME (a {needed} user)")
     password = _prompt_password(f"Password of {as_user}", confirm=False)
-    user = store.get(as_user) if store.credentials(as_user) else None
-    code = typer.prompt("Authenticator or recovery code", default="") if user and user.totp else ""
+    code = typer.prompt("Authenticator or recovery code", default="") if _has_totp(store, as_user) else ""
     who = login(store, as_user, password, code)
-    if who.role < Role.CONFIGURE and who.name != self_service:
-        raise AccessError(f"{who.name} ({who.role.label}) may not change accounts: it needs configure")
+    level = parse_role(needed)
+    if who.role < level and who.name != self_service:
+        raise AccessError(f"{who.name} ({who.role.label}) may not {what}: it needs {level.label}")
     return who.name
+
+
+def cli_actor(as_user: str | None, needed: str, what: str) -> tuple[str, AuditLog]:
+    """For a CLI command that changes something: the OS user while no account exists, else the user
+    ``--as`` names, logged in on the terminal and holding role ``needed``; and the open audit log
+    (the caller records its action there and closes it)."""
+    store, audit = _stores()
+    with store:
+        try:
+            return _login_for(store, as_user, needed, what), audit
+        except BaseException:
+            audit.close()
+            raise
 
 
 def users_add(
