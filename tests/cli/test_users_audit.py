@@ -44,9 +44,14 @@ def test_users_add_list_and_the_audit_trail(isolated_data_dir: Path) -> None:
 def test_a_viewer_may_not_change_accounts(isolated_data_dir: Path) -> None:
     _invoke("users", "add", "ann", "--role", "configure", stdin="password1\npassword1\n")
     _invoke("users", "add", "vic", "--role", "view", "--as", "ann", stdin="password1\nvicspass1\nvicspass1\n")
-    result = _invoke("users", "role", "vic", "configure", "--as", "vic", stdin="vicspass1\n")
+    result = _invoke("users", "role", "vic", "--role", "configure", "--as", "vic", stdin="vicspass1\n")
     assert isinstance(result.exception, AccessError)
     assert "vic (view) may not change accounts: it needs configure" in str(result.exception)
+
+
+def test_the_first_user_must_be_a_configure_user(isolated_data_dir: Path) -> None:
+    result = _invoke("users", "add", "vic", stdin="password1\npassword1\n")
+    assert isinstance(result.exception, AccessError) and "--role configure" in str(result.exception)
 
 
 def test_a_bad_role_and_an_unknown_user_are_one_line_errors(isolated_data_dir: Path) -> None:

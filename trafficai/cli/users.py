@@ -74,18 +74,24 @@ def cli_actor(as_user: str | None, needed: str, what: str) -> tuple[str, AuditLo
 
 def users_add(
     name: Annotated[str, typer.Argument(help="The new user's name")],
-    role: Annotated[str, typer.Option(help="view | operate | manage | configure")],
+    role: Annotated[
+        str, typer.Option(help="view | operate | manage | configure (the first user: configure)")
+    ] = "view",
     totp: Annotated[bool, typer.Option("--totp", help="Enrol a TOTP second factor now")] = False,
     as_user: Annotated[str | None, AS_OPTION] = None,
 ) -> None:
     """Add an operator (the first one turns multi-user mode on)."""
-    from trafficai.access.roles import parse_role
+    from trafficai.access.roles import Role, parse_role
     from trafficai.access.users import check_name
 
     level = parse_role(role)
     check_name(name)
     store, audit = _stores()
     with store, audit:
+        if not store.any_users() and level < Role.CONFIGURE:
+            raise AccessError(
+                "the first user must be able to manage accounts: add them with --role configure"
+            )
         by = _actor(store, as_user)
         store.add(name, level, _prompt_password(f"Password for {name}"), by=by)
         out.print(f"added {name} ({level.label})")
@@ -131,12 +137,16 @@ def users_remove(
 
 def users_role(
     name: Annotated[str, typer.Argument(help="The user")],
-    role: Annotated[str, typer.Argument(help="view | operate | manage | configure")],
+    role: Annotated[
+        str | None, typer.Option(help="The new role: view | operate | manage | configure")
+    ] = None,
     as_user: Annotated[str | None, AS_OPTION] = None,
 ) -> None:
     """Change a user's role."""
-    from trafficai.access.roles import parse_role
+    from trafficai.access.roles import ROLE_NAMES, parse_role
 
+    if role is None:
+        raise AccessError(f"users role {name}: give the new role with --role ({', '.join(ROLE_NAMES)})")
     level = parse_role(role)
     store, audit = _stores()
     with store, audit:
