@@ -116,6 +116,7 @@ class ScenarioManifest(Frozen):
     scenario: ScenarioSection
     cameras: tuple[CameraSection, ...] = ()
     incidents: tuple[IncidentSection, ...] = ()
+    faults: tuple[FaultSection, ...] = ()
 
 
 class SafetyConfig(Frozen):
@@ -151,6 +152,7 @@ class RunConfig(Frozen):
     sim: SimConfig = SimConfig()
     safety: SafetyConfig = SafetyConfig()
     incidents: tuple[IncidentSection, ...] = ()  # scripted: the manifest's, then --incident ones
+    faults: tuple[FaultSection, ...] = ()  # injected: the manifest's, then --fault ones
 
 
 def user_config_path() -> Path:
@@ -271,3 +273,61 @@ class IotConfig(Frozen):
 
 def resolve_iot_config(cli: Mapping[str, Any]) -> IotConfig:
     return resolve_config(IotConfig, "iot", cli)
+
+
+LOOP_FAULT_KINDS = ("stuck-on", "stuck-off", "noise", "bias", "chatter", "frozen", "spoofing")
+TRANSPORT_FAULT_KINDS = ("dropout", "latency", "packet-loss", "clock-skew", "heartbeat-loss")
+FAULT_KINDS = LOOP_FAULT_KINDS + TRANSPORT_FAULT_KINDS
+
+
+class FaultSection(Frozen):
+    """An injected device fault (``[[faults]]`` in a manifest, ``--fault`` on the command line):
+    ``kind`` on ``device`` (a loop detector id) from ``at`` simulated seconds after the scenario's
+    begin for ``duration`` seconds (none: to the end); ``param``: the kind's strength (see
+    ``sensors/faults.py``; none: its default). Recorded with the run: the ground truth."""
+
+    device: str = Field(min_length=1)
+    kind: str
+    at: float = Field(0.0, ge=0)
+    duration: float | None = Field(None, gt=0)
+    param: float | None = None
+
+    @model_validator(mode="after")
+    def _known_kind(self) -> FaultSection:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r} (expected one of {', '.join(FAULT_KINDS)})")
+        return self
+
+    def describe(self) -> str:
+        """The command-line form, ``DEVICE:KIND@T[+DURATION][:PARAM]``."""
+        until = f"+{self.duration:g}" if self.duration is not None else ""
+        param = f":{self.param:g}" if self.param is not None else ""
+        return f"{self.device}:{self.kind}@{self.at:g}{until}{param}"
+
+    def active(self, elapsed_s: float) -> bool:
+        """Whether it acts ``elapsed_s`` seconds after the scenario's begin."""
+        return self.at <= elapsed_s and (self.duration is None or elapsed_s < self.at + self.duration)
+
+
+def parse_fault(spec: str) -> FaultSection:
+    """``DEVICE:KIND@T[+DURATION][:PARAM]`` (seconds), e.g. ``e1_N_in_0:stuck-on@600+900``,
+    ``e1_N_in_0:bias@0:0.3``; a bad one is one ConfigError line naming what is wrong."""
+    what = f"--fault {spec!r}"
+    head, sep, tail = spec.strip().rpartition("@")
+    device, colon, kind = head.rpartition(":")
+    if not sep or not colon or not device or not kind:
+        raise ConfigError(f"{what}: expected DEVICE:KIND@T[+DURATION][:PARAM]")
+    if kind not in FAULT_KINDS:
+        raise ConfigError(f"{what}: unknown fault kind {kind!r} (expected one of {', '.join(FAULT_KINDS)})")
+    when, colon, param_text = tail.partition(":")
+    at_text, plus, duration_text = when.partition("+")
+    try:
+        at = float(at_text)
+        duration = float(duration_text) if plus else None
+        param = float(param_text) if colon else None
+    except ValueError:
+        raise ConfigError(f"{what}: T, DURATION and PARAM are numbers (seconds for the times)") from None
+    try:
+        return FaultSection(device=device, kind=kind, at=at, duration=duration, param=param)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, what)) from exc

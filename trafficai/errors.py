@@ -51,3 +51,11 @@ class ModelError(TrafficAIError):
 
 class DependencyError(TrafficAIError):
     """Something a command needs is not installed: a Python extra or a system library."""
+
+
+class AccessError(TrafficAIError):
+    """A login failed, a user or role is unknown, or a user's role does not allow a command."""
+
+
+class AuditError(TrafficAIError):
+    """The audit log is broken (an edited, deleted, inserted or reordered row, a cut tail) or unreadable."""

@@ -40,6 +40,18 @@ COMMANDS = (
     Command(("iot", "broker"), "pki"),
     Command(("iot", "revoke"), "e1.x", None, "--pki"),
     Command(("iot", "export"), "RUN", None, "--format"),
+    Command(("users", "add"), "ann", None, "--role"),
+    Command(("users", "list")),
+    Command(("users", "remove"), "ann", None, "--as"),
+    Command(("users", "role"), "ann", None, "--role"),
+    Command(("users", "passwd"), "ann", None, "--as"),
+    Command(("users", "totp"), "ann", None, "--as"),
+    Command(("users", "unlock"), "ann", None, "--as"),
+    Command(("users", "login"), "ann"),
+    Command(("users", "log"), None, "--limit"),
+    Command(("audit", "show"), None, "--limit", "--user"),
+    Command(("audit", "verify"), None, None, "--checkpoint"),
+    Command(("audit", "checkpoint"), None, None, "--out"),
 )
 IDS = [" ".join(c.words) for c in COMMANDS]
 

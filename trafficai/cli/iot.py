@@ -71,12 +71,17 @@ def iot_revoke(
     folder: Annotated[Path, typer.Option("--pki", help="Folder written by `trafficai iot init`")] = Path(
         "pki"
     ),
+    as_user: Annotated[str | None, typer.Option("--as", help="Your user name once users exist")] = None,
 ) -> None:
     """Put a device's certificate on the revocation list (restart the broker to apply it)."""
     _require()
+    from trafficai.cli.users import cli_actor
     from trafficai.iot.pki import Pki, revoke
 
-    serial = revoke(Pki(folder), device)
+    who, audit = cli_actor(as_user, "configure", "revoke devices")
+    with audit:
+        serial = revoke(Pki(folder), device)
+        audit.record(who, "device.revoke", device, {"serial": f"{serial:x}", "pki": str(folder)})
     out.print(f"revoked {device} (serial {serial:x}); restart the broker to apply {folder / 'crl.pem'}")
 
 

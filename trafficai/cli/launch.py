@@ -24,6 +24,11 @@ def resolve_launch(scenario: str, flags: dict[str, Any]) -> RunConfig:
     extra = flags.get("incidents")
     if extra:  # --incident adds to the manifest's incidents rather than replacing them
         flags = {**flags, "incidents": [*manifest.get("incidents", []), *extra]}
+    if resolved.faults:
+        manifest["faults"] = [f.model_dump() for f in resolved.faults]
+    more_faults = flags.get("faults")
+    if more_faults:  # --fault adds to the manifest's faults too
+        flags = {**flags, "faults": [*manifest.get("faults", []), *more_faults]}
     config = resolve_run_config({**flags, "scenario": scenario}, manifest=manifest)
     check_controller(config.controller)
     return config

@@ -33,3 +33,20 @@ def incident_values(values: list[str] | None) -> list[dict[str, Any]] | None:
     if not values:
         return None
     return [parse_incident(value).model_dump() for value in values]
+
+
+FAULT_HELP = (
+    "Injected device fault DEVICE:KIND@T[+DURATION][:PARAM] (seconds from the scenario's begin), KIND "
+    "stuck-on, stuck-off, noise, bias, chatter, frozen, spoofing, dropout, latency, packet-loss, "
+    "clock-skew or heartbeat-loss, e.g. e1_N_in_0:stuck-on@600+900. Repeatable; added to the "
+    "scenario's [[faults]]; recorded with the run as ground truth"
+)
+
+
+def fault_values(values: list[str] | None) -> list[dict[str, Any]] | None:
+    """``--fault`` values as config dicts (None when there are none); a bad one is a ConfigError."""
+    from trafficai.config import parse_fault
+
+    if not values:
+        return None
+    return [parse_fault(value).model_dump() for value in values]

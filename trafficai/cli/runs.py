@@ -14,10 +14,11 @@ from rich.table import Table
 
 from trafficai.cli.launch import resolve_launch
 from trafficai.cli.output import err, out, print_json, progress_bar
-from trafficai.cli.parsing import INCIDENT_HELP, csv_values, incident_values
+from trafficai.cli.parsing import FAULT_HELP, INCIDENT_HELP, csv_values, fault_values, incident_values
 from trafficai.errors import ConfigError
 
 if TYPE_CHECKING:
+    from trafficai.config import FaultSection
     from trafficai.storage import ControllerRecord
 
 KPI_LABELS = {
@@ -57,6 +58,7 @@ def run(
     backend: Annotated[str | None, typer.Option(help="libsumo (default) or traci")] = None,
     sumo_gui: Annotated[bool, typer.Option("--sumo-gui", help="Watch the run in sumo-gui (TraCI)")] = False,
     incident: Annotated[list[str] | None, typer.Option("--incident", help=INCIDENT_HELP)] = None,
+    fault: Annotated[list[str] | None, typer.Option("--fault", help=FAULT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
     """Run a scenario headless and print its KPIs."""
@@ -65,7 +67,10 @@ def run(
 
     sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
     flags = {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
-    config = resolve_launch(scenario, {**flags, "incidents": incident_values(incident)})
+    config = resolve_launch(
+        scenario, {**flags, "incidents": incident_values(incident), "faults": fault_values(fault)}
+    )
+    audit_faults(config.faults)
     with RunStore() as store:
         if as_json:
             result: RunResult = run_headless(config, store)
@@ -183,3 +188,15 @@ def register(app: typer.Typer) -> None:
     """Add the run and store commands to ``app``."""
     for command in (run, scenarios, runs, compare, export):
         app.command()(command)
+
+
+def audit_faults(faults: Sequence[FaultSection]) -> None:
+    """A fault injection is an operator action: one audit row per fault, before the run."""
+    if not faults:
+        return
+    from trafficai.access.audit import AuditLog
+    from trafficai.access.identity import os_user
+
+    with AuditLog() as audit:
+        for f in faults:
+            audit.record(os_user(), "fault.inject", f.device, {"fault": f.describe(), **f.model_dump()})

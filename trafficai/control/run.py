@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from trafficai.config import SafetyConfig
+from trafficai.config import FaultSection, SafetyConfig
 from trafficai.control.loop import ControlLoop
 from trafficai.core.scenario import Scenario
+from trafficai.sensors.faults import with_faults
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.factory import open_backend
 from trafficai.sim.sumo_command import SumoOptions
@@ -52,6 +54,8 @@ def open_simulation(
     tripinfo: bool = False,
     message_log: bool = False,
     scratch_prefix: str = "trafficai-run-",
+    faults: Sequence[FaultSection] = (),
+    fault_seed: int = 0,
 ) -> SimulationRun:
     """Start SUMO on ``scenario`` (no vehicle subscriptions: nothing per vehicle is read per step)
     and a control loop over it. ``tripinfo``/``message_log`` give SUMO a scratch folder for its
@@ -66,6 +70,13 @@ def open_simulation(
     try:
         backend = open_backend(scenario, options, kind=kind, vehicles=False, gui=gui)
     except BaseException:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    try:
+        backend = with_faults(backend, faults, fault_seed)  # every consumer reads the faulty loops
+    except BaseException:
+        backend.close()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         raise

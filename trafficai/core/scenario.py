@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from trafficai.config import (
     CameraSection,
+    FaultSection,
     IncidentSection,
     ScenarioManifest,
     format_validation_error,
@@ -37,6 +38,7 @@ class Scenario:
     default_controller: str = "fixed"
     cameras: tuple[CameraSection, ...] = ()
     incidents: tuple[IncidentSection, ...] = ()  # the manifest's [[incidents]]
+    faults: tuple[FaultSection, ...] = ()  # the manifest's [[faults]] (injected device faults)
     sumocfg: Path | None = None  # when given, SUMO is started with -c and these files are informative
 
     @property
@@ -107,6 +109,7 @@ def load_manifest(path: Path) -> Scenario:
         default_controller=s.default_controller,
         cameras=manifest.cameras,
         incidents=manifest.incidents,
+        faults=manifest.faults,
     )
 
 

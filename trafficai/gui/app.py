@@ -5,13 +5,16 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from trafficai.access.users import multi_user
 from trafficai.gui import theme, window_layout
+from trafficai.gui.login_dialog import ask_login
 from trafficai.gui.main_window import MainWindow
 from trafficai.gui.window_layout import PREFERRED_SIZE
 from trafficai.runtime.logs import log_level as resolve_log_level
@@ -67,7 +70,14 @@ def main(
         playing=playing,
         log_level=resolve_log_level(log_level),  # --log-level, else $TRAFFICAI_LOG_LEVEL, else INFO
     )
-    window = MainWindow(config)
+    user = None
+    if multi_user():  # operator accounts exist: who is at the keyboard, before anything opens
+        logged_in = ask_login()
+        if logged_in is None:
+            return 1
+        user = logged_in[0]
+        config = replace(config, user=user)
+    window = MainWindow(config, user=user)
     if window_size is None and screenshot is not None:
         window_size = (PREFERRED_SIZE.width(), PREFERRED_SIZE.height())  # not the offscreen 800x600
     if window_size is not None:

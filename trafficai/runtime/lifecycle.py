@@ -133,6 +133,8 @@ class RunLifecycle:
             tripinfo=True,
             message_log=message_log,
             scratch_prefix=scratch_prefix,
+            faults=self.config.faults,
+            fault_seed=sim.seed,
         )
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
         self.health = DetectorHealthMonitor(self.sim.backend.geometry)

@@ -32,6 +32,8 @@ from trafficai.core.kpis import signal_samples
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
+from trafficai.runtime.audit_trail import AuditTrail
+from trafficai.runtime.authorization import authorize
 from trafficai.runtime.commands import Command, describe
 from trafficai.runtime.handlers import handler_for
 from trafficai.runtime.incident_schedule import IncidentSchedule
@@ -124,6 +126,7 @@ class SimWorker:
         self.resumable: SavedState | None = None  # after a failure: the last state SUMO saved
         self.schedule: IncidentSchedule | None = None
         self.origin_s = 0.0  # the scenario's own begin (a resumed simulation begins later)
+        self.audit = AuditTrail()  # operator actions and refusals, hash-chained (access/audit.py)
 
     @property
     def speed(self) -> float | None:
@@ -548,12 +551,23 @@ class SimWorker:
     def apply(self, command: Command) -> None:
         """Run the command's handler; a refusal (or a bug in one handler) is reported, never fatal."""
         try:
+            authorize(command, self.config.user)  # the role check that counts: here, not in the GUI
+        except TrafficAIError as exc:
+            self._refuse(command, str(exc))
+            self.audit.command(command, self.config.user, f"denied: {exc}", self.time_s(), denied=True)
+            self.flush()
+            return
+        outcome = "applied"
+        try:
             handler_for(command)(self, command)
         except TrafficAIError as exc:
+            outcome = f"refused: {exc}"
             self._refuse(command, str(exc))
         except Exception as exc:  # a bug in handling one command must not end the simulation
             logger.exception("handling %s failed", describe(command))
+            outcome = f"failed: {type(exc).__name__}: {exc}"
             self._refuse(command, f"{type(exc).__name__}: {exc}")
+        self.audit.command(command, self.config.user, outcome, self.time_s())
         self.flush()
 
     def _refuse(self, command: Command, message: str) -> None:
