@@ -28,9 +28,11 @@ from trafficai.storage.devices import DeviceStore
 FLUSH_EVERY_S = 0.005
 
 
-def settings(pki: Pki, port: int, identity: str, will: Will | None = None) -> MqttSettings:
+def settings(
+    pki: Pki, port: int, identity: str, will: Will | None = None, host: str = "localhost"
+) -> MqttSettings:
     return MqttSettings(
-        "localhost", port, pki.ca_cert, pki.client_cert(identity), pki.client_key(identity), identity,
+        host, port, pki.ca_cert, pki.client_cert(identity), pki.client_key(identity), identity,
         keepalive_s=5, will=will,
     )  # fmt: skip
 

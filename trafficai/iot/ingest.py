@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from trafficai.core.events import Event
 from trafficai.iot.bus import Transport
 from trafficai.iot.devices import Device, DeviceBin
 from trafficai.iot.senml import (
@@ -27,6 +28,7 @@ from trafficai.iot.topics import DEVICE_SUBSCRIPTION, ack_topic, parse_device_to
 from trafficai.storage.devices import BinRow, DeviceRow, DeviceStore
 
 Clock = Callable[[], float]
+EventSink = Callable[[Event], None]
 EVENT_INTERVAL_S = 10.0  # at most one drop event per device and reason this often
 
 
@@ -93,9 +95,22 @@ class Ingest:
         clock: Clock,
         limits: IngestLimits = IngestLimits(),
         acks: Transport | None = None,
+        *,
+        events: EventSink | None = None,
+        event_clock: Clock | None = None,
     ) -> None:
+        """``clock``: the time of the payloads (epoch s), for the time bounds and the rate limit;
+        ``event_clock``: the time events are stamped with (a live run: simulation seconds; default
+        ``clock``); ``events``: where events go (default: the store's events of the run)."""
         self.store, self.run_id, self.devices, self.clock, self.limits = store, run_id, devices, clock, limits
         self.acks = acks
+        self.event_clock = event_clock or clock
+        self._sink = events or self._store_event
+        self.quiet_status = False  # True: status changes are recorded but raise no event (start/end)
+        # the live view (devices panel): last known status and when, last seen, drops so far
+        self.status: dict[str, tuple[str, float]] = {}
+        self.last_seen: dict[str, float] = {}
+        self.drop_totals: Counter[tuple[str, str]] = Counter()
         self.counters: Counter[DropReason] = Counter()
         self.accepted = 0
         self.stored = 0
@@ -133,6 +148,7 @@ class Ingest:
                 device = parsed[0] if parsed and parsed[0] in self.devices else ""
                 self.counters[result.reason] += 1
                 self._drops[(device, result.reason.value)] += 1
+                self.drop_totals[(device, result.reason.value)] += 1
             # only the store's own thread may write; a transport's network thread leaves it to flush()
             if len(self._pending) >= self.limits.batch and threading.get_ident() == self._owner:
                 self.flush()
@@ -152,22 +168,27 @@ class Ingest:
             status = decode_status(payload)
             if isinstance(status, Drop):
                 return status
-            self.store.set_status(self.run_id, device, status[0], self.clock())
-            self.store.add_event(
-                self.run_id, self.clock(), "info", "iot_status", f"device {device} {status[0]}"
-            )
+            # written by flush(): this may be a transport's network thread, the store is not its
+            self._seen[device] = (status[0], self.clock())
             return None
         if channel == "heartbeat":
             beat = decode_heartbeat(payload, device)
             if isinstance(beat, Drop):
                 return beat
-            previous = self._seen.get(device, (None, 0.0))[0]
-            self._seen[device] = (previous, self.clock())
+            self._note_seen(device)
             return None
         item = decode_bin(payload, device)
         if isinstance(item, Drop):
             return item
-        return self._check_bin(item, state)
+        checked = self._check_bin(item, state)
+        if not isinstance(checked, Drop):
+            self._note_seen(device)
+        return checked
+
+    def _note_seen(self, device: str) -> None:
+        previous = self._seen.get(device, (None, 0.0))[0]
+        self._seen[device] = (previous, self.clock())
+        self.last_seen[device] = self.event_clock()
 
     def _check_bin(self, item: DeviceBin, state: _DeviceState) -> DeviceBin | Drop:
         now = self.clock()
@@ -224,8 +245,17 @@ class Ingest:
     def _write_seen(self, seen: Mapping[str, tuple[str | None, float]]) -> None:
         for device, (status, at) in seen.items():
             self.store.set_status(self.run_id, device, status, at)
-            if status is not None:
-                self.store.add_event(self.run_id, at, "info", "iot_status", f"device {device} {status}")
+            if status is None:
+                continue
+            previous = self.status.get(device, ("", 0.0))[0]
+            self.status[device] = (status, self.event_clock())
+            if status != previous and not self.quiet_status:
+                severity = "warning" if status == "offline" else "info"
+                message = f"device {device} {status}"
+                self._sink(Event(self.event_clock(), severity, "iot_status", message, device))
+
+    def _store_event(self, event: Event) -> None:
+        self.store.add_event(self.run_id, event.time_s, event.severity, event.kind, event.message)
 
     def _send_acks(self) -> None:
         if self.acks is None:
@@ -237,15 +267,19 @@ class Ingest:
                 state.acked = state.watermark
 
     def _report_drops(self, drops: Mapping[tuple[str, str], int]) -> None:
-        now = self.clock()
+        now = self.event_clock()
         for (device, reason), count in drops.items():
             if now - self._last_event.get((device, reason), -1e18) < EVENT_INTERVAL_S:
                 continue
             self._last_event[(device, reason)] = now
             who = f"device {device}" if device else "an unknown sender"
-            self.store.add_event(
-                self.run_id, now, "warning", "iot_drop", f"{who}: {count} message(s) dropped ({reason})"
-            )
+            message = f"{who}: {count} message(s) dropped ({reason})"
+            self._sink(Event(now, "warning", "iot_drop", message, device))
+
+    def gaps(self) -> dict[str, int]:
+        """Per device, the sequence numbers below its highest stored one that are missing."""
+        with self._lock:
+            return {d: s.highest - s.watermark - len(s.above) for d, s in self._states.items()}
 
     def watermarks(self) -> dict[str, int]:
         with self._lock:
