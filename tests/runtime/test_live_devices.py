@@ -11,6 +11,7 @@ import pytest
 from tests.iot.mqtt_support import needs_mosquitto
 from trafficai.config import RunConfig
 from trafficai.core.scenario import resolve_scenario
+from trafficai.errors import ConfigError
 from trafficai.runtime.devices import DeviceNetworkSettings, network_settings, parse_broker
 from trafficai.runtime.session import RunResult, run_headless
 from trafficai.storage import RunStore
@@ -141,10 +142,22 @@ def test_a_headless_run_stores_every_detector_bin_once_over_mosquitto(
     for broker in run_broker(pki, tmp_path):
         result, path = _run(DeviceNetworkSettings(True, "localhost", broker.port, pki.root))
         _assert_every_bin_once(result, path)
-        iot = [e for e in result.events if e.kind == "iot"]
+        iot = [e for e in result.events if e.kind.startswith("iot")]
         assert iot[0].message == f"devices: 8 connected to the broker localhost:{broker.port} over TLS"
+        assert iot[-1].message == "devices: 80 bins stored, 0 message(s) dropped"
         assert all(e.severity == "info" for e in iot), iot
+        # scale mode: the same devices in two publisher processes, the ingest here
+        field = DeviceNetworkSettings(True, "localhost", broker.port, pki.root, processes=2, strict=True)
+        result, path = _run(field)
+        _assert_every_bin_once(result, path)
+        iot = [e.message for e in result.events if e.kind.startswith("iot")]
+        assert iot == [
+            f"devices: 8 in 2 publisher processes, broker localhost:{broker.port}",
+            "devices: 80 bins stored, 0 message(s) dropped",
+        ]
     # the broker is gone now: a run that starts without it is one warning, and in-process
     result, path = _run(DeviceNetworkSettings(True, "localhost", broker.port, pki.root), end_s=60)
     warnings = [e.message for e in result.events if e.severity == "warning" and e.kind == "iot"]
     assert len(warnings) == 1 and "did not accept the control center" in warnings[0]
+    with pytest.raises(ConfigError, match="did not accept the control center"):  # scale mode: strict
+        _run(DeviceNetworkSettings(True, "localhost", broker.port, pki.root, processes=2, strict=True))

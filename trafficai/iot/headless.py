@@ -10,19 +10,24 @@ store, flushing every few milliseconds, until SIGTERM. Used by the no-loss tests
 from __future__ import annotations
 
 import argparse
+import queue
 import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from trafficai.iot.bus import Will
 from trafficai.iot.devices import Device, DeviceBin, by_id
 from trafficai.iot.ingest import Ingest, IngestLimits
 from trafficai.iot.mqtt_client import MqttSettings, MqttTransport
-from trafficai.iot.outbox import Outbox
+from trafficai.iot.outbox import Outbox, Pending
 from trafficai.iot.pki import Pki
 from trafficai.iot.publisher import DevicePublisher, offline_will
+from trafficai.iot.senml import decode_bin
+from trafficai.iot.topics import device_topic
 from trafficai.storage.devices import DeviceStore
 
 FLUSH_EVERY_S = 0.005
@@ -85,6 +90,69 @@ def run_publisher(
     return 0
 
 
+def _lines(stream: TextIO, into: queue.Queue[str | None]) -> None:
+    for line in stream:
+        into.put(line)
+    into.put(None)
+
+
+def _take_rows(
+    lines: queue.Queue[str | None], publishers: Mapping[str, DevicePublisher], most: int = 1000
+) -> tuple[list[Pending], bool]:
+    """The bins waiting on the feed (waiting a little for the first); True once the feed ended."""
+    rows: list[Pending] = []
+    timeout: float | None = 0.05
+    while len(rows) < most:
+        try:
+            line = lines.get(timeout=timeout) if timeout else lines.get_nowait()
+        except queue.Empty:
+            return rows, False
+        timeout = None
+        if line is None:
+            return rows, True
+        device_id, _, payload = line.strip().partition(" ")
+        item = decode_bin(payload.encode(), device_id) if device_id in publishers else None
+        if isinstance(item, DeviceBin):  # the feed is ours; anything else is a bug upstream: skipped
+            rows.append(Pending(device_id, item.seq, device_topic(device_id, "bins"), payload.encode()))
+    return rows, False
+
+
+def run_field(
+    pki: Pki, host: str, port: int, outbox_path: Path, device_ids: Sequence[str], feed: TextIO, drain_s: float
+) -> int:
+    """Field devices of one process: each its own MQTT identity, one outbox; they publish the bins
+    the control center's simulation feeds on ``feed`` (``field_line``), until it ends, then wait
+    (up to ``drain_s``) until everything is acknowledged."""
+    outbox = Outbox(outbox_path)
+    publishers = {}
+    for device_id in device_ids:
+        device = plain_device(device_id)
+        will = Will(*offline_will(device))
+        transport = MqttTransport(settings(pki, port, device_id, will, host)).start()
+        publishers[device_id] = DevicePublisher(device, transport, outbox, time.time, time.monotonic)
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_lines, args=(feed, lines), daemon=True).start()
+    ended = False
+    while not ended:
+        rows, ended = _take_rows(lines, publishers)
+        outbox.add(rows)  # what arrived together is committed together
+        for row in rows:
+            publishers[row.device].send([row])
+            publishers[row.device].heartbeat()
+        for publisher in publishers.values():
+            publisher.tick()
+    deadline = time.monotonic() + drain_s
+    while outbox.size() and time.monotonic() < deadline:
+        for publisher in publishers.values():
+            publisher.tick()
+        time.sleep(0.01)
+    left = outbox.size()
+    for publisher in publishers.values():
+        publisher.close()
+    outbox.close()
+    return 0 if left == 0 else 3
+
+
 def run_ingest(pki: Pki, port: int, store_path: Path, run_id: str, device_ids: Sequence[str]) -> int:
     store = DeviceStore(store_path)
     devices = by_id(plain_device(d) for d in device_ids)
@@ -104,7 +172,9 @@ def run_ingest(pki: Pki, port: int, store_path: Path, run_id: str, device_ids: S
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trafficai.iot.headless")
-    parser.add_argument("role", choices=("publisher", "ingest"))
+    parser.add_argument("role", choices=("publisher", "ingest", "field"))
+    parser.add_argument("--host", default="localhost")
+    parser.add_argument("--drain", type=float, default=15.0, help="field: seconds to wait for acks")
     parser.add_argument("--pki", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--devices", required=True, help="comma-separated device ids")
@@ -116,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run", default="")
     args = parser.parse_args(argv)
     pki, devices = Pki(args.pki), [d for d in args.devices.split(",") if d]
+    if args.role == "field":
+        return run_field(pki, args.host, args.port, args.outbox, devices, sys.stdin, args.drain)
     if args.role == "publisher":
         return run_publisher(pki, args.port, args.outbox, devices, args.bins, args.every, args.per_round)
     return run_ingest(pki, args.port, args.store, args.run, devices)

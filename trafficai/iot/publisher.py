@@ -63,7 +63,11 @@ class DevicePublisher:
         self.send(rows)
 
     def send(self, rows: Iterable[Pending]) -> None:
-        """Put rows already in the outbox (or with none) on the wire."""
+        """Put rows already in the outbox (or with none) on the wire. With an outbox and no link,
+        nothing is handed to the transport: the reconnection resends the outbox (paho would also
+        queue the message and send it twice)."""
+        if self.outbox is not None and not self.transport.connected:
+            return
         sent = False
         for row in rows:
             self.transport.publish(row.topic, row.payload, qos=1)
@@ -109,6 +113,11 @@ class DevicePublisher:
 def offline_will(device: Device) -> tuple[str, bytes]:
     """The last will a device's transport registers: retained "offline" on its status topic."""
     return device_topic(device.id, "status"), encode_status("offline", device.firmware)
+
+
+def field_line(item: DeviceBin) -> str:
+    """One bin for a field process's feed (``headless field``): ``<device> <SenML>``."""
+    return f"{item.device} {encode_bin(item).decode()}\n"
 
 
 def pending_rows(items: Iterable[DeviceBin]) -> list[Pending]:

@@ -14,7 +14,11 @@ network started minus the simulation time then. Events are stamped with simulati
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,7 +36,7 @@ from trafficai.iot.bus import InProcessBus, Transport, Will
 from trafficai.iot.devices import CONTROL_CENTER, Device, DeviceBin, DeviceBinner, by_id, inventory
 from trafficai.iot.ingest import Ingest, device_row
 from trafficai.iot.outbox import Outbox
-from trafficai.iot.publisher import DevicePublisher, offline_will, publish_closed_bins
+from trafficai.iot.publisher import DevicePublisher, field_line, offline_will, publish_closed_bins
 from trafficai.runtime.messages import DeviceStatus, DeviceView
 from trafficai.sensors.readings import Reading
 from trafficai.storage.devices import DeviceStore
@@ -44,6 +48,7 @@ CONNECT_TIMEOUT_S = 3.0  # the broker must accept the control center this fast a
 DRAIN_TIMEOUT_S = 15.0  # at the end, unacknowledged bins are waited for this long
 FLUSH_EVERY_S = 0.005  # the MQTT ingest commits and acknowledges this often
 HISTORY_BINS = 20  # bins per device kept for the panel's sparkline
+FIELD_START_S = 30.0  # scale mode: the publisher processes start and connect within this
 SILENT_AFTER_S = 90.0  # simulated: an online device not heard for three bins is "silent"
 
 
@@ -57,6 +62,8 @@ class DeviceNetworkSettings:
     port: int | None = None  # None: the listener of certs_dir/mosquitto.conf
     certs_dir: Path | None = None
     problem: str = ""
+    processes: int = 0  # > 0: the devices run in this many separate publisher processes (scale mode)
+    strict: bool = False  # True: a broker that cannot be used ends the run instead of falling back
 
 
 def parse_broker(value: str) -> tuple[str, int]:
@@ -146,6 +153,9 @@ class LiveDevices:
         self._events: list[Event] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._field: list[subprocess.Popen[str]] = []  # scale mode: the publisher processes
+        self._feed: dict[str, subprocess.Popen[str]] = {}  # device -> its process
+        self.issued = 0  # bins handed to the devices
         self._start(settings)
 
     # -- clocks and events -----------------------------------------------------------------------
@@ -173,6 +183,8 @@ class LiveDevices:
 
     def _start(self, settings: DeviceNetworkSettings) -> None:
         fallback = settings.problem
+        if fallback and settings.strict:
+            raise ConfigError(fallback)
         if settings.mqtt and not fallback:
             try:
                 self._start_mqtt(settings)
@@ -180,6 +192,8 @@ class LiveDevices:
             except TrafficAIError as exc:
                 self._stop_mqtt()
                 self._thread, self._control, self.outbox, self.broker = None, None, None, ""
+                if settings.strict:
+                    raise
                 fallback = str(exc)
         if fallback:
             self._say("warning", f"devices: {fallback}; they use the in-process bus")
@@ -243,9 +257,49 @@ class LiveDevices:
         if self._thread.ingest is None:
             raise StoreError("the device ingest could not open the run store")
         self._outbox_dir = Path(tempfile.mkdtemp(prefix="trafficai-outbox-"))
+        self.transport = "mqtt"
+        if settings.processes > 0:
+            self._spawn_field(certs, settings.host, port, settings.processes)
+            return
         self.outbox = Outbox(self._outbox_dir / "outbox.sqlite")
         self._connect_devices(plans[1:], MqttTransport)
-        self.transport = "mqtt"
+
+    def _spawn_field(self, certs: Path, host: str, port: int, processes: int) -> None:
+        """Scale mode: the devices in ``processes`` separate publisher processes (each device its
+        own TLS connection and identity, each process its outbox), fed the bins on their stdin."""
+        count = max(1, min(processes, len(self.devices)))
+        folder = self._outbox_dir or Path(tempfile.mkdtemp(prefix="trafficai-outbox-"))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        for k in range(count):
+            ids = [d.id for d in self.devices[k::count]]
+            args = [sys.executable, "-m", "trafficai.iot.headless", "field", "--pki", str(certs),
+                    "--host", host, "--port", str(port), "--devices", ",".join(ids),
+                    "--outbox", str(folder / f"field-{k}.sqlite"),
+                    "--drain", str(DRAIN_TIMEOUT_S)]  # fmt: skip
+            process = subprocess.Popen(args, stdin=subprocess.PIPE, env=env, text=True)
+            self._field.append(process)
+            for device_id in ids:
+                self._feed[device_id] = process
+        online = self._wait_online(FIELD_START_S)
+        ingest = self.ingest
+        if ingest is not None:
+            ingest.quiet_status = False
+        where = f"{count} publisher processes, broker {self.broker}"
+        late = f", {len(self.devices) - online} not online yet" if online < len(self.devices) else ""
+        self._say("info", f"devices: {len(self.devices)} in {where}{late}")
+
+    def _wait_online(self, timeout_s: float) -> int:
+        """Wait until every device said it is online (the field processes start and connect)."""
+        deadline = time.monotonic() + timeout_s
+        online = 0
+        while time.monotonic() < deadline:
+            ingest = self.ingest
+            status = dict(ingest.status) if ingest is not None else {}
+            online = sum(1 for d in self.devices if status.get(d.id, ("", 0.0))[0] == "online")
+            if online == len(self.devices):
+                break
+            time.sleep(0.05)
+        return online
 
     def _attached_ingest(self, control: Transport) -> Ingest:
         ingest = self._new_ingest(control)
@@ -280,12 +334,29 @@ class LiveDevices:
         if self._closed or t_end <= t_begin:  # the lifecycle closes a zero-length bin at the start
             return self.take_events()
         items = self.binner.cut(closed, self.anchor + t_begin, self.anchor + t_end)
+        self.issued += len(items)
+        if self._field:
+            self._feed_field(items)
+            return self.take_events()
         publish_closed_bins(self.publishers, items, self.outbox)
         for publisher in self.publishers.values():
             publisher.heartbeat()
         if self._ingest is not None:
             self._ingest.flush()
         return self.take_events()
+
+    def _feed_field(self, items: list[DeviceBin]) -> None:
+        lines: dict[subprocess.Popen[str], list[str]] = {}
+        for item in items:
+            lines.setdefault(self._feed[item.device], []).append(field_line(item))
+        for process, text in lines.items():
+            if process.stdin is None or process.poll() is not None:
+                continue  # a dead field process: its devices are silent, as in the field
+            try:
+                process.stdin.write("".join(text))
+                process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                self._say("warning", f"devices: publisher process {process.pid} is gone")
 
     def observe(self, now_s: float) -> list[Event]:
         """The simulation clock moved: resend what is overdue (MQTT)."""
@@ -360,10 +431,10 @@ class LiveDevices:
         if self._closed:
             return self.take_events()
         self._closed = True
-        left = self._drain()
         ingest = self.ingest
         if ingest is not None:
-            ingest.quiet_status = True
+            ingest.quiet_status = True  # the devices going away with the run is one event
+        left = self._drain()
         for publisher in self.publishers.values():
             publisher.close()
         if self._ingest is not None:
@@ -381,6 +452,8 @@ class LiveDevices:
         return self.take_events()
 
     def _drain(self) -> int:
+        if self._field:
+            return self._drain_field()
         outbox = self.outbox
         if outbox is None:
             return 0
@@ -390,6 +463,23 @@ class LiveDevices:
                 publisher.tick()
             time.sleep(0.01)
         return outbox.size()
+
+    def _drain_field(self) -> int:
+        """End the feeds; each process exits once its outbox is empty (or after DRAIN_TIMEOUT_S)."""
+        for process in self._field:
+            with contextlib.suppress(OSError):
+                if process.stdin is not None:
+                    process.stdin.close()
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S + 10.0
+        for process in self._field:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        time.sleep(0.2)  # the last acknowledged bins are committed by the ingest thread now
+        ingest = self.ingest
+        return max(0, self.issued - (ingest.stored if ingest is not None else 0))
 
     def _stop_mqtt(self) -> None:
         thread = self._thread
