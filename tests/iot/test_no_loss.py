@@ -110,5 +110,6 @@ def test_nothing_lost_across_five_broker_kills(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_nothing_lost_across_long_outages(tmp_path: Path) -> None:
     _outages(tmp_path, bins=3000, outages=6, outage_s=10.0, up_s=5.0)

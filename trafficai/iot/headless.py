@@ -25,12 +25,13 @@ from trafficai.iot.ingest import Ingest, IngestLimits
 from trafficai.iot.mqtt_client import MqttSettings, MqttTransport
 from trafficai.iot.outbox import Outbox, Pending
 from trafficai.iot.pki import Pki
-from trafficai.iot.publisher import DevicePublisher, offline_will
+from trafficai.iot.publisher import DevicePublisher, offline_will, publish_closed_bins
 from trafficai.iot.senml import decode_bin
 from trafficai.iot.topics import device_topic
 from trafficai.storage.devices import DeviceStore
 
 FLUSH_EVERY_S = 0.005
+ACK_EVERY_S = 0.05  # acknowledgements per device at most this often (see IngestLimits.ack_every_s)
 
 
 def settings(
@@ -64,22 +65,22 @@ def run_publisher(
         topic, payload = offline_will(device)
         transport = MqttTransport(settings(pki, port, device_id, Will(topic, payload))).start()
         publishers.append(DevicePublisher(device, transport, outbox, time.time))
+    by_device = {p.device.id: p for p in publishers}
     next_round = time.monotonic()
     while True:
         produced_all = True
+        items = []
+        now = time.time()
         for publisher in publishers:
             first = last.get(publisher.device.id, 0) + 1
             seqs = range(first, min(bins, first + per_round - 1) + 1)
             if seqs:
                 produced_all = False
-                now = time.time()
-                publisher.publish(
-                    [
-                        DeviceBin(publisher.device.id, s, now - 30.0, now, {"count": float(s % 50)})
-                        for s in seqs
-                    ]
-                )
-                last[publisher.device.id] = seqs[-1]
+                device_id = publisher.device.id
+                items += [DeviceBin(device_id, s, now - 30.0, now, {"count": float(s % 50)}) for s in seqs]
+                last[device_id] = seqs[-1]
+        publish_closed_bins(by_device, items, outbox)  # one outbox commit per round
+        for publisher in publishers:
             publisher.tick()
         if produced_all and outbox.size() == 0:
             break
@@ -156,7 +157,7 @@ def run_field(
 def run_ingest(pki: Pki, port: int, store_path: Path, run_id: str, device_ids: Sequence[str]) -> int:
     store = DeviceStore(store_path)
     devices = by_id(plain_device(d) for d in device_ids)
-    ingest = Ingest(store, run_id, devices, time.time, IngestLimits(rate_per_s=None))
+    ingest = Ingest(store, run_id, devices, time.time, IngestLimits(rate_per_s=None, ack_every_s=ACK_EVERY_S))
     transport = MqttTransport(settings(pki, port, "control-center")).start()
     ingest.attach(transport)
     stop = []

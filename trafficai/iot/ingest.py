@@ -9,6 +9,7 @@ Stored means committed: acknowledgements go out only after the bins' transaction
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ class IngestLimits:
     rate_per_s: float | None = 10.0  # per device; a bin every 30 s plus heartbeats and resends
     burst: float = 200.0  # an outbox draining after an outage sends this many at once
     batch: int = 500  # bins per transaction when many arrive
+    # a device's watermark is acknowledged at most this often (wall seconds; 0: at every flush). An
+    # ack is a retained QoS-1 message and a DELETE commit in the publisher's outbox: at a flush every
+    # few milliseconds, one per flush would cost more than the bins
+    ack_every_s: float = 0.0
 
 
 @dataclass
@@ -51,6 +56,7 @@ class _DeviceState:
     tokens: float = 0.0
     refill_at: float = 0.0
     acked: int = -1
+    acked_at: float = -1e18  # time.monotonic() of the last ack sent
 
     def stored(self, seq: int) -> bool:
         return seq <= self.watermark or seq in self.above
@@ -227,11 +233,16 @@ class Ingest:
             self._pending_keys = set()
             drops, self._drops = self._drops, Counter()
             seen, self._seen = self._seen, {}
-            self._write_seen(seen)
-            if not pending and not drops and all(s.acked == s.watermark for s in self._states.values()):
+            if not pending and not drops and not seen and all(
+                s.acked == s.watermark for s in self._states.values()
+            ):
                 return 0
             rows = [BinRow(b.device, b.seq, b.t_begin, b.t_end, b.values) for b in pending]
-            fresh = self.store.add_bins(self.run_id, rows, dict(drops))
+            # bins, drop counters, statuses and last-seen times: one transaction per flush
+            fresh = self.store.add_bins(
+                self.run_id, rows, dict(drops), [(d, status, at) for d, (status, at) in seen.items()]
+            )
+            self._report_status(seen)
             new = [b for b, is_new in zip(pending, fresh, strict=True) if is_new]
             for item in pending:
                 self._states[item.device].mark(item.seq)
@@ -242,9 +253,8 @@ class Ingest:
             self.on_stored(new)
         return len(new)
 
-    def _write_seen(self, seen: Mapping[str, tuple[str | None, float]]) -> None:
-        for device, (status, at) in seen.items():
-            self.store.set_status(self.run_id, device, status, at)
+    def _report_status(self, seen: Mapping[str, tuple[str | None, float]]) -> None:
+        for device, (status, _at) in seen.items():
             if status is None:
                 continue
             previous = self.status.get(device, ("", 0.0))[0]
@@ -260,11 +270,13 @@ class Ingest:
     def _send_acks(self) -> None:
         if self.acks is None:
             return
+        now = time.monotonic()
+        every = self.limits.ack_every_s
         for device, state in self._states.items():
-            if state.acked != state.watermark and self.acks.publish(
-                ack_topic(device), encode_ack(state.watermark), qos=1, retain=True
-            ):
-                state.acked = state.watermark
+            if state.acked == state.watermark or now - state.acked_at < every:
+                continue
+            if self.acks.publish(ack_topic(device), encode_ack(state.watermark), qos=1, retain=True):
+                state.acked, state.acked_at = state.watermark, now
 
     def _report_drops(self, drops: Mapping[tuple[str, str], int]) -> None:
         now = self.event_clock()

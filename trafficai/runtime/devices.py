@@ -34,7 +34,7 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.errors import ConfigError, DependencyError, StoreError, TrafficAIError
 from trafficai.iot.bus import InProcessBus, Transport, Will
 from trafficai.iot.devices import CONTROL_CENTER, Device, DeviceBin, DeviceBinner, by_id, inventory
-from trafficai.iot.ingest import Ingest, device_row
+from trafficai.iot.ingest import Ingest, IngestLimits, device_row
 from trafficai.iot.outbox import Outbox
 from trafficai.iot.publisher import DevicePublisher, field_line, offline_will, publish_closed_bins
 from trafficai.runtime.messages import DeviceStatus, DeviceView
@@ -44,6 +44,7 @@ from trafficai.storage.devices import DeviceStore
 if TYPE_CHECKING:
     from trafficai.iot.mqtt_client import MqttSettings, MqttTransport
 
+ACK_EVERY_S = 0.05  # MQTT: acknowledgements per device at most this often
 CONNECT_TIMEOUT_S = 3.0  # the broker must accept the control center this fast at start
 DRAIN_TIMEOUT_S = 15.0  # at the end, unacknowledged bins are waited for this long
 FLUSH_EVERY_S = 0.005  # the MQTT ingest commits and acknowledges this often
@@ -201,10 +202,11 @@ class LiveDevices:
 
     def _new_ingest(self, acks: Transport | None) -> Ingest:
         store = DeviceStore(self.store_path)
+        limits = IngestLimits(ack_every_s=ACK_EVERY_S if acks is not None else 0.0)
         try:
             store.register(self.run_id, [device_row(d) for d in self.devices])
             ingest = Ingest(
-                store, self.run_id, by_id(self.devices), self.device_time, acks=acks,
+                store, self.run_id, by_id(self.devices), self.device_time, limits, acks,
                 events=self._event, event_clock=lambda: self.now_s,
             )  # fmt: skip
         except BaseException:
