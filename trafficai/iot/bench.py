@@ -28,6 +28,9 @@ from trafficai.storage import RunStore
 from trafficai.storage.devices import DeviceStore
 
 Say = Callable[[str], None]
+# bins a publisher may have unacknowledged: below Mosquitto's queue for one subscriber (1,000 QoS-1
+# messages in flight + queued by default), beyond which the broker drops and outboxes resend
+WINDOW = 800
 
 
 def _ingest(folder: Path, devices: list[str]) -> Ingest:
@@ -79,7 +82,8 @@ def _publisher(
     args = [sys.executable, "-m", "trafficai.iot.headless", "publisher", "--pki", str(pki_root),
             "--port", str(port), "--devices", ",".join(devices),
             "--outbox", str(folder / f"outbox-{time.monotonic_ns()}.sqlite"),
-            "--bins", str(bins), "--every", str(every), "--per-round", str(per_round)]  # fmt: skip
+            "--bins", str(bins), "--every", str(every), "--per-round", str(per_round),
+            "--window", str(WINDOW)]  # fmt: skip
     return subprocess.Popen(args, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
 
 

@@ -55,8 +55,11 @@ def run_publisher(
     bins: int,
     every_s: float,
     per_round: int = 1,
+    window: int = 0,
 ) -> int:
-    """Publish ``bins`` bins per device (one round every ``every_s``), then wait for every ack."""
+    """Publish ``bins`` bins per device (one round every ``every_s``), then wait for every ack;
+    ``window`` > 0: pause while more than that many bins are unacknowledged (a sustained rate is
+    what the ingest absorbs, not a backlog the broker drops for a slow subscriber)."""
     outbox = Outbox(outbox_path)
     last = outbox.last_seqs()
     publishers = []
@@ -68,6 +71,11 @@ def run_publisher(
     by_device = {p.device.id: p for p in publishers}
     next_round = time.monotonic()
     while True:
+        if window and outbox.size() > window:  # flow control: never more than this unacknowledged
+            for publisher in publishers:
+                publisher.tick()
+            time.sleep(0.002)
+            continue
         produced_all = True
         items = []
         now = time.time()
@@ -183,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bins", type=int, default=100)
     parser.add_argument("--every", type=float, default=0.01)
     parser.add_argument("--per-round", type=int, default=1, help="bins per device per round (one commit)")
+    parser.add_argument("--window", type=int, default=0, help="most bins unacknowledged (0: no limit)")
     parser.add_argument("--store", type=Path)
     parser.add_argument("--run", default="")
     args = parser.parse_args(argv)
@@ -190,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.role == "field":
         return run_field(pki, args.host, args.port, args.outbox, devices, sys.stdin, args.drain)
     if args.role == "publisher":
-        return run_publisher(pki, args.port, args.outbox, devices, args.bins, args.every, args.per_round)
+        return run_publisher(
+            pki, args.port, args.outbox, devices, args.bins, args.every, args.per_round, args.window
+        )
     return run_ingest(pki, args.port, args.store, args.run, devices)
 
 
