@@ -77,5 +77,6 @@ def test_fuzz_the_ingest(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # hypothesis draws 100,000 payloads: many minutes on a shared 2-core machine
 def test_fuzz_the_ingest_with_100k_payloads(tmp_path: Path) -> None:
     _fuzz(tmp_path, 100_000)

@@ -25,6 +25,7 @@ class FakeBridge(QObject):
     finished = Signal(object)
     died = Signal(str)
     closed = Signal()
+    devices = Signal(object)
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -11,15 +11,19 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trafficai.cli.launch import resolve_launch
 from trafficai.cli.options import global_options
+from trafficai.cli.runs import BROKER_HELP, IOT_DIR_HELP
 from trafficai.config import RunConfig
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
+
+if TYPE_CHECKING:
+    from trafficai.runtime.devices import DeviceNetworkSettings
 
 LANE_COLOURINGS = ("speed", "occupancy", "density", "waiting", "none")
 
@@ -70,6 +74,7 @@ class LiveOptions:
     after_s: float
     log_level: str
     window_size: tuple[int, int] | None = None
+    devices: DeviceNetworkSettings | None = None
 
 
 def check_can_open(screenshot: Path | None) -> None:
@@ -98,6 +103,7 @@ def launch(config: RunConfig, live: LiveOptions) -> int:
         playing=live.playing,
         start_at_s=live.start_at_s,
         log_level=log_level(live.log_level),
+        devices=live.devices,
     )
     return main(
         config.scenario,
@@ -132,8 +138,12 @@ def gui(
         str | None,
         typer.Option(help="Window size WIDTHxHEIGHT, e.g. 1366x768 (default: fit the screen)"),
     ] = None,
+    broker: Annotated[str | None, typer.Option(help=BROKER_HELP)] = None,
+    iot_dir: Annotated[Path | None, typer.Option("--iot-dir", help=IOT_DIR_HELP)] = None,
 ) -> None:
-    """Open the control center: live map, signals, KPIs, incidents and events."""
+    """Open the control center: live map, signals, KPIs, incidents, events and devices."""
+    from trafficai.runtime.devices import network_settings
+
     if demand is not None and not 0 < demand <= 20:
         raise ConfigError(f"--demand: must be in (0, 20], got {demand:g}")
     config = resolve_launch(scenario, {"controller": controller, "sim": {"demand_scale": demand}})
@@ -150,6 +160,7 @@ def gui(
         after_s=after,
         log_level=global_options(ctx).log_level,
         window_size=parse_size(size),
+        devices=network_settings(broker, iot_dir),
     )
     check_can_open(screenshot)
     code = launch(config, live)

@@ -134,10 +134,45 @@ def bench_iot(
         out.print(f"{key:>20}  {result[key]:>12.3f}   target {target}")
 
 
+def iot_run(
+    scenario: Annotated[str, typer.Argument(help="Scenario name, scenario folder, or path to a .sumocfg")],
+    iot_dir: Annotated[Path, typer.Option("--iot-dir", help="Folder written by `trafficai iot init`")] = Path(
+        "pki"
+    ),
+    broker: Annotated[
+        str | None, typer.Option(help="Broker HOST:PORT (default: the folder's listener)")
+    ] = None,
+    processes: Annotated[int, typer.Option(help="Separate publisher processes for the devices")] = 4,
+    end: Annotated[float | None, typer.Option(help="Simulated seconds from the scenario's begin")] = None,
+    controller: Annotated[str | None, typer.Option(help="Controller name (default: the scenario's)")] = None,
+) -> None:
+    """Scale mode: run a scenario headless with its devices in separate publisher processes (each
+    device its own TLS identity) against the broker, the ingest in this process, as in the field."""
+    _require()
+    from dataclasses import replace
+
+    from trafficai.cli.launch import resolve_launch
+    from trafficai.runtime.devices import network_settings
+    from trafficai.runtime.session import run_headless
+    from trafficai.storage import RunStore
+
+    if processes < 1:
+        raise ConfigError(f"--processes: at least 1, got {processes}")
+    settings = replace(network_settings(broker, iot_dir), processes=processes, strict=True)
+    config = resolve_launch(scenario, {"controller": controller, "end_s": end})
+    with RunStore() as store:
+        result = run_headless(config, store, devices=settings)
+    for event in result.events:
+        if event.kind.startswith("iot"):
+            (out if event.severity == "info" else err).print(f"t={event.time_s:g}s {event.message}")
+    out.print(f"run {result.run_id}: `trafficai iot export {result.run_id}` exports its device data")
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="The connected-device network (MQTT).")
     group.command("init")(iot_init)
     group.command("broker")(iot_broker)
     group.command("revoke")(iot_revoke)
     group.command("export")(iot_export)
+    group.command("run")(iot_run)
     app.add_typer(group, name="iot")

@@ -44,6 +44,8 @@ JSON_KPIS = (
     "co2_kg",
 )
 JSON_COUNTS = ("departed", "arrived", "teleports")
+BROKER_HELP = "MQTT broker HOST:PORT for the devices (default: the in-process bus, or [iot])"
+IOT_DIR_HELP = "Certificates from `trafficai iot init DIR` (selects MQTT)"
 
 
 def run(
@@ -60,8 +62,11 @@ def run(
     incident: Annotated[list[str] | None, typer.Option("--incident", help=INCIDENT_HELP)] = None,
     fault: Annotated[list[str] | None, typer.Option("--fault", help=FAULT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+    broker: Annotated[str | None, typer.Option(help=BROKER_HELP)] = None,
+    iot_dir: Annotated[Path | None, typer.Option("--iot-dir", help=IOT_DIR_HELP)] = None,
 ) -> None:
-    """Run a scenario headless and print its KPIs."""
+    """Run a scenario headless and print its KPIs; its detectors publish their bins as devices."""
+    from trafficai.runtime.devices import network_settings
     from trafficai.runtime.session import RunResult, run_headless
     from trafficai.storage import RunStore
 
@@ -71,9 +76,10 @@ def run(
         scenario, {**flags, "incidents": incident_values(incident), "faults": fault_values(fault)}
     )
     audit_faults(config.faults)
+    devices = network_settings(broker, iot_dir)
     with RunStore() as store:
         if as_json:
-            result: RunResult = run_headless(config, store)
+            result: RunResult = run_headless(config, store, devices=devices)
         else:
             with progress_bar("{task.completed:>6.0f}/{task.total:.0f} s") as progress:
                 task = progress.add_task(f"{scenario} · {config.controller}", total=1.0)
@@ -81,7 +87,7 @@ def run(
                 def update(done: float, total: float) -> None:
                     progress.update(task, completed=done, total=total)
 
-                result = run_headless(config, store, update)
+                result = run_headless(config, store, update, devices=devices)
     kpis = result.kpis
     if as_json:
         payload: dict[str, Any] = {"run_id": result.run_id, "scenario": result.scenario}

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from trafficai.runtime.commands import Command
 from trafficai.runtime.messages import (
     Closed,
+    DeviceStatus,
     Events,
     Failed,
     Finished,
@@ -42,6 +43,7 @@ class WorkerBridge(QObject):
     finished = Signal(object)  # Finished
     died = Signal(str)  # the worker process ended without being asked
     closed = Signal()
+    devices = Signal(object)  # DeviceStatus
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -143,5 +145,7 @@ class WorkerBridge(QObject):
             self.failed.emit(f"{message.message}{log}")
         elif isinstance(message, Finished):
             self.finished.emit(message)
+        elif isinstance(message, DeviceStatus):
+            self.devices.emit(message)
         elif isinstance(message, Closed):
             pass

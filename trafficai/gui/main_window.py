@@ -35,6 +35,7 @@ from trafficai.gui.map.picking import Pick
 from trafficai.gui.map.widget import NetworkMap
 from trafficai.gui.map_actions import lane_of, map_menu, route_demand_dialog
 from trafficai.gui.menus import build_menus
+from trafficai.gui.panels.devices import DevicesPanel
 from trafficai.gui.panels.events import EventsPanel, acknowledgement_commands, clock
 from trafficai.gui.panels.incidents import IncidentsPanel
 from trafficai.gui.panels.inspector import InspectorPanel
@@ -57,6 +58,7 @@ from trafficai.runtime.commands import (
     describe,
 )
 from trafficai.runtime.messages import (
+    DeviceStatus,
     Events,
     Finished,
     Incidents,
@@ -81,6 +83,7 @@ BRIDGE_SIGNALS = (
     "failed",
     "finished",
     "died",
+    "devices",
 )  # each handled by the window's ``_on_<name>``
 
 
@@ -123,6 +126,7 @@ class MainWindow(QMainWindow):
         self.incidents_panel = IncidentsPanel()
         self.events_panel = EventsPanel()
         self.training_panel = TrainingPanel(lambda: self.config.scenario)
+        self.devices_panel = DevicesPanel()
         self.events_panel.user = self.user
         self.docks: dict[str, QDockWidget] = {}
         window_layout.build_docks(self)
@@ -320,6 +324,7 @@ class MainWindow(QMainWindow):
 
     def _on_ready(self, ready: Ready) -> None:
         self.ready = ready
+        self.devices_panel.clear()
         self.last_frame = None
         self.state = "paused"
         self.banner.setVisible(False)
@@ -379,6 +384,12 @@ class MainWindow(QMainWindow):
 
     def _on_events(self, message: Events) -> None:
         self.events_panel.add_events(message.events)
+
+    def _on_devices(self, status: DeviceStatus) -> None:
+        if self.ready is not None and status.generation == self.ready.generation:
+            self.devices_panel.set_status(status)
+            self.map.set_device_states({(d.kind, d.source): d.state for d in status.devices})
+            self.status_labels.show_devices(status.transport, status.broker, status.connected)
 
     def _on_incidents(self, message: Incidents) -> None:
         if self.ready is not None and message.generation == self.ready.generation:

@@ -1,5 +1,6 @@
 """The permanent labels of the main window's status bar: time, real-time factor, vehicles, render
-rate, run state and unacknowledged alarms (each sized for its widest text, so none shifts)."""
+rate, run state, unacknowledged alarms and the device network's link (each sized for its widest
+text, so none shifts)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class StatusLabels:
         self.fps_label = theme.steady(QLabel("render - fps"), "render 000 fps")
         self.state_label = theme.steady(QLabel("starting"), "finished")
         self.alarm_label = theme.steady(QLabel("alarms: 0"), "alarms: 00000")
+        self.broker_label = theme.steady(QLabel("devices -"), "broker 000.000.000.000:00000 disconnected")
         for label in (
             self.time_label,
             self.rtf_label,
@@ -24,6 +26,7 @@ class StatusLabels:
             self.fps_label,
             self.state_label,
             self.alarm_label,
+            self.broker_label,
         ):
             label.setStyleSheet("padding: 0 10px;")
             bar.addPermanentWidget(label)
@@ -36,3 +39,14 @@ class StatusLabels:
 
     def show_alarms(self, unacknowledged: int) -> None:
         self.alarm_label.setText(f"alarms: {unacknowledged}")
+
+    def show_devices(self, transport: str, broker: str, connected: bool) -> None:
+        """The device network's link: the in-process bus, or the broker and whether it is connected."""
+        if transport != "mqtt":
+            self.broker_label.setText("devices in-process")
+            self.broker_label.setStyleSheet("padding: 0 10px;")
+            return
+        state = "connected" if connected else "disconnected"
+        self.broker_label.setText(f"broker {broker} {state}")
+        color = "" if connected else f" color: {theme.SEVERITY_COLORS['warning']};"
+        self.broker_label.setStyleSheet(f"padding: 0 10px;{color}")

@@ -47,10 +47,12 @@ def build_docks(window: MainWindow) -> None:
     add_dock(window, "incidents", "Incidents", window.incidents_panel, bottom)
     add_dock(window, "events", "Events and alarms", window.events_panel, bottom)
     add_dock(window, "training", "RL training", window.training_panel, bottom)
+    add_dock(window, "devices", "Devices", window.devices_panel, bottom)
     docks = window.docks
     window.tabifyDockWidget(docks["kpis"], docks["incidents"])
     window.tabifyDockWidget(docks["incidents"], docks["events"])
     window.tabifyDockWidget(docks["events"], docks["training"])
+    window.tabifyDockWidget(docks["training"], docks["devices"])
     docks["kpis"].raise_()
 
 

@@ -9,10 +9,12 @@ Stored means committed: acknowledgements go out only after the bins' transaction
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from trafficai.core.events import Event
 from trafficai.iot.bus import Transport
 from trafficai.iot.devices import Device, DeviceBin
 from trafficai.iot.senml import (
@@ -27,6 +29,7 @@ from trafficai.iot.topics import DEVICE_SUBSCRIPTION, ack_topic, parse_device_to
 from trafficai.storage.devices import BinRow, DeviceRow, DeviceStore
 
 Clock = Callable[[], float]
+EventSink = Callable[[Event], None]
 EVENT_INTERVAL_S = 10.0  # at most one drop event per device and reason this often
 
 
@@ -40,6 +43,10 @@ class IngestLimits:
     rate_per_s: float | None = 10.0  # per device; a bin every 30 s plus heartbeats and resends
     burst: float = 200.0  # an outbox draining after an outage sends this many at once
     batch: int = 500  # bins per transaction when many arrive
+    # a device's watermark is acknowledged at most this often (wall seconds; 0: at every flush). An
+    # ack is a retained QoS-1 message and a DELETE commit in the publisher's outbox: at a flush every
+    # few milliseconds, one per flush would cost more than the bins
+    ack_every_s: float = 0.0
 
 
 @dataclass
@@ -49,6 +56,7 @@ class _DeviceState:
     tokens: float = 0.0
     refill_at: float = 0.0
     acked: int = -1
+    acked_at: float = -1e18  # time.monotonic() of the last ack sent
 
     def stored(self, seq: int) -> bool:
         return seq <= self.watermark or seq in self.above
@@ -93,9 +101,22 @@ class Ingest:
         clock: Clock,
         limits: IngestLimits = IngestLimits(),
         acks: Transport | None = None,
+        *,
+        events: EventSink | None = None,
+        event_clock: Clock | None = None,
     ) -> None:
+        """``clock``: the time of the payloads (epoch s), for the time bounds and the rate limit;
+        ``event_clock``: the time events are stamped with (a live run: simulation seconds; default
+        ``clock``); ``events``: where events go (default: the store's events of the run)."""
         self.store, self.run_id, self.devices, self.clock, self.limits = store, run_id, devices, clock, limits
         self.acks = acks
+        self.event_clock = event_clock or clock
+        self._sink = events or self._store_event
+        self.quiet_status = False  # True: status changes are recorded but raise no event (start/end)
+        # the live view (devices panel): last known status and when, last seen, drops so far
+        self.status: dict[str, tuple[str, float]] = {}
+        self.last_seen: dict[str, float] = {}
+        self.drop_totals: Counter[tuple[str, str]] = Counter()
         self.counters: Counter[DropReason] = Counter()
         self.accepted = 0
         self.stored = 0
@@ -133,6 +154,7 @@ class Ingest:
                 device = parsed[0] if parsed and parsed[0] in self.devices else ""
                 self.counters[result.reason] += 1
                 self._drops[(device, result.reason.value)] += 1
+                self.drop_totals[(device, result.reason.value)] += 1
             # only the store's own thread may write; a transport's network thread leaves it to flush()
             if len(self._pending) >= self.limits.batch and threading.get_ident() == self._owner:
                 self.flush()
@@ -152,22 +174,27 @@ class Ingest:
             status = decode_status(payload)
             if isinstance(status, Drop):
                 return status
-            self.store.set_status(self.run_id, device, status[0], self.clock())
-            self.store.add_event(
-                self.run_id, self.clock(), "info", "iot_status", f"device {device} {status[0]}"
-            )
+            # written by flush(): this may be a transport's network thread, the store is not its
+            self._seen[device] = (status[0], self.clock())
             return None
         if channel == "heartbeat":
             beat = decode_heartbeat(payload, device)
             if isinstance(beat, Drop):
                 return beat
-            previous = self._seen.get(device, (None, 0.0))[0]
-            self._seen[device] = (previous, self.clock())
+            self._note_seen(device)
             return None
         item = decode_bin(payload, device)
         if isinstance(item, Drop):
             return item
-        return self._check_bin(item, state)
+        checked = self._check_bin(item, state)
+        if not isinstance(checked, Drop):
+            self._note_seen(device)
+        return checked
+
+    def _note_seen(self, device: str) -> None:
+        previous = self._seen.get(device, (None, 0.0))[0]
+        self._seen[device] = (previous, self.clock())
+        self.last_seen[device] = self.event_clock()
 
     def _check_bin(self, item: DeviceBin, state: _DeviceState) -> DeviceBin | Drop:
         now = self.clock()
@@ -206,11 +233,16 @@ class Ingest:
             self._pending_keys = set()
             drops, self._drops = self._drops, Counter()
             seen, self._seen = self._seen, {}
-            self._write_seen(seen)
-            if not pending and not drops and all(s.acked == s.watermark for s in self._states.values()):
+            if not pending and not drops and not seen and all(
+                s.acked == s.watermark for s in self._states.values()
+            ):
                 return 0
             rows = [BinRow(b.device, b.seq, b.t_begin, b.t_end, b.values) for b in pending]
-            fresh = self.store.add_bins(self.run_id, rows, dict(drops))
+            # bins, drop counters, statuses and last-seen times: one transaction per flush
+            fresh = self.store.add_bins(
+                self.run_id, rows, dict(drops), [(d, status, at) for d, (status, at) in seen.items()]
+            )
+            self._report_status(seen)
             new = [b for b, is_new in zip(pending, fresh, strict=True) if is_new]
             for item in pending:
                 self._states[item.device].mark(item.seq)
@@ -221,31 +253,45 @@ class Ingest:
             self.on_stored(new)
         return len(new)
 
-    def _write_seen(self, seen: Mapping[str, tuple[str | None, float]]) -> None:
-        for device, (status, at) in seen.items():
-            self.store.set_status(self.run_id, device, status, at)
-            if status is not None:
-                self.store.add_event(self.run_id, at, "info", "iot_status", f"device {device} {status}")
+    def _report_status(self, seen: Mapping[str, tuple[str | None, float]]) -> None:
+        for device, (status, _at) in seen.items():
+            if status is None:
+                continue
+            previous = self.status.get(device, ("", 0.0))[0]
+            self.status[device] = (status, self.event_clock())
+            if status != previous and not self.quiet_status:
+                severity = "warning" if status == "offline" else "info"
+                message = f"device {device} {status}"
+                self._sink(Event(self.event_clock(), severity, "iot_status", message, device))
+
+    def _store_event(self, event: Event) -> None:
+        self.store.add_event(self.run_id, event.time_s, event.severity, event.kind, event.message)
 
     def _send_acks(self) -> None:
         if self.acks is None:
             return
+        now = time.monotonic()
+        every = self.limits.ack_every_s
         for device, state in self._states.items():
-            if state.acked != state.watermark and self.acks.publish(
-                ack_topic(device), encode_ack(state.watermark), qos=1, retain=True
-            ):
-                state.acked = state.watermark
+            if state.acked == state.watermark or now - state.acked_at < every:
+                continue
+            if self.acks.publish(ack_topic(device), encode_ack(state.watermark), qos=1, retain=True):
+                state.acked, state.acked_at = state.watermark, now
 
     def _report_drops(self, drops: Mapping[tuple[str, str], int]) -> None:
-        now = self.clock()
+        now = self.event_clock()
         for (device, reason), count in drops.items():
             if now - self._last_event.get((device, reason), -1e18) < EVENT_INTERVAL_S:
                 continue
             self._last_event[(device, reason)] = now
             who = f"device {device}" if device else "an unknown sender"
-            self.store.add_event(
-                self.run_id, now, "warning", "iot_drop", f"{who}: {count} message(s) dropped ({reason})"
-            )
+            message = f"{who}: {count} message(s) dropped ({reason})"
+            self._sink(Event(now, "warning", "iot_drop", message, device))
+
+    def gaps(self) -> dict[str, int]:
+        """Per device, the sequence numbers below its highest stored one that are missing."""
+        with self._lock:
+            return {d: s.highest - s.watermark - len(s.above) for d, s in self._states.items()}
 
     def watermarks(self) -> dict[str, int]:
         with self._lock:

@@ -9,6 +9,8 @@ keeps trying in its network thread.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
 import threading
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ class MqttTransport:
         settings.check()
         self.settings = settings
         self._handlers: list[tuple[str, Handler]] = []
+        self._routes: dict[str, list[Handler]] = {}  # topic -> its handlers (filters matched once)
         self._connect_handlers: list[ConnectHandler] = []
         self._lock = threading.Lock()
         self._connected = threading.Event()
@@ -110,6 +113,7 @@ class MqttTransport:
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         with self._lock:
             self._handlers.append((topic_filter, handler))
+            self._routes.clear()
         if self.connected:
             self._client.subscribe(topic_filter, qos=1)
 
@@ -129,6 +133,10 @@ class MqttTransport:
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
             return
+        sock = client.socket()
+        if isinstance(sock, socket.socket):  # small messages leave at once (no Nagle delay)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             filters = sorted({f for f, _ in self._handlers})
             handlers = list(self._connect_handlers)
@@ -145,7 +153,12 @@ class MqttTransport:
         self._connected.clear()
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        topic = message.topic
         with self._lock:
-            handlers = [h for f, h in self._handlers if topic_matches(f, message.topic)]
+            handlers = self._routes.get(topic)
+            if handlers is None:
+                handlers = [h for f, h in self._handlers if topic_matches(f, topic)]
+                if len(self._routes) < 100_000:  # topics are per device: bounded, but never unbounded
+                    self._routes[topic] = handlers
         for handler in handlers:
-            handler(message.topic, bytes(message.payload))
+            handler(topic, bytes(message.payload))

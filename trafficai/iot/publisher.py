@@ -22,9 +22,18 @@ class DevicePublisher:
     """One device on one transport. ``outbox`` None: fire and forget (the in-process bus)."""
 
     def __init__(
-        self, device: Device, transport: Transport, outbox: Outbox | None, clock: Callable[[], float]
+        self,
+        device: Device,
+        transport: Transport,
+        outbox: Outbox | None,
+        clock: Callable[[], float],
+        link_clock: Callable[[], float] | None = None,
     ) -> None:
+        """``clock``: the device's time (payloads); ``link_clock``: the time resends are timed by (a
+        live run's device time runs as fast as the simulation, the network's does not; default
+        ``clock``)."""
         self.device, self.transport, self.outbox, self.clock = device, transport, outbox, clock
+        self.link_clock = link_clock or clock
         self.acked = 0
         self.sent_at: float | None = None  # when the oldest unacknowledged message was last sent
         self.started_at = clock()
@@ -45,16 +54,26 @@ class DevicePublisher:
         self.acked = seq
         if self.outbox is not None:
             self.outbox.ack(self.device.id, seq)
-        self.sent_at = self.clock()
+        self.sent_at = self.link_clock()
 
     def publish(self, items: Iterable[DeviceBin]) -> None:
-        rows = [Pending(b.device, b.seq, device_topic(b.device, "bins"), encode_bin(b)) for b in items]
+        rows = pending_rows(items)
         if self.outbox is not None:
             self.outbox.add(rows)  # on disk before it is on the wire
+        self.send(rows)
+
+    def send(self, rows: Iterable[Pending]) -> None:
+        """Put rows already in the outbox (or with none) on the wire. With an outbox and no link,
+        nothing is handed to the transport: the reconnection resends the outbox (paho would also
+        queue the message and send it twice)."""
+        if self.outbox is not None and not self.transport.connected:
+            return
+        sent = False
         for row in rows:
             self.transport.publish(row.topic, row.payload, qos=1)
-        if rows and self.sent_at is None:
-            self.sent_at = self.clock()
+            sent = True
+        if sent and self.sent_at is None:
+            self.sent_at = self.link_clock()
 
     def heartbeat(self) -> None:
         now = self.clock()
@@ -68,7 +87,7 @@ class DevicePublisher:
         """Resend everything unacknowledged when the ack is overdue."""
         if self.outbox is None or self.sent_at is None:
             return
-        if self.clock() - self.sent_at >= RESEND_AFTER_S:
+        if self.link_clock() - self.sent_at >= RESEND_AFTER_S:
             self.resend()
 
     def resend(self) -> int:
@@ -79,7 +98,7 @@ class DevicePublisher:
             if row.seq > self.acked and not self.transport.publish(row.topic, row.payload, qos=1):
                 break
         self.resends += len(pending)
-        self.sent_at = self.clock() if pending else None
+        self.sent_at = self.link_clock() if pending else None
         return len(pending)
 
     def close(self) -> None:
@@ -96,9 +115,28 @@ def offline_will(device: Device) -> tuple[str, bytes]:
     return device_topic(device.id, "status"), encode_status("offline", device.firmware)
 
 
-def publish_closed_bins(publishers: Mapping[str, DevicePublisher], items: Iterable[DeviceBin]) -> None:
-    """Hand each bin to its device's publisher."""
-    for item in items:
-        publisher = publishers.get(item.device)
-        if publisher is not None:
-            publisher.publish((item,))
+def field_line(item: DeviceBin) -> str:
+    """One bin for a field process's feed (``headless field``): ``<device> <SenML>``."""
+    return f"{item.device} {encode_bin(item).decode()}\n"
+
+
+def pending_rows(items: Iterable[DeviceBin]) -> list[Pending]:
+    return [Pending(b.device, b.seq, device_topic(b.device, "bins"), encode_bin(b)) for b in items]
+
+
+def publish_closed_bins(
+    publishers: Mapping[str, DevicePublisher], items: Iterable[DeviceBin], outbox: Outbox | None = None
+) -> None:
+    """Hand each bin to its device's publisher; with the publishers' shared ``outbox``, every bin
+    of the interval is committed there in one transaction first (not one commit per device)."""
+    rows = [r for r in pending_rows(items) if r.device in publishers]
+    if outbox is not None:
+        outbox.add(rows)
+    by_device: dict[str, list[Pending]] = {}
+    for row in rows:
+        by_device.setdefault(row.device, []).append(row)
+    for device, device_rows in by_device.items():
+        publisher = publishers[device]
+        if outbox is None and publisher.outbox is not None:
+            publisher.outbox.add(device_rows)
+        publisher.send(device_rows)

@@ -15,6 +15,10 @@ sample at simulation rate, for headless and GUI runs alike: its changes are even
 run's ``detector_health`` table; every controller that takes charge (``ControlLoop.handovers``) is a
 row of its ``controllers`` table.
 
+``devices`` (:mod:`trafficai.runtime.devices`): once a recorded run is open, every detector is a
+connected device; each bin the recorder closes is published by the devices and stored by the
+ingest in the run (``iot_bins``), the last one before the run record is closed.
+
 Opening the simulation and its control loop is shared with RL episodes, which live below
 ``runtime`` and so use :func:`trafficai.control.run.open_simulation` directly; recording (the run
 store, KPI bins, tripinfo KPIs, observers' events) is this module's part.
@@ -40,7 +44,8 @@ from trafficai.core.scenario import Scenario
 from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
-from trafficai.runtime.session import BinRecorder, resolved_config, sumo_options
+from trafficai.runtime.devices import DeviceNetworkSettings, LiveDevices
+from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
 from trafficai.sensors.health import DetectorHealth, DetectorHealthMonitor
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.sumo_command import StateSaving
@@ -62,6 +67,7 @@ class RunLifecycle:
         observers: Sequence[SnapshotObserver] = (),
         sample_interval_s: float | None = None,  # None: the decision interval
         tolerate_store_errors: bool = False,
+        devices: DeviceNetworkSettings | None = None,  # None: the detectors are not devices
     ) -> None:
         self.config = config
         self.scenario = scenario
@@ -76,6 +82,9 @@ class RunLifecycle:
         self._owns_store = False
         self._recorded = False  # record() was called (the recorder waits for it and for open())
         self._sample_steps = 1
+        self._device_settings = devices
+        self.devices: LiveDevices | None = None
+        self._device_events: list[Event] = []  # raised while starting, returned by the next sample
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -97,7 +106,7 @@ class RunLifecycle:
                 self._drop_store()
                 return [self._event("warning", "store", f"this run is not recorded: {exc}")]
         self._start_recorder()
-        return self._record_history()
+        return self._record_history() + self._take_device_events()
 
     def open(
         self,
@@ -148,6 +157,45 @@ class RunLifecycle:
     def _start_recorder(self) -> None:
         if self.sim is not None and self._recorded and self.recorder is None:
             self.recorder = BinRecorder(self.sim.backend, self.store, self.run_id, self.config.bin_s)
+            self._start_devices()
+
+    def _start_devices(self) -> None:
+        settings, store = self._device_settings, self.store
+        if settings is None or store is None or not self.run_id or self.sim is None:
+            return
+        backend = self.sim.backend
+        try:
+            self.devices = LiveDevices(backend.geometry, store.path, self.run_id, settings, backend.time_s)
+        except TrafficAIError as exc:
+            if not self.tolerant:
+                raise
+            self._device_events.append(self._event("warning", "iot", f"devices not started: {exc}"))
+            return
+        self._device_events += self.devices.take_events()
+
+    def _take_device_events(self) -> list[Event]:
+        events, self._device_events = self._device_events, []
+        return events
+
+    def _feed_devices(self, closed: ClosedBin | None, time_s: float) -> list[Event]:
+        devices = self.devices
+        if devices is None:
+            return self._take_device_events()
+        events = self._take_device_events()
+        try:
+            if closed is not None:
+                events += devices.observe_bin(closed.t_begin, closed.t_end, closed.detectors)
+            events += devices.observe(time_s)
+        except TrafficAIError as exc:
+            if not self.tolerant:
+                raise
+            events += self._close_devices()
+            events.append(self._event("warning", "iot", f"devices stopped: {exc}"))
+        return events
+
+    def _close_devices(self) -> list[Event]:
+        devices, self.devices = self.devices, None
+        return devices.close() if devices is not None else []
 
     @property
     def backend(self) -> SimBackend:
@@ -176,15 +224,17 @@ class RunLifecycle:
         """Bin ``snapshot`` and show it to the observers; the events they raise."""
         events: list[Event] = []
         recorder = self.recorder
+        closed = None
         if recorder is not None:
             try:
                 recorder.sample(snapshot)
-                recorder.maybe_close(snapshot)
+                closed = recorder.maybe_close(snapshot)
             except StoreError as exc:
                 if not self.tolerant:
                     raise
                 self._drop_store()
                 events.append(self._event("warning", "store", f"recording stopped: {exc}"))
+        events += self._feed_devices(closed, snapshot.time_s)
         if self.health is not None:
             events.extend(self.health.observe(snapshot))
         for observer in self.observers:
@@ -261,14 +311,19 @@ class RunLifecycle:
         if recorder is None:
             raise TrafficAIError("the run was opened without record(): no KPIs to compute")
         recorder.sample(final)
-        recorder.maybe_close(final, force=True)
+        closed = recorder.maybe_close(final, force=True)
+        self._device_events += self._feed_devices(closed, final.time_s)
         teleports = final.counters.teleports_total
         trips = backend.finish()
         return run_kpis(trips, recorder.queue.stats(), teleports)
 
     def close_record(self, kpis: dict[str, float], status: str) -> list[Event]:
-        """Finish the run record (``completed`` | ``interrupted`` | ``failed``); close an owned store."""
+        """Finish the run record (``completed`` | ``interrupted`` | ``failed``); close an owned store.
+        The devices stop first (their last bins acknowledged, their events recorded)."""
         events = self._record_history()
+        ending = self._take_device_events() + self._close_devices()
+        if ending:
+            events += self.record_events(ending)
         store = self.store
         if store is not None and self.run_id:
             try:
@@ -294,6 +349,9 @@ class RunLifecycle:
 
     def close_simulation(self) -> None:
         """Close SUMO and its scratch folder (safe to call twice)."""
+        if self.devices is not None:
+            self.devices.close()
+            self.devices = None
         if self.sim is not None:
             self.sim.close()
 
@@ -301,6 +359,9 @@ class RunLifecycle:
         return self.sim.backend.time_s if self.sim is not None else self.scenario.begin_s
 
     def _drop_store(self) -> None:
+        if self.devices is not None:
+            self.devices.close()
+            self.devices = None
         if self.store is not None and self._owns_store:
             self.store.close()
         self.store = None

@@ -221,6 +221,36 @@ class Closed:
     """The worker finished its run record and exits."""
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """One connected device as the devices panel shows it (times are simulation seconds)."""
+
+    id: str
+    kind: str  # e1 | e2
+    source: str  # the detector it is
+    state: str  # online | offline | silent (online, but nothing heard for three bins) | unknown
+    last_seen_s: float | None
+    stored: int  # bins in the run store
+    gaps: int  # sequence numbers missing below the highest stored
+    drops: tuple[tuple[str, int], ...]  # (reason, count) so far
+    latest: tuple[tuple[str, float], ...]  # the last stored bin's values
+    history: tuple[float, ...]  # its count (E1) or vehicles (E2) over the last bins, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """The device network now: sent at a modest rate (about once a second) while it changes."""
+
+    generation: int
+    time_s: float
+    transport: str  # in-process | mqtt
+    broker: str  # host:port of the broker ('' on the in-process bus)
+    connected: bool  # the control center's link to the broker (always True in-process)
+    devices: tuple[DeviceView, ...]
+    stored: int
+    dropped: int
+
+
 Message = (
     Ready
     | SimFrame
@@ -233,4 +263,5 @@ Message = (
     | Failed
     | Finished
     | Closed
+    | DeviceStatus
 )

@@ -16,11 +16,13 @@ from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ControllerError, TrafficAIError
 from trafficai.sensors.bins import DetectorBins
+from trafficai.sensors.readings import Reading
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.sumo_command import SumoOptions
 from trafficai.storage import RunStore
 
 if TYPE_CHECKING:
+    from trafficai.runtime.devices import DeviceNetworkSettings
     from trafficai.runtime.lifecycle import SnapshotObserver
 
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)
@@ -60,6 +62,15 @@ def resolved_config(config: RunConfig, scenario: Scenario, controller: str) -> d
     return data
 
 
+@dataclass(frozen=True, slots=True)
+class ClosedBin:
+    """The detector readings of one closed bin (simulation seconds)."""
+
+    t_begin: float
+    t_end: float
+    detectors: dict[str, Reading]
+
+
 class BinRecorder:
     """Samples snapshots on the control cadence and writes one bin every ``bin_steps``."""
 
@@ -82,13 +93,15 @@ class BinRecorder:
         self.detectors.sample(snapshot)
         self._last = snapshot
 
-    def maybe_close(self, snapshot: Snapshot | None, force: bool = False) -> None:
+    def maybe_close(self, snapshot: Snapshot | None, force: bool = False) -> ClosedBin | None:
+        """Close the bin if it is due (or ``force``); the detectors' part of the bin it closed."""
         if (
             snapshot is None
             or not (force or snapshot.step % self.bin_steps == 0)
             or self.network.samples == 0
         ):
-            return
+            return None
+        t_begin = self.bin_start_s
         network = self.network.close().get("", {})
         counters = snapshot.counters
         network["arrived"] = float(counters.arrived_total - self.bin_start_arrived)
@@ -103,6 +116,7 @@ class BinRecorder:
         self.bin_start_s = snapshot.time_s
         self.bin_start_arrived = counters.arrived_total
         self.bin_start_departed = counters.departed_total
+        return ClosedBin(t_begin, snapshot.time_s, detectors)
 
 
 class ScriptedIncidents:
@@ -143,14 +157,16 @@ def run_headless(
     store: RunStore | None = None,
     progress: Progress | None = None,
     observers: Sequence[SnapshotObserver] = (),
+    devices: DeviceNetworkSettings | None = None,
 ) -> RunResult:
-    """Run a scenario to its end (or ``config.end_s``) and record it. Raises TrafficAIError subclasses."""
+    """Run a scenario to its end (or ``config.end_s``) and record it. Raises TrafficAIError subclasses.
+    ``devices``: the detectors publish their bins as connected devices (None: no devices)."""
     from trafficai.runtime.lifecycle import RunLifecycle  # it builds on BinRecorder, defined here
 
     scenario = resolve_scenario(config.scenario)
     controller_name = config.controller or scenario.default_controller
     controller = make_controller(controller_name)
-    life = RunLifecycle(config, scenario, observers=observers)
+    life = RunLifecycle(config, scenario, observers=observers, devices=devices)
     life.record(store, controller_name)
     events: list[Event] = []
     try:
@@ -171,7 +187,7 @@ def run_headless(
         events += life.record_events(incidents.take_events())
         kpis = life.final_kpis()
         events += life.record_events(life.safety_events())
-        life.close_record(kpis, "completed")
+        events += life.close_record(kpis, "completed")
         return RunResult(life.run_id, scenario.name, controller_name, kpis, events)
     except TrafficAIError as exc:
         life.fail(str(exc))

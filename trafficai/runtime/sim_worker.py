@@ -42,6 +42,7 @@ from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
 from trafficai.runtime.live_kpis import LiveKpis
 from trafficai.runtime.messages import (
     Closed,
+    DeviceStatus,
     Events,
     Failed,
     Finished,
@@ -70,6 +71,7 @@ PROGRESS_EVERY_S = 0.2
 FLUSH_EVERY_S = 0.05  # events and signal changes are batched this long at most
 MESSAGES_EVERY_S = 0.5  # SUMO's mid-run messages are read this often
 MAX_SUMO_MESSAGES = 20  # at most this many SUMO messages become events per read
+DEVICES_EVERY_S = 1.0  # the device network's status is sent this often at most, when it changed
 
 
 class SimWorker:
@@ -127,6 +129,8 @@ class SimWorker:
         self.schedule: IncidentSchedule | None = None
         self.origin_s = 0.0  # the scenario's own begin (a resumed simulation begins later)
         self.audit = AuditTrail()  # operator actions and refusals, hash-chained (access/audit.py)
+        self.last_devices = 0.0
+        self.devices_sent: DeviceStatus | None = None
 
     @property
     def speed(self) -> float | None:
@@ -215,6 +219,7 @@ class SimWorker:
             observers=(*self.observers, self.inspection),
             sample_interval_s=cfg.kpi_interval_s,
             tolerate_store_errors=True,
+            devices=cfg.devices,
         )
         self.life = life
         sim = life.open(
@@ -407,6 +412,21 @@ class SimWorker:
                 self.stopping = True
         if now - self.last_flush >= FLUSH_EVERY_S:
             self.flush()
+        if now - self.last_devices >= DEVICES_EVERY_S:
+            self.last_devices = now
+            self.publish_devices()
+
+    def publish_devices(self) -> None:
+        """The device network's status, when it changed since the last one sent."""
+        devices = self.life.devices if self.life is not None else None
+        if devices is None:
+            return
+        status = devices.view(self.generation)
+        sent = self.devices_sent
+        if sent is not None and replace(sent, time_s=status.time_s) == status:
+            return
+        self.devices_sent = status
+        self.publish(status)
 
     # -- what is published --------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from trafficai.config import RunConfig, SimConfig
+from trafficai.runtime.devices import DeviceNetworkSettings
 
 _SIM_KEYS = {"seed": "seed", "demand_scale": "demand_scale", "time_to_teleport": "time_to_teleport"}
 _RUN_KEYS = ("controller", "decision_interval_s", "bin_s", "safety", "signals", "end_s")
@@ -35,6 +36,7 @@ class WorkerConfig:
     nice: int = 5  # the window's process wins the CPU when the two compete: it never stutters
     log_level: str = "INFO"
     save_state_every_s: float = 300.0  # SUMO saves a resume point this often (simulated s; 0: never)
+    devices: DeviceNetworkSettings | None = None  # the detectors as connected devices (None: none)
 
     @classmethod
     def for_scenario(cls, scenario: str, **kwargs: Any) -> WorkerConfig:

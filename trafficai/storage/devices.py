@@ -40,6 +40,11 @@ DEVICE_TABLES = (
 
 
 _INSERT_BIN = "INSERT OR IGNORE INTO iot_bins VALUES (?, ?, ?, ?, ?, ?)"
+_SET_STATUS = (
+    "UPDATE iot_devices SET status = COALESCE(?, status), "
+    "last_seen = MAX(COALESCE(last_seen, ?), COALESCE(?, last_seen)) WHERE run_id = ? AND device_id = ?"
+)
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +117,7 @@ class DeviceStore:
 
     def set_status(self, run_id: str, device_id: str, status: str | None, seen_at: float | None) -> None:
         with self._write(f"update device {device_id}") as conn:
-            conn.execute(
-                "UPDATE iot_devices SET status = COALESCE(?, status), "
-                "last_seen = MAX(COALESCE(last_seen, ?), COALESCE(?, last_seen)) "
-                "WHERE run_id = ? AND device_id = ?",
-                (status, seen_at, seen_at, run_id, device_id),
-            )
+            conn.execute(_SET_STATUS, (status, seen_at, seen_at, run_id, device_id))
 
     def devices(self, run_id: str) -> list[DeviceRow]:
         rows = self._conn.execute(
@@ -130,12 +130,18 @@ class DeviceStore:
     # -- bins ------------------------------------------------------------------------------------
 
     def add_bins(
-        self, run_id: str, bins: Iterable[BinRow], drops: Mapping[tuple[str, str], int] | None = None
+        self,
+        run_id: str,
+        bins: Iterable[BinRow],
+        drops: Mapping[tuple[str, str], int] | None = None,
+        seen: Iterable[tuple[str, str | None, float | None]] = (),
     ) -> list[bool]:
         """Store bins in one transaction; per bin, True if it was new (False: already stored).
-        ``drops`` (device, reason) -> count are added to the drop counters in the same commit."""
-        rows = [(run_id, b.device_id, b.seq, b.t_begin, b.t_end, json.dumps(dict(b.values))) for b in bins]
+        ``drops`` (device, reason) -> count are added to the drop counters, and ``seen`` (device,
+        status or None, seen at) update the inventory, in the same commit."""
+        rows = [(run_id, b.device_id, b.seq, b.t_begin, b.t_end, _ENCODE(dict(b.values))) for b in bins]
         with self._write(f"add device bins to run {run_id}") as conn:
+            conn.executemany(_SET_STATUS, [(s, at, at, run_id, d) for d, s, at in seen])
             conn.execute("SAVEPOINT bulk")
             cursor = conn.executemany(_INSERT_BIN, rows)
             if cursor.rowcount == len(rows):

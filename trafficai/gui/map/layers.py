@@ -195,6 +195,11 @@ def _camera_symbol() -> QPainterPath:
 
 
 HEALTH_COLORS: dict[str, RGB] = {"ok": (90, 200, 255), "suspect": (255, 179, 71), "failed": (255, 70, 70)}
+# a device that is offline (or silent) says nothing about its health: a dark fill with a light ring,
+# unlike every health colour (all bright fills with a black ring)
+OFFLINE_FILL: RGB = (55, 58, 64)
+OFFLINE_RING: RGB = (220, 224, 230)
+DEVICE_DOWN = frozenset({"offline", "silent"})
 
 
 class DetectorLayer:
@@ -205,6 +210,7 @@ class DetectorLayer:
         self.item.setZValue(12)
         plot.addItem(self.item)
         self.health: list[str] = []
+        self.device_states: list[str] = []  # per detector: online | offline | silent | unknown
         self.n_e1 = 0
 
     def set_geometry(self, geometry: NetGeometry) -> None:
@@ -213,6 +219,7 @@ class DetectorLayer:
         self.n_e1 = len(e1)
         symbols = ["s"] * len(e1) + ["d"] * len(e2)
         self.health = ["ok"] * (len(e1) + len(e2))
+        self.device_states = ["unknown"] * (len(e1) + len(e2))
         self.item.setData(
             pos=np.vstack([e1, e2]) if len(symbols) else np.zeros((0, 2)),
             symbol=symbols,
@@ -223,7 +230,22 @@ class DetectorLayer:
         if list(health) == self.health or len(health) != len(self.health):
             return
         self.health = list(health)
-        self.item.setBrush([theme.brush(*HEALTH_COLORS.get(h, HEALTH_COLORS["suspect"])) for h in health])
+        self._paint()
+
+    def set_device_states(self, states: Sequence[str]) -> None:
+        """Each detector's device state; offline and silent ones are drawn as such over their health."""
+        if list(states) == self.device_states or len(states) != len(self.health):
+            return
+        self.device_states = list(states)
+        self._paint()
+
+    def _paint(self) -> None:
+        down = [s in DEVICE_DOWN for s in self.device_states] or [False] * len(self.health)
+        fills = [OFFLINE_FILL if off else HEALTH_COLORS.get(h, HEALTH_COLORS["suspect"]) for h, off in zip(
+            self.health, down, strict=True
+        )]  # fmt: skip
+        self.item.setBrush([theme.brush(*rgb) for rgb in fills])
+        self.item.setPen([theme.pen(*OFFLINE_RING, 1.5) if off else theme.pen(0, 0, 0, 1.0) for off in down])
 
 
 class CameraLayer:

@@ -4,7 +4,7 @@ incidents; pan, zoom, fit, follow a vehicle; click to pick, right-click for inci
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -226,6 +226,14 @@ class NetworkMap(QWidget):
         if health:
             states = [health[d].state if d in health else "ok" for d in self._detector_ids]
             self.detector_layer.set_health(states)
+        self._dirty = True
+
+    def set_device_states(self, states: Mapping[tuple[str, str], str]) -> None:
+        """Device states by (kind, detector id): offline detectors look offline on the map."""
+        if self.net is None:
+            return
+        keys = [("e1", d) for d in self.net.e1.ids] + [("e2", d) for d in self.net.e2.ids]
+        self.detector_layer.set_device_states([states.get(k, "unknown") for k in keys])
         self._dirty = True
 
     def set_incidents(self, incidents: Sequence[IncidentView]) -> None:

@@ -1,0 +1,144 @@
+"""Connected devices: the inventory with each device's status, last seen, stored bins, sequence
+gaps, drops by reason and its latest bin with a sparkline of the last ones.
+
+Fed by the worker's :class:`~trafficai.runtime.messages.DeviceStatus` (about once a second while
+something changes); the table model changes in place, so a selection and the scroll position stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from trafficai.gui import theme
+from trafficai.gui.panels.events import clock
+from trafficai.runtime.messages import DeviceStatus, DeviceView
+
+COLUMNS = ("device", "detector", "status", "last seen", "bins", "gaps", "drops", "latest", "trend")
+STATE_COLORS = {"online": "#5ad17a", "offline": theme.MUTED, "silent": "#ffb347", "unknown": theme.MUTED}
+SPARK = "▁▂▃▄▅▆▇█"
+_SHORT = {"count": "n", "occupancy": "occ", "speed": "v", "vehicles": "veh", "halting": "halt"}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """One block character per value, scaled from 0 to the largest (all zero: the lowest block)."""
+    top = max(values, default=0.0)
+    if top <= 0:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in values)
+
+
+def drops_text(drops: Sequence[tuple[str, int]]) -> str:
+    return ", ".join(f"{reason} {count}" for reason, count in drops)
+
+
+def latest_text(values: Sequence[tuple[str, float]]) -> str:
+    parts = []
+    for name, value in values:
+        shown = f"{value:.0%}" if name == "occupancy" else f"{value:.1f}" if name == "speed" else f"{value:g}"
+        parts.append(f"{_SHORT.get(name, name)} {shown}")
+    return " · ".join(parts)
+
+
+def network_text(status: DeviceStatus | None) -> str:
+    """The panel's headline: the transport, and the totals."""
+    if status is None:
+        return "no devices (the run is not recorded, or devices are off)"
+    if status.transport == "mqtt":
+        link = f"MQTT broker {status.broker}, {'connected' if status.connected else 'DISCONNECTED'}"
+    else:
+        link = "in-process bus"
+    online = sum(1 for d in status.devices if d.state == "online")
+    return (
+        f"{len(status.devices)} devices on the {link} · {online} online · "
+        f"{status.stored:,} bins stored · {status.dropped:,} messages dropped"
+    )
+
+
+class DeviceModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.devices: tuple[DeviceView, ...] = ()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
+        return 0 if parent.isValid() else len(self.devices)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def set_devices(self, devices: tuple[DeviceView, ...]) -> None:
+        if [d.id for d in devices] != [d.id for d in self.devices]:
+            self.beginResetModel()
+            self.devices = devices
+            self.endResetModel()
+            return
+        self.devices = devices
+        if devices:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(devices) - 1, len(COLUMNS) - 1))
+
+    def text(self, row: int, col: int) -> str:
+        d = self.devices[row]
+        return (
+            d.id,
+            d.source,
+            d.state,
+            clock(d.last_seen_s) if d.last_seen_s is not None else "-",
+            str(d.stored),
+            str(d.gaps),
+            drops_text(d.drops),
+            latest_text(d.latest),
+            sparkline(d.history),
+        )[col]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.text(index.row(), index.column())
+        device = self.devices[index.row()]
+        if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] == "status":
+            return QColor(STATE_COLORS.get(device.state, theme.TEXT))
+        if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] in ("gaps", "drops"):
+            return QColor(theme.SEVERITY_COLORS["warning"]) if device.gaps or device.drops else None
+        return None
+
+
+class DevicesPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status: DeviceStatus | None = None
+        self.headline = theme.steady(QLabel(network_text(None)))
+        self.model = DeviceModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().setVisible(False)
+        self.view.setMinimumHeight(60)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("latest"), QHeaderView.ResizeMode.Stretch)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.view, 1)
+
+    def set_status(self, status: DeviceStatus) -> None:
+        self.status = status
+        self.headline.setText(network_text(status))
+        self.model.set_devices(status.devices)
+
+    def clear(self) -> None:
+        self.status = None
+        self.headline.setText(network_text(None))
+        self.model.set_devices(())
