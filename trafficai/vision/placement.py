@@ -26,9 +26,9 @@ class ApproachPose:
     """How an approach camera is placed relative to the approach's stop line."""
 
     height: float = 10.0
-    past_stop_m: float = 14.0  # pole position beyond the stop line (inside the junction corner)
+    past_stop_m: float = 20.0  # pole position beyond the stop line (inside the junction corner)
     kerb_offset_m: float = 2.5  # beyond the approach's outer (right) lane edge
-    aim_upstream_m: float = 14.0  # the image centre looks at this point up the approach
+    aim_upstream_m: float = 8.0  # the image centre looks at this point up the approach
     fov: float = 62.0
     image_width: int = 640
     image_height: int = 384
