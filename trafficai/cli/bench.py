@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from trafficai.cli import vision
 from trafficai.cli.output import err, out, print_json
 from trafficai.cli.parsing import int_values
 from trafficai.errors import ConfigError
@@ -157,4 +158,5 @@ def build_bench_app() -> typer.Typer:
     bench.command("sim")(bench_sim)
     bench.command("rl")(bench_rl)
     bench.command("gui")(bench_gui)
+    bench.command("vision")(vision.bench_vision)
     return bench

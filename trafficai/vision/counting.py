@@ -68,7 +68,13 @@ def camera_lines(geometry: NetGeometry, camera: CameraSpec) -> tuple[CountLine, 
         line = count_line(geometry, approach)
         d = np.array(line.direction)
         right = np.array([d[1], -d[0]])
-        ends = np.array([np.array(line.stop_xy) + right * (o + s * LANE_WIDTH_M / 2) for o in line.lane_offsets for s in (-1, 1)])
+        ends = np.array(
+            [
+                np.array(line.stop_xy) + right * (o + s * LANE_WIDTH_M / 2)
+                for o in line.lane_offsets
+                for s in (-1, 1)
+            ]
+        )
         if in_view(camera, ends).all():
             lines.append(line)
     return tuple(lines)
@@ -145,7 +151,11 @@ class LineCounter:
 
 
 def queue_lengths(
-    lines: tuple[CountLine, ...], xy: F64, speed: NDArray[np.floating], length: NDArray[np.floating], zone_m: float = QUEUE_ZONE_M
+    lines: tuple[CountLine, ...],
+    xy: F64,
+    speed: NDArray[np.floating],
+    length: NDArray[np.floating],
+    zone_m: float = QUEUE_ZONE_M,
 ) -> dict[tuple[str, int], float]:
     """Queue per (line, lane) in metres: from the stop line to the rear of the farthest halting
     vehicle inside the zone (``xy`` are the vehicles' front ground points)."""
@@ -174,6 +184,9 @@ def zone_occupancy(lines: tuple[CountLine, ...], xy: F64, zone_m: float = QUEUE_
             counts[line.name] = 0
             continue
         along, lateral = line.local(xy)
-        inside = [(-zone_m <= a <= 0.0) and line.lane_of(float(l), 0.0) is not None for a, l in zip(along, lateral, strict=True)]
+        inside = [
+            (-zone_m <= a <= 0.0) and line.lane_of(float(side), 0.0) is not None
+            for a, side in zip(along, lateral, strict=True)
+        ]
         counts[line.name] = int(sum(inside))
     return counts

@@ -47,7 +47,9 @@ class DatasetPlan:
     val_percent: int = 20
 
 
-def scene_split(scenario: str, camera_id: str, test_scenario: str = TEST_SCENARIO, val_percent: int = 20) -> str:
+def scene_split(
+    scenario: str, camera_id: str, test_scenario: str = TEST_SCENARIO, val_percent: int = 20
+) -> str:
     """The split a scene belongs to (stable: a hash of its name, not of the run)."""
     if scenario == test_scenario:
         return "test"
@@ -59,7 +61,10 @@ def labelled(truth: FrameTruth) -> np.ndarray:
     w = truth.boxes[:, 2] - truth.boxes[:, 0]
     h = truth.boxes[:, 3] - truth.boxes[:, 1]
     keep: np.ndarray = (
-        (w >= MIN_BOX_PX) & (h >= MIN_BOX_PX) & (truth.occlusion <= MAX_OCCLUSION) & (truth.truncation <= MAX_TRUNCATION)
+        (w >= MIN_BOX_PX)
+        & (h >= MIN_BOX_PX)
+        & (truth.occlusion <= MAX_OCCLUSION)
+        & (truth.truncation <= MAX_TRUNCATION)
     )
     return keep
 
@@ -84,7 +89,9 @@ def write_data_yaml(out: Path) -> Path:
     return path
 
 
-def _cameras(scenario: Scenario, renderers: dict[str, Renderer], geometry_cameras: tuple[CameraSpec, ...]) -> list[CameraSpec]:
+def _cameras(
+    scenario: Scenario, renderers: dict[str, Renderer], geometry_cameras: tuple[CameraSpec, ...]
+) -> list[CameraSpec]:
     return [c for c in geometry_cameras if sees_road(renderers[c.id].ground)]
 
 
@@ -124,9 +131,13 @@ def build_dataset(plan: DatasetPlan, on_image: Callable[[str], None] | None = No
             for camera, t, image, truth, conditions in scenario_frames(name, plan):
                 split = scene_split(name, camera.id, plan.test_scenario, plan.val_percent)
                 stem = f"{name}__{camera.id}__{int(t):05d}"
-                cv2.imwrite(str(plan.out / "images" / split / f"{stem}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+                cv2.imwrite(
+                    str(plan.out / "images" / split / f"{stem}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92]
+                )
                 lines = yolo_lines(truth, camera.image_width, camera.image_height)
-                (plan.out / "labels" / split / f"{stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+                (plan.out / "labels" / split / f"{stem}.txt").write_text(
+                    "\n".join(lines) + ("\n" if lines else "")
+                )
                 keep = labelled(truth)
                 record = {
                     "image": f"images/{split}/{stem}.jpg",

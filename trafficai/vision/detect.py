@@ -55,7 +55,9 @@ def class_map(names: Mapping[int, str]) -> dict[int, int]:
     ours = {i: FOREIGN_NAMES[n.lower()] for i, n in names.items() if n.lower() in FOREIGN_NAMES}
     if not ours:
         listed = ", ".join(list(names.values())[:8])
-        raise ConfigError(f"the weights' classes ({listed} ...) include no vehicle class (car, bus, truck, motorcycle)")
+        raise ConfigError(
+            f"the weights' classes ({listed} ...) include no vehicle class (car, bus, truck, motorcycle)"
+        )
     return ours
 
 
@@ -70,25 +72,34 @@ class UltralyticsDetector:
 
     name = "torch"
 
-    def __init__(self, weights: str | Path, imgsz: int = EXPORT_HW[1], conf: float = 0.25, iou: float = 0.5) -> None:
+    def __init__(
+        self, weights: str | Path, imgsz: int = EXPORT_HW[1], conf: float = 0.25, iou: float = 0.5
+    ) -> None:
         path = local_weights(weights)
         prepare_offline()
         try:
-            from ultralytics import YOLO
+            from ultralytics import YOLO  # type: ignore[attr-defined]
 
             settings_off()
             self.model: Any = YOLO(str(path), task="detect")
             names = dict(self.model.names)
         except Exception as exc:  # a corrupt or foreign file fails in many ways inside torch
-            raise ConfigError(f"cannot load weights {path}: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise ConfigError(
+                f"cannot load weights {path}: {type(exc).__name__}: {exc}".splitlines()[0]
+            ) from exc
         self.mapping = class_map(names)
         self.imgsz, self.conf, self.iou = imgsz, conf, iou
 
     def detect(self, image: U8) -> Detections:
-        result = self.model.predict(image, imgsz=self.imgsz, conf=self.conf, iou=self.iou, verbose=False, device="cpu")[0]
+        result = self.model.predict(
+            image, imgsz=self.imgsz, conf=self.conf, iou=self.iou, verbose=False, device="cpu"
+        )[0]
         boxes = result.boxes
         return _remap(
-            boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy().astype(np.int64), self.mapping
+            boxes.xyxy.cpu().numpy(),
+            boxes.conf.cpu().numpy(),
+            boxes.cls.cpu().numpy().astype(np.int64),
+            self.mapping,
         )
 
 
@@ -102,13 +113,17 @@ def export_onnx(weights: str | Path, out_dir: Path | None = None) -> Path:
         return target
     folder.mkdir(parents=True, exist_ok=True)
     prepare_offline()
-    from ultralytics import YOLO
+    from ultralytics import YOLO  # type: ignore[attr-defined]
 
     settings_off()
     try:
-        exported = YOLO(str(path), task="detect").export(format="onnx", imgsz=list(EXPORT_HW), simplify=True, dynamic=False)
+        exported = YOLO(str(path), task="detect").export(
+            format="onnx", imgsz=list(EXPORT_HW), simplify=True, dynamic=False
+        )
     except Exception as exc:
-        raise ConfigError(f"cannot export {path} to ONNX: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
+        raise ConfigError(
+            f"cannot export {path} to ONNX: {type(exc).__name__}: {exc}".splitlines()[0]
+        ) from exc
     Path(exported).replace(target)
     return target
 
@@ -122,12 +137,17 @@ def letterbox(image: U8, hw: tuple[int, int]) -> tuple[F32, float, tuple[float, 
     resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nh, nw) != (h, w) else image
     top, left = (hw[0] - nh) / 2, (hw[1] - nw) / 2
     canvas = np.full((hw[0], hw[1], 3), 114, np.uint8)
-    canvas[int(round(top - 0.1)) : int(round(top - 0.1)) + nh, int(round(left - 0.1)) : int(round(left - 0.1)) + nw] = resized
+    canvas[
+        round(top - 0.1) : round(top - 0.1) + nh,
+        round(left - 0.1) : round(left - 0.1) + nw,
+    ] = resized
     tensor = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
     return np.ascontiguousarray(tensor), scale, (left, top)
 
 
-def decode(output: F32, scale: float, pad: tuple[float, float], conf: float, iou: float) -> tuple[F32, F32, NDArray[np.int64]]:
+def decode(
+    output: F32, scale: float, pad: tuple[float, float], conf: float, iou: float
+) -> tuple[F32, F32, NDArray[np.int64]]:
     """YOLO's raw (1, 4 + classes, anchors) output to boxes, scores and classes after NMS."""
     rows = output[0].T
     scores_all = rows[:, 4:]
@@ -166,7 +186,7 @@ class OnnxRuntimeDetector:
     name = "onnx"
 
     def __init__(self, onnx_path: str | Path, conf: float = 0.25, iou: float = 0.5, threads: int = 2) -> None:
-        import onnxruntime as ort
+        import onnxruntime as ort  # type: ignore[import-untyped]
 
         path = local_weights(onnx_path)
         self.mapping = class_map(_onnx_names(path))
@@ -194,14 +214,16 @@ class OpenVinoDetector:
     name = "openvino"
 
     def __init__(self, onnx_path: str | Path, conf: float = 0.25, iou: float = 0.5, threads: int = 2) -> None:
-        import openvino as ov
+        import openvino as ov  # type: ignore[import-untyped]
 
         path = local_weights(onnx_path)
         self.mapping = class_map(_onnx_names(path))
         core = ov.Core()
         try:
             model = core.read_model(str(path))
-            self.compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"})
+            self.compiled = core.compile_model(
+                model, "CPU", {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+            )
         except Exception as exc:
             raise ConfigError(f"cannot load {path} with OpenVINO: {type(exc).__name__}") from exc
         shape = model.inputs[0].get_shape()

@@ -101,7 +101,7 @@ def apply_rain(image: F32, conditions: Conditions, rng: np.random.Generator) -> 
 
 def shake_matrix(conditions: Conditions, width: int, height: int) -> NDArray[np.float64]:
     """The 2x3 affine map of a small camera shake (rotation about the image centre + shift)."""
-    matrix: NDArray[np.float64] = cv2.getRotationMatrix2D((width / 2, height / 2), conditions.shake_deg, 1.0)
+    matrix = np.asarray(cv2.getRotationMatrix2D((width / 2, height / 2), conditions.shake_deg, 1.0), np.float64)
     matrix[:, 2] += conditions.shake_px
     return matrix
 
@@ -114,14 +114,15 @@ def finish(image: F32, conditions: Conditions, rng: np.random.Generator) -> U8:
     """Camera imperfections after the scene is drawn: blur, sensor noise, shake, JPEG."""
     h, w = image.shape[:2]
     if conditions.blur_sigma > 0:
-        image = cv2.GaussianBlur(image, (0, 0), conditions.blur_sigma)
+        image = np.asarray(cv2.GaussianBlur(image, (0, 0), conditions.blur_sigma), np.float32)
     if conditions.noise_sigma > 0:
         image = image + rng.normal(0.0, conditions.noise_sigma / 255.0, image.shape).astype(np.float32)
-    out = np.clip(image * 255.0, 0, 255).astype(np.uint8)
+    out: U8 = np.clip(image * 255.0, 0, 255).astype(np.uint8)
     if shaken(conditions):
-        out = cv2.warpAffine(out, shake_matrix(conditions, w, h), (w, h), borderMode=cv2.BORDER_REPLICATE)
+        matrix = shake_matrix(conditions, w, h)
+        out = np.asarray(cv2.warpAffine(out, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE), np.uint8)
     if conditions.jpeg_quality > 0:
         ok, data = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, conditions.jpeg_quality])
         if ok:
-            out = cv2.imdecode(data, cv2.IMREAD_COLOR)
+            out = np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR), np.uint8)
     return out

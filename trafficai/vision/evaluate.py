@@ -101,7 +101,9 @@ def _queue_truth(lines: tuple[CountLine, ...], view: VehicleView) -> dict[tuple[
     return queue_lengths(lines, view.xy, view.speed, lengths)
 
 
-def _interval_counts(events: list[tuple[str, float]], keys: list[str], start: float, end: float) -> list[float]:
+def _interval_counts(
+    events: list[tuple[str, float]], keys: list[str], start: float, end: float
+) -> list[float]:
     counts = []
     t = start
     while t + INTERVAL_S <= end + 1e-6:
@@ -111,7 +113,9 @@ def _interval_counts(events: list[tuple[str, float]], keys: list[str], start: fl
     return counts
 
 
-def _eval_cameras(scenario_cameras_: tuple[CameraSpec, ...], geometry: Any, n: int) -> list[tuple[CameraSpec, tuple[CountLine, ...]]]:
+def _eval_cameras(
+    scenario_cameras_: tuple[CameraSpec, ...], geometry: Any, n: int
+) -> list[tuple[CameraSpec, tuple[CountLine, ...]]]:
     chosen = []
     for camera in scenario_cameras_:
         lines = camera_lines(geometry, camera)
@@ -191,15 +195,24 @@ def _summary(tally: _Tally, keys: list[str], start: float, end: float, cameras: 
     }
 
 
-def detection_metrics(weights: Path, data_yaml: Path, split: str = "test", imgsz: int = 320) -> dict[str, float]:
+def detection_metrics(
+    weights: Path, data_yaml: Path, split: str = "test", imgsz: int = 320
+) -> dict[str, float]:
     """mAP50 and mAP50-95 by ultralytics' validator on one split (no plots, offline)."""
     from trafficai.vision.offline import prepare_offline, settings_off
 
     prepare_offline()
-    from ultralytics import YOLO
+    from ultralytics import YOLO  # type: ignore[attr-defined]
 
     settings_off()
     result = YOLO(str(weights), task="detect").val(
-        data=str(data_yaml), split=split, imgsz=imgsz, batch=16, plots=False, verbose=False, device="cpu", workers=0
+        data=str(data_yaml),
+        split=split,
+        imgsz=imgsz,
+        batch=16,
+        plots=False,
+        verbose=False,
+        device="cpu",
+        workers=0,
     )
     return {"map50": float(result.box.map50), "map50_95": float(result.box.map)}

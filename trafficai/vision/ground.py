@@ -72,7 +72,12 @@ def _lanes_near(geometry: NetGeometry, box: tuple[float, float, float, float]) -
     x0, y0, x1, y1 = box
     near = []
     for i, shape in enumerate(geometry.lanes.shapes):
-        if shape[:, 0].max() >= x0 and shape[:, 0].min() <= x1 and shape[:, 1].max() >= y0 and shape[:, 1].min() <= y1:
+        if (
+            shape[:, 0].max() >= x0
+            and shape[:, 0].min() <= x1
+            and shape[:, 1].max() >= y0
+            and shape[:, 1].min() <= y1
+        ):
             near.append(i)
     return near
 
@@ -87,9 +92,11 @@ def draw_raster(
     paint = np.zeros(shape, np.uint8)
     origin = (x0, y1)
     lanes = _lanes_near(geometry, (x0 - 50, y0 - 50, x1 + 50, y1 + 50))
-    width_px = int(round(LANE_WIDTH_M / RASTER_M_PER_PX))
+    width_px = round(LANE_WIDTH_M / RASTER_M_PER_PX)
     for i in lanes:  # asphalt
-        cv2.polylines(road, [_to_raster(geometry.lanes.shapes[i], origin, shape)], False, 255, width_px, cv2.LINE_AA, 2)
+        cv2.polylines(
+            road, [_to_raster(geometry.lanes.shapes[i], origin, shape)], False, 255, width_px, cv2.LINE_AA, 2
+        )
     ends = np.array([geometry.lanes.shapes[i][k] for i in lanes for k in (0, -1)]).reshape(-1, 2)
     for jx, jy in geometry.junction_xy:  # junction areas: the hull of the lane ends around it
         close = ends[np.hypot(ends[:, 0] - jx, ends[:, 1] - jy) < JUNCTION_REACH_M]
@@ -101,9 +108,13 @@ def draw_raster(
 
 
 def _draw_markings(
-    geometry: NetGeometry, lanes: list[int], paint: NDArray[np.uint8], origin: tuple[float, float], shape: tuple[int, int]
+    geometry: NetGeometry,
+    lanes: list[int],
+    paint: NDArray[np.uint8],
+    origin: tuple[float, float],
+    shape: tuple[int, int],
 ) -> None:
-    line_px = max(1, int(round(0.15 / RASTER_M_PER_PX)))
+    line_px = max(1, round(0.15 / RASTER_M_PER_PX))
     ids = set(geometry.lanes.ids)
     stop_lanes = {lane for s in geometry.signals for lane in s.incoming_lanes}
     half = LANE_WIDTH_M / 2
@@ -124,7 +135,15 @@ def _draw_markings(
             cv2.polylines(paint, [_to_raster(right, origin, shape)], False, 255, line_px, cv2.LINE_AA, 2)
         if i in stop_lanes:
             end = np.array([_offset(lane_shape, half)[-1], _offset(lane_shape, -half)[-1]])
-            cv2.polylines(paint, [_to_raster(end, origin, shape)], False, 255, int(0.4 / RASTER_M_PER_PX), cv2.LINE_AA, 2)
+            cv2.polylines(
+                paint,
+                [_to_raster(end, origin, shape)],
+                False,
+                255,
+                int(0.4 / RASTER_M_PER_PX),
+                cv2.LINE_AA,
+                2,
+            )
 
 
 def ground_view(camera: CameraSpec, geometry: NetGeometry) -> GroundView:
@@ -151,7 +170,7 @@ def ground_view(camera: CameraSpec, geometry: NetGeometry) -> GroundView:
         paint = np.zeros((h, w), np.uint8)
     depth = np.where(sky, 1e4, np.hypot(flat, camera.height)).reshape(h, w).astype(np.float32)
     rng = np.random.default_rng(7)  # the same grain for every camera and run
-    grain = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.2)
+    grain = np.asarray(cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.2), np.float32)
     grain /= max(float(np.abs(grain).max()), 1e-6)
     return GroundView(
         road.astype(np.float32) / 255.0,

@@ -36,7 +36,9 @@ def geh(measured_per_hour: float, truth_per_hour: float) -> float:
     return 0.0 if total <= 0 else math.sqrt(2.0 * (measured_per_hour - truth_per_hour) ** 2 / total)
 
 
-def geh_hourly(measured_5min: Sequence[float], truth_5min: Sequence[float], factor: float = 12.0) -> list[float]:
+def geh_hourly(
+    measured_5min: Sequence[float], truth_5min: Sequence[float], factor: float = 12.0
+) -> list[float]:
     """GEH of each interval on hourly-equivalent volumes (5-minute counts x 12)."""
     return [geh(m * factor, c * factor) for m, c in zip(measured_5min, truth_5min, strict=True)]
 
@@ -85,7 +87,7 @@ def idf1(pairs: Sequence[tuple[int, str]], n_track_dets: int, n_truth_dets: int)
     shared = np.zeros((len(tracks), len(truths)))
     for t, g in pairs:
         shared[ti[t], gi[g]] += 1
-    import lap
+    import lap  # type: ignore[import-untyped]
 
     _, rows, _ = lap.lapjv(shared.max() - shared, extend_cost=True)
     idtp = sum(shared[r, c] for r, c in enumerate(rows) if c >= 0)

@@ -52,7 +52,7 @@ def settings_off() -> None:
     """Turn ultralytics' analytics and hub sync off (after ``prepare_offline``, once imported)."""
     from ultralytics.utils import SETTINGS
 
-    SETTINGS.update({"sync": False, "hub": False} if "hub" in SETTINGS else {"sync": False})
+    SETTINGS.update({"sync": False})  # type: ignore[no-untyped-call]
 
 
 def local_weights(path: str | Path) -> Path:

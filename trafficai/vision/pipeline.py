@@ -10,7 +10,14 @@ from numpy.typing import NDArray
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.sensors.cameras import CameraSpec
-from trafficai.vision.counting import CountLine, Crossing, LineCounter, camera_lines, queue_lengths, zone_occupancy
+from trafficai.vision.counting import (
+    CountLine,
+    Crossing,
+    LineCounter,
+    camera_lines,
+    queue_lengths,
+    zone_occupancy,
+)
 from trafficai.vision.dataset import labelled
 from trafficai.vision.detect import Detections, Detector
 from trafficai.vision.render import FrameTruth
@@ -36,7 +43,9 @@ class TruthDetector:
         if self.truth is None:
             return Detections.empty()
         keep = labelled(self.truth)
-        return Detections(self.truth.boxes[keep], np.ones(int(keep.sum()), np.float32), self.truth.classes[keep])
+        return Detections(
+            self.truth.boxes[keep], np.ones(int(keep.sum()), np.float32), self.truth.classes[keep]
+        )
 
 
 @dataclass(frozen=True, slots=True)

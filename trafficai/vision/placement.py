@@ -61,7 +61,9 @@ def approaches(geometry: NetGeometry, signal: SignalInfo) -> tuple[Approach, ...
         norm = float(np.hypot(*step)) or 1.0
         stop = ends.mean(axis=0)
         found.append(
-            Approach(signal.id, edge, lanes, (float(stop[0]), float(stop[1])), (step[0] / norm, step[1] / norm))
+            Approach(
+                signal.id, edge, lanes, (float(stop[0]), float(stop[1])), (step[0] / norm, step[1] / norm)
+            )
         )
     return tuple(found)
 
@@ -98,7 +100,7 @@ def auto_cameras(
     geometry: NetGeometry, junctions: tuple[str, ...] | None = None, pose: ApproachPose = ApproachPose()
 ) -> tuple[CameraSpec, ...]:
     """One camera per approach of each signalised junction (of ``junctions`` when given)."""
-    cameras = []
+    cameras: list[CameraSpec] = []
     for signal in sorted(geometry.signals, key=lambda s: s.id):
         if junctions is not None and signal.id not in junctions:
             continue

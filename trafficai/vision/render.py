@@ -139,7 +139,12 @@ class Renderer:
             if depth.min() < NEAR_M:
                 continue
             w, h = self.size
-            if pixels[:, 0].max() < 0 or pixels[:, 0].min() >= w or pixels[:, 1].max() < 0 or pixels[:, 1].min() >= h:
+            if (
+                pixels[:, 0].max() < 0
+                or pixels[:, 0].min() >= w
+                or pixels[:, 1].max() < 0
+                or pixels[:, 1].min() >= h
+            ):
                 continue
             per_part = [pixels[8 * k : 8 * k + 8] for k in range(len(parts))]
             placed.append(_Placed(i, float(depth.mean()), parts, per_part, direction))
@@ -168,7 +173,7 @@ class Renderer:
         cam = self.projector.origin
         front_centre = corners[[1, 3, 5, 7]].mean(axis=0)
         facing = float(np.dot(np.append(p.direction, 0.0), cam - front_centre)) > 0
-        radius = max(1, int(round(scale * 0.18)))
+        radius = max(1, round(scale * 0.18))
         for a, b, colour in ((1, 3, (0.95, 1.0, 1.0)), (0, 2, (0.1, 0.1, 0.9))):
             is_front = a == 1
             if is_front != facing:
@@ -186,7 +191,12 @@ class Renderer:
             front = p.parts[0][[1, 3]].mean(axis=0)[:2]
             right = np.array([p.direction[1], -p.direction[0]])
             pool = np.array(
-                [front + right * 1.0, front - right * 1.0, front + p.direction * 14 - right * 3.0, front + p.direction * 14 + right * 3.0]
+                [
+                    front + right * 1.0,
+                    front - right * 1.0,
+                    front + p.direction * 14 - right * 3.0,
+                    front + p.direction * 14 + right * 3.0,
+                ]
             )
             pixels, depth = self.projector.project(np.column_stack([pool, np.zeros(4)]))
             if depth.min() < NEAR_M:
@@ -194,7 +204,9 @@ class Renderer:
             cv2.fillConvexPoly(glow, np.round(pixels).astype(np.int32), 0.18, cv2.LINE_AA)
         image += cv2.GaussianBlur(glow, (0, 0), 4)[..., None] * np.array([0.9, 1.0, 1.0], np.float32)
 
-    def _draw_vehicle(self, image: F32, ids: NDArray[np.uint16], p: _Placed, vehicles: VehicleView, c: Conditions) -> None:
+    def _draw_vehicle(
+        self, image: F32, ids: NDArray[np.uint16], p: _Placed, vehicles: VehicleView, c: Conditions
+    ) -> None:
         cls = int(vehicles.classes[p.index])
         body = np.array(vehicle_colour(vehicles.ids[p.index], cls), np.float32) / 255.0
         sun = c.sun_vector()
@@ -244,7 +256,9 @@ class Renderer:
         truth = self._truth(placed, ids, vehicles, conditions)
         return Frame(pixels, truth, conditions)
 
-    def _truth(self, placed: list[_Placed], ids: NDArray[np.uint16], vehicles: VehicleView, c: Conditions) -> FrameTruth:
+    def _truth(
+        self, placed: list[_Placed], ids: NDArray[np.uint16], vehicles: VehicleView, c: Conditions
+    ) -> FrameTruth:
         w, h = self.size
         visible = np.bincount(ids.ravel(), minlength=len(vehicles) + 1)
         rows: list[tuple[int, F64, float, float]] = []

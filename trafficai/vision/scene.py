@@ -87,9 +87,7 @@ SHAPES: dict[int, Shape] = {
             Part(5.8, 7.5, 1.2, 0.4, 2.8, 0.9),  # cab
         ),
     ),
-    BUS: Shape(
-        9.0, 2.55, 3.1, (Part(0.0, 9.0, 1.275, 0.3, 2.0, 1.0), Part(0.0, 9.0, 1.275, 2.0, 3.1, 0.5))
-    ),
+    BUS: Shape(9.0, 2.55, 3.1, (Part(0.0, 9.0, 1.275, 0.3, 2.0, 1.0), Part(0.0, 9.0, 1.275, 2.0, 3.1, 0.5))),
     MOTORCYCLE: Shape(
         2.1, 0.8, 1.5, (Part(0.0, 2.1, 0.35, 0.3, 0.95, 1.0), Part(0.6, 1.3, 0.3, 0.95, 1.55, 0.45))
     ),
@@ -189,7 +187,9 @@ def interpolate(before: VehicleView, after: VehicleView, fraction: float) -> Veh
         xy = before.xy[i] + (after.xy[j] - before.xy[i]) * fraction
         speed = before.speed[i] + (after.speed[j] - before.speed[i]) * fraction
         keep_ids.append(vid)
-        rows.append((xy[0], xy[1], (before.angle[i] + turn * fraction) % 360.0, speed, int(before.classes[i])))
+        rows.append(
+            (xy[0], xy[1], (before.angle[i] + turn * fraction) % 360.0, speed, int(before.classes[i]))
+        )
     if fraction >= 0.5:
         seen = set(before.ids)
         for j, vid in enumerate(after.ids):
@@ -198,7 +198,11 @@ def interpolate(before: VehicleView, after: VehicleView, fraction: float) -> Veh
                 rows.append((*after.xy[j], after.angle[j], after.speed[j], int(after.classes[j])))
     table = np.array(rows, np.float64).reshape(-1, 5)
     return VehicleView(
-        tuple(keep_ids), table[:, :2].copy(), table[:, 2].copy(), table[:, 3].copy(), table[:, 4].astype(np.int64)
+        tuple(keep_ids),
+        table[:, :2].copy(),
+        table[:, 2].copy(),
+        table[:, 3].copy(),
+        table[:, 4].astype(np.int64),
     )
 
 

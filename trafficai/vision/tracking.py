@@ -68,7 +68,7 @@ def assign(cost: F64, limit: float) -> list[tuple[int, int]]:
     """Minimum-cost pairs (row, column) with cost below ``limit``."""
     if cost.size == 0:
         return []
-    import lap
+    import lap  # type: ignore[import-untyped]
 
     _, rows, _ = lap.lapjv(cost, extend_cost=True, cost_limit=limit)
     return [(r, int(c)) for r, c in enumerate(rows) if c >= 0 and cost[r, c] < limit]
@@ -76,7 +76,13 @@ def assign(cost: F64, limit: float) -> list[tuple[int, int]]:
 
 class GroundTracker:
     def __init__(
-        self, camera: CameraSpec, *, gate_m: float = 3.5, max_missed_s: float = 1.0, min_score: float = 0.3, confirm_hits: int = 2
+        self,
+        camera: CameraSpec,
+        *,
+        gate_m: float = 3.5,
+        max_missed_s: float = 1.0,
+        min_score: float = 0.3,
+        confirm_hits: int = 2,
     ) -> None:
         self.camera = camera
         self.gate_m, self.max_missed_s, self.min_score = gate_m, max_missed_s, min_score
@@ -87,7 +93,7 @@ class GroundTracker:
     def update(self, detections: Detections, time_s: float) -> list[Track]:
         """Match one frame's detections; the tracks seen in this frame (confirmed ones only)."""
         ground = ground_points(self.camera, detections.boxes)
-        valid = np.isfinite(ground).all(axis=1)
+        valid: NDArray[np.bool_] = np.asarray(np.isfinite(ground).all(axis=1), bool)
         order = [i for i in np.argsort(-detections.scores) if valid[i]]
         predicted = np.array([t.predicted(time_s) for t in self.tracks]).reshape(-1, 2)
         cost = np.full((len(self.tracks), len(order)), 1e6)

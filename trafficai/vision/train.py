@@ -39,7 +39,7 @@ class TrainResult:
 
 def _quiet_yolo(model: str) -> Any:
     prepare_offline()
-    from ultralytics import YOLO
+    from ultralytics import YOLO  # type: ignore[attr-defined]
 
     settings_off()
     return YOLO(model)
