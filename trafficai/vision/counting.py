@@ -123,7 +123,7 @@ class LineCounter:
             if state.armed and not state.done and along > self.band_m and lane is not None:
                 state.done = True
                 t0, s0 = state.last
-                crossed_at = t0 + (time_s - t0) * (-s0 / (along - s0)) if s0 < 0 < along else time_s
+                crossed_at = t0 + (time_s - t0) * (-s0 / (along - s0)) if s0 <= 0 < along else time_s
                 if not self._duplicate(line.name, track_id, point, time_s):
                     crossing = Crossing(line.name, lane, track_id, crossed_at)
                     self.crossings.append(crossing)
