@@ -101,7 +101,9 @@ def apply_rain(image: F32, conditions: Conditions, rng: np.random.Generator) -> 
 
 def shake_matrix(conditions: Conditions, width: int, height: int) -> NDArray[np.float64]:
     """The 2x3 affine map of a small camera shake (rotation about the image centre + shift)."""
-    matrix = np.asarray(cv2.getRotationMatrix2D((width / 2, height / 2), conditions.shake_deg, 1.0), np.float64)
+    matrix = np.asarray(
+        cv2.getRotationMatrix2D((width / 2, height / 2), conditions.shake_deg, 1.0), np.float64
+    )
     matrix[:, 2] += conditions.shake_px
     return matrix
 

@@ -170,7 +170,9 @@ def ground_view(camera: CameraSpec, geometry: NetGeometry) -> GroundView:
         paint = np.zeros((h, w), np.uint8)
     depth = np.where(sky, 1e4, np.hypot(flat, camera.height)).reshape(h, w).astype(np.float32)
     rng = np.random.default_rng(7)  # the same grain for every camera and run
-    grain = np.asarray(cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.2), np.float32)
+    grain = np.asarray(
+        cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.2), np.float32
+    )
     grain /= max(float(np.abs(grain).max()), 1e-6)
     return GroundView(
         road.astype(np.float32) / 255.0,
