@@ -79,8 +79,8 @@ class GroundTracker:
         self,
         camera: CameraSpec,
         *,
-        gate_m: float = 3.5,
-        max_missed_s: float = 1.0,
+        gate_m: float = 3.0,
+        max_missed_s: float = 2.0,
         min_score: float = 0.3,
         confirm_hits: int = 2,
     ) -> None:
@@ -97,9 +97,12 @@ class GroundTracker:
         order = [i for i in np.argsort(-detections.scores) if valid[i]]
         predicted = np.array([t.predicted(time_s) for t in self.tracks]).reshape(-1, 2)
         cost = np.full((len(self.tracks), len(order)), 1e6)
+        # the gate widens with the time since a track was last seen (its prediction drifts)
+        slack = np.array([1.0 + (time_s - t.last_s - 1e-6) * 1.5 for t in self.tracks]).reshape(-1, 1)
         for k, i in enumerate(order):
             if len(predicted):
                 cost[:, k] = np.hypot(*(predicted - ground[i]).T)
+        cost = np.where(cost < 1e6, cost / np.maximum(slack, 1.0), cost)
         matched_tracks, matched_dets = set(), set()
         for r, k in assign(cost, self.gate_m):
             i = order[k]
