@@ -116,14 +116,14 @@ def _interval_counts(
 def _eval_cameras(
     scenario_cameras_: tuple[CameraSpec, ...], geometry: Any, n: int
 ) -> list[tuple[CameraSpec, tuple[CountLine, ...]]]:
-    chosen = []
+    """The ``n`` approach cameras whose count lines have the most lanes (the arterial first)."""
+    candidates = []
     for camera in scenario_cameras_:
         lines = camera_lines(geometry, camera)
         if lines and camera.id.startswith("auto_"):
-            chosen.append((camera, lines))
-        if len(chosen) >= n:
-            break
-    return chosen
+            candidates.append((camera, lines))
+    candidates.sort(key=lambda c: (-sum(len(line.lanes) for line in c[1]), c[0].id))
+    return candidates[:n]
 
 
 def evaluate_live(plan: LivePlan, detector: Detector) -> dict[str, Any]:

@@ -98,7 +98,7 @@ class GroundTracker:
         predicted = np.array([t.predicted(time_s) for t in self.tracks]).reshape(-1, 2)
         cost = np.full((len(self.tracks), len(order)), 1e6)
         # the gate widens with the time since a track was last seen (its prediction drifts)
-        slack = np.array([1.0 + (time_s - t.last_s - 1e-6) * 1.5 for t in self.tracks]).reshape(-1, 1)
+        slack = np.array([1.0 + min(time_s - t.last_s - 1e-6, 2.0) * 1.5 for t in self.tracks]).reshape(-1, 1)
         for k, i in enumerate(order):
             if len(predicted):
                 cost[:, k] = np.hypot(*(predicted - ground[i]).T)
@@ -115,8 +115,14 @@ class GroundTracker:
         for i in order:
             if i not in matched_dets and detections.scores[i] >= self.min_score:
                 self._birth(detections, i, ground[i], time_s)
-        self.tracks = [t for t in self.tracks if time_s - t.last_s <= self.max_missed_s]
+        self.tracks = [t for t in self.tracks if time_s - t.last_s <= self._patience(t)]
         return [t for t in self.tracks if t.last_s == time_s and t.hits >= self.confirm_hits]
+
+    def _patience(self, track: Track) -> float:
+        """How long an unseen track is kept: longer when it stood still (a queued vehicle hidden
+        behind another is still there when it reappears)."""
+        standing = float(np.hypot(*track.velocity)) < 1.0 and track.hits >= 5
+        return self.max_missed_s * (4.0 if standing else 1.0)
 
     def _refresh(self, track: Track, d: Detections, i: int, xy: F64, time_s: float) -> None:
         dt = max(time_s - track.last_s, 1e-3)
