@@ -41,8 +41,8 @@ def band_metrics(detector: Detector, dataset: Path, split: str = "test", limit: 
     for record in records:
         image = cv2.imread(str(dataset / record["image"]))
         h, w = image.shape[:2]
-        label_path = dataset / record["image"].replace("images/", "labels/").rsplit(".", 1)[0]
-        truth = _labels(Path(label_path + ".txt"), w, h)
+        label = record["image"].replace("images/", "labels/").rsplit(".", 1)[0] + ".txt"
+        truth = _labels(dataset / label, w, h)
         detections = detector.detect(image)
         iou = box_iou(truth, detections.boxes)
         hit = iou.max(axis=1) >= 0.5 if iou.size else np.zeros(len(truth), bool)
