@@ -33,7 +33,9 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def frame(geometry: NetGeometry, north_camera: CameraSpec) -> Frame:
-    scene = vehicles([("a", 0.0, 16.0, 180.0, 5.0), ("b", 0.0, 26.0, 180.0, 5.0), ("c", 0.0, 36.0, 180.0, 5.0)])
+    scene = vehicles(
+        [("a", 0.0, 16.0, 180.0, 5.0), ("b", 0.0, 26.0, 180.0, 5.0), ("c", 0.0, 36.0, 180.0, 5.0)]
+    )
     return Renderer(north_camera, geometry).render(scene)
 
 
@@ -72,7 +74,12 @@ def test_onnx_runtime_and_openvino_agree_with_pytorch(
 ) -> None:
     import openvino
 
-    from trafficai.vision.detect import OnnxRuntimeDetector, OpenVinoDetector, UltralyticsDetector, export_onnx
+    from trafficai.vision.detect import (
+        OnnxRuntimeDetector,
+        OpenVinoDetector,
+        UltralyticsDetector,
+        export_onnx,
+    )
 
     def no_converter(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the OpenVINO converter (which carries telemetry) must not run")

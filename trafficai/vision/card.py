@@ -32,14 +32,16 @@ def _band(value: float, bands: tuple[tuple[float, float, str], ...]) -> str:
     return next(name for lo, hi, name in bands if lo <= value < hi)
 
 
-def band_metrics(detector: Detector, dataset: Path, split: str = "test", limit: int | None = None) -> dict[str, Any]:
+def band_metrics(
+    detector: Detector, dataset: Path, split: str = "test", limit: int | None = None
+) -> dict[str, Any]:
     """Recall per band and precision per scenario of ``detector`` on ``split``."""
     found: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # band -> [hit, total]
     precision: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # scenario -> [true positive, detections]
     records = [json.loads(line) for line in (dataset / "frames.jsonl").read_text().splitlines()]
     records = [r for r in records if r["split"] == split][:limit]
     for record in records:
-        image = cv2.imread(str(dataset / record["image"]))
+        image = np.asarray(cv2.imread(str(dataset / record["image"])), np.uint8)
         h, w = image.shape[:2]
         label = record["image"].replace("images/", "labels/").rsplit(".", 1)[0] + ".txt"
         truth = _labels(dataset / label, w, h)
@@ -60,6 +62,8 @@ def band_metrics(detector: Detector, dataset: Path, split: str = "test", limit: 
                 found[key][1] += 1
     return {
         "images": len(records),
-        "recall": {k: {"recall": v[0] / v[1] if v[1] else None, "labels": v[1]} for k, v in sorted(found.items())},
+        "recall": {
+            k: {"recall": v[0] / v[1] if v[1] else None, "labels": v[1]} for k, v in sorted(found.items())
+        },
         "precision": {k: v[0] / v[1] if v[1] else None for k, v in sorted(precision.items())},
     }
