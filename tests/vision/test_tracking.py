@@ -96,3 +96,15 @@ def test_decode_undoes_the_letterbox() -> None:
     boxes, scores, classes = decode(raw, scale, pad, 0.25, 0.5)
     np.testing.assert_allclose(boxes, [[180, 90, 220, 110]])
     assert scores.tolist() == pytest.approx([0.8]) and classes.tolist() == [2]
+
+
+def test_a_reading_becomes_a_sensor_reading(geometry: NetGeometry, north_camera: CameraSpec) -> None:
+    renderer = Renderer(north_camera, geometry)
+    pipe = CameraPipeline(north_camera, geometry, TruthDetector())
+    counts = []
+    for k in range(30):
+        frame = renderer.render(vehicles([("a", 0.0, 30.0 - 8.0 * DT * k, 180.0, 8.0)]))
+        counts.append(pipe.process(frame.image, k * DT, frame.truth).as_sensor())
+    assert sum(c.crossings["N_in"] for c in counts) == 1
+    assert counts[0].queue_m == {"N_in": (0.0,)} and counts[0].online
+    assert max(c.occupancy["N_in"] for c in counts) == 1

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trafficai.core.geometry import NetGeometry
+from trafficai.sensors.camera_counts import CameraCounts
 from trafficai.sensors.cameras import CameraSpec
 from trafficai.vision.counting import (
     CountLine,
@@ -58,6 +59,19 @@ class CameraReading:
     crossings: tuple[Crossing, ...]
     queues_m: dict[tuple[str, int], float]
     occupancy: dict[str, int]
+
+    def as_sensor(self) -> CameraCounts:
+        """The reading as the sensors layer carries it (counts, queues per lane, occupancy)."""
+        crossings: dict[str, int] = dict.fromkeys(self.occupancy, 0)
+        for c in self.crossings:
+            crossings[c.line] = crossings.get(c.line, 0) + 1
+        lanes: dict[str, dict[int, float]] = {}
+        for (line, lane), metres in self.queues_m.items():
+            lanes.setdefault(line, {})[lane] = metres
+        queues = {line: tuple(v for _, v in sorted(per.items())) for line, per in lanes.items()}
+        return CameraCounts(
+            self.camera, self.time_s, crossings=crossings, queue_m=queues, occupancy=dict(self.occupancy)
+        )
 
 
 @dataclass(slots=True)
