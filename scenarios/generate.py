@@ -357,6 +357,11 @@ def camera_for(net, junction_id: str, distance: float = 25.0, side_deg: float = 
             "height": 8.0, "heading": round(heading, 1), "fov": 70.0}
 
 
+# the rest of a shipped camera's pose: looking down at the junction centre from 25 m away and 8 m up,
+# an image the CPU renderer draws in real time (trafficai.vision.render), 10 frames per second
+CAMERA_POSE = {"tilt": 18.0, "image_width": 640, "image_height": 384, "frame_rate": 10.0, "range_m": 70.0}
+
+
 def pick_camera_junctions(net, count: int) -> list[str]:
     tls_nodes = [n for n in net.getNodes() if n.getType() == "traffic_light"]
     tls_nodes.sort(key=lambda n: (-sum(e.getLaneNumber() for e in n.getIncoming()), n.getID()))
@@ -390,6 +395,7 @@ def write_manifest(folder: Path, name: str, description: str, net: str, routes: 
             f'heading = {cam["heading"]:.1f}',
             f'fov = {cam["fov"]:.1f}',
         ]
+        lines += [f"{key} = {cam[key]}" for key in CAMERA_POSE if key in cam]
     text = "\n".join(lines) + "\n"
     tomllib.loads(text)  # must parse
     (folder / "scenario.toml").write_text(text)
@@ -504,6 +510,7 @@ class Scenario:
     demand: Demand
     cameras: int = 3
     camera_junctions: tuple[str, ...] = ()   # explicit choice; default: the widest signalised junctions
+    camera_pose: bool = True   # write the full pose (tilt, image size, frame rate, range) of each camera
     begin: float = 0.0
     duration: float = 3600.0
 
@@ -532,11 +539,12 @@ SCENARIOS = {
 TEST_SCENARIOS = {
     "tiny": Scenario(
         "tiny", "Test fixture: one signalised 4-arm intersection, 1 lane per arm, 10 minutes of demand.",
-        build_tiny, Demand(rate=600, seed=11, profile=FLAT_PROFILE), cameras=1, duration=600.0),
+        build_tiny, Demand(rate=600, seed=11, profile=FLAT_PROFILE), cameras=1, duration=600.0,
+        camera_pose=False),
     "grid2x2": Scenario(
         "grid2x2", "Test fixture: a 2x2 grid of 4 signalised intersections, 10 minutes of demand.",
         build_grid2x2, Demand(rate=600, seed=22, profile=FLAT_PROFILE, min_distance=150.0),
-        cameras=1, duration=600.0),
+        cameras=1, duration=600.0, camera_pose=False),
 }
 
 
@@ -551,6 +559,8 @@ def generate_scenario(sc: Scenario, root: Path) -> dict:
     make_routes(net_path, rou, sc.demand, sc.begin, sc.duration)
     n_e1, n_e2 = write_detectors(net, folder / "detectors.add.xml")
     cams = [camera_for(net, j) for j in (sc.camera_junctions or pick_camera_junctions(net, sc.cameras))]
+    if sc.camera_pose:
+        cams = [cam | CAMERA_POSE for cam in cams]
     routes, additional = [rou.name], ["detectors.add.xml"]
     write_manifest(folder, sc.name, sc.description, net_path.name, routes, additional,
                    sc.begin, sc.duration, cams)

@@ -102,6 +102,9 @@ def test_the_headless_commands_run_without_any_extra(tiny: str, tmp_path: object
         (["train", "single"], "rl"),
         (["evaluate", "single"], "rl"),
         (["bench", "rl", "single"], "rl"),
+        (["vision", "dataset"], "vision"),
+        (["vision", "eval"], "vision"),
+        (["bench", "vision"], "vision"),
         (
             ["run", "single", "--controller", "rl", "--end", "60"],
             "rl",

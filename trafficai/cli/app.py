@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trafficai.cli import audit, bench, gui, iot, rl, runs, users
+from trafficai.cli import audit, bench, gui, iot, rl, runs, users, vision
 from trafficai.cli.options import apply_global_options
 
 
@@ -20,6 +20,7 @@ def build_app() -> typer.Typer:
     runs.register(app)
     gui.register(app)
     rl.register(app)
+    vision.register(app)
     app.add_typer(bench.build_bench_app(), name="bench")
     iot.register(app)
     users.register(app)

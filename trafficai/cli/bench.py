@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from trafficai.cli import vision
 from trafficai.cli.output import err, out, print_json
 from trafficai.cli.parsing import int_values
 from trafficai.errors import ConfigError
@@ -194,7 +195,7 @@ def bench_gui(
 
 
 def build_bench_app() -> typer.Typer:
-    """The ``bench`` group with its three benchmarks."""
+    """The ``bench`` group: sim, rl, gui, iot and vision."""
     bench = typer.Typer(no_args_is_help=True, help="Benchmarks, measured side by side in one run.")
     bench.command("sim")(bench_sim)
     bench.command("rl")(bench_rl)
@@ -202,4 +203,5 @@ def build_bench_app() -> typer.Typer:
     from trafficai.cli.iot import bench_iot
 
     bench.command("iot")(bench_iot)
+    bench.command("vision")(vision.bench_vision)
     return bench
