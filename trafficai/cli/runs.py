@@ -58,17 +58,22 @@ def run(
     sumo_gui: Annotated[bool, typer.Option("--sumo-gui", help="Watch the run in sumo-gui (TraCI)")] = False,
     incident: Annotated[list[str] | None, typer.Option("--incident", help=INCIDENT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+    detect_incidents: Annotated[
+        bool, typer.Option("--detect-incidents", help="Automatic incident detection: alarms as events")
+    ] = False,
 ) -> None:
     """Run a scenario headless and print its KPIs."""
+    from trafficai.runtime.incident_watch import IncidentWatch
     from trafficai.runtime.session import RunResult, run_headless
     from trafficai.storage import RunStore
 
     sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
     flags = {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
     config = resolve_launch(scenario, {**flags, "incidents": incident_values(incident)})
+    observers = [IncidentWatch()] if detect_incidents else []
     with RunStore() as store:
         if as_json:
-            result: RunResult = run_headless(config, store)
+            result: RunResult = run_headless(config, store, observers=observers)
         else:
             with progress_bar("{task.completed:>6.0f}/{task.total:.0f} s") as progress:
                 task = progress.add_task(f"{scenario} · {config.controller}", total=1.0)
@@ -76,7 +81,7 @@ def run(
                 def update(done: float, total: float) -> None:
                     progress.update(task, completed=done, total=total)
 
-                result = run_headless(config, store, update)
+                result = run_headless(config, store, update, observers=observers)
     kpis = result.kpis
     if as_json:
         payload: dict[str, Any] = {"run_id": result.run_id, "scenario": result.scenario}

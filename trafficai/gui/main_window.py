@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.events_panel.unacked_changed.connect(self.status_labels.show_alarms)
         self.events_panel.unacked_changed.connect(self._show_open_alarm)
         self.events_panel.acknowledged.connect(self._acknowledged)
+        self.events_panel.create_incident.connect(self.send)
         self.alarm_banner.ack_button.clicked.connect(self.events_panel.acknowledge_oldest_critical)
         self.alarm_banner.show_button.clicked.connect(self._show_events)
 

@@ -35,6 +35,7 @@ from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.commands import Command, describe
 from trafficai.runtime.handlers import handler_for
 from trafficai.runtime.incident_schedule import IncidentSchedule
+from trafficai.runtime.incident_watch import IncidentWatch
 from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
 from trafficai.runtime.live_kpis import LiveKpis
@@ -209,7 +210,7 @@ class SimWorker:
         life = RunLifecycle(
             run,
             scenario,
-            observers=(*self.observers, self.inspection),
+            observers=(*self.observers, self.inspection, IncidentWatch()),  # automatic incident detection
             sample_interval_s=cfg.kpi_interval_s,
             tolerate_store_errors=True,
         )
