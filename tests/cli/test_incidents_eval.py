@@ -14,8 +14,24 @@ pytestmark = pytest.mark.sumo
 
 def test_incidents_eval_on_a_tiny_configuration_prints_every_detector(tiny: str) -> None:
     proc = trafficai(
-        "incidents", "eval", tiny, "--runs", "1", "--tuning-runs", "1", "--levels", "1.0",
-        "--duration", "480", "--warmup", "120", "--incident-duration", "240", "--jobs", "1", "--json",
+        "incidents",
+        "eval",
+        tiny,
+        "--runs",
+        "1",
+        "--tuning-runs",
+        "1",
+        "--levels",
+        "1.0",
+        "--duration",
+        "480",
+        "--warmup",
+        "120",
+        "--incident-duration",
+        "240",
+        "--jobs",
+        "1",
+        "--json",
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
@@ -31,7 +47,9 @@ def test_incidents_eval_on_a_tiny_configuration_prints_every_detector(tiny: str)
 
 
 def test_incidents_eval_refuses_a_bad_plan(tiny: str) -> None:
-    proc = trafficai("incidents", "eval", tiny, "--duration", "300", "--warmup", "120", "--incident-duration", "240")
+    proc = trafficai(
+        "incidents", "eval", tiny, "--duration", "300", "--warmup", "120", "--incident-duration", "240"
+    )
     assert_one_line_error(proc, "--duration 300")
 
 

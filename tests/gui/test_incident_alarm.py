@@ -16,7 +16,9 @@ def test_create_incident_closes_the_reported_lane(qtbot) -> None:  # type: ignor
     panel = EventsPanel()
     qtbot.addWidget(panel)
     panel.user = "ann"
-    detected = Event(930.0, "alarm", "incident-detected", "incident suspected on lane J6_J6S_0 ...", "J6_J6S_0", "system")
+    detected = Event(
+        930.0, "alarm", "incident-detected", "incident suspected on lane J6_J6S_0 ...", "J6_J6S_0", "system"
+    )
     other = Event(940.0, "alarm", "fallback", "controller dropped", "C")
     panel.add_events([detected, other])
     sent: list[object] = []

@@ -67,5 +67,7 @@ def test_unchanged_branch_reproduces_the_live_run_on_a_tiny_network() -> None:
     assert unchanged["branch"] == "unchanged" and "error" not in unchanged
     assert result["unchanged_branch_delay_error"] is not None
     assert result["unchanged_branch_delay_error"] <= 0.01
-    assert unchanged["kpis"]["throughput_veh"] == pytest.approx(result["uninterrupted"]["throughput_veh"], abs=1)
+    assert unchanged["kpis"]["throughput_veh"] == pytest.approx(
+        result["uninterrupted"]["throughput_veh"], abs=1
+    )
     assert pressure["kpis"]["mean_delay_s"] > 0

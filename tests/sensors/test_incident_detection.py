@@ -90,5 +90,7 @@ def test_loop_pairs_follow_lanes_and_connections() -> None:
     assert "up_N>stop_N" in pairs and pairs["up_N>stop_N"].gap_m == 60.0
     assert not pairs["up_N>stop_N"].up_at_lane_end
     assert "stop_N>free" not in pairs  # N_in_0 leads to C_S_0, which has no loop
-    assert "stop_S>free" in pairs and pairs["stop_S>free"].up_at_lane_end  # S_in_0 -> C_N_0 carries loop 'free' at 50 m
+    assert (
+        "stop_S>free" in pairs and pairs["stop_S>free"].up_at_lane_end
+    )  # S_in_0 -> C_N_0 carries loop 'free' at 50 m
     assert pairs["stop_S>free"].lanes == ("S_in_0", "C_N_0")

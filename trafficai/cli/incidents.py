@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,13 +13,24 @@ from trafficai.errors import ConfigError
 
 def incidents_eval(
     scenario: Annotated[str, typer.Argument(help="Scenario name or folder (a scenario.toml scenario)")],
-    runs: Annotated[int, typer.Option(help="Incident runs (and as many incident-free runs) per demand level")] = 40,
-    tuning_runs: Annotated[int, typer.Option(help="Tuning runs of each kind per level (separate seeds)")] = 10,
-    levels: Annotated[str, typer.Option(help="Demand levels (scale factors), comma-separated")] = "0.8,1.0,1.2",
+    runs: Annotated[
+        int, typer.Option(help="Incident runs (and as many incident-free runs) per demand level")
+    ] = 40,
+    tuning_runs: Annotated[
+        int, typer.Option(help="Tuning runs of each kind per level (separate seeds)")
+    ] = 10,
+    levels: Annotated[
+        str, typer.Option(help="Demand levels (scale factors), comma-separated")
+    ] = "0.8,1.0,1.2",
     duration: Annotated[float, typer.Option(help="Simulated seconds per run")] = 1500.0,
     warmup: Annotated[float, typer.Option(help="Seconds before detectors are judged")] = 300.0,
-    incident_s: Annotated[float, typer.Option("--incident-duration", help="Seconds each lane stays blocked")] = 600.0,
+    incident_s: Annotated[
+        float, typer.Option("--incident-duration", help="Seconds each lane stays blocked")
+    ] = 600.0,
     jobs: Annotated[int, typer.Option(help="Parallel simulation processes (run at nice 10)")] = 2,
+    cache: Annotated[
+        Path | None, typer.Option(help="Keep each run's recording here; an interrupted evaluation resumes")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """Incident runs at random times and places plus matched incident-free runs (same seeds) at
@@ -38,7 +50,7 @@ def incidents_eval(
     plan = EvalPlan(
         scenario, level_values, runs, tuning_runs, duration, warmup, incident_s, jobs=max(1, jobs)
     )
-    result = evaluate(plan, progress=(lambda m: err.print(m)) if not json_out else (lambda _: None))
+    result = evaluate(plan, (lambda m: err.print(m)) if not json_out else (lambda _: None), cache)
     if json_out:
         print_json(result)
         return
@@ -54,13 +66,19 @@ def _table(result: dict[str, Any]) -> None:
         f"{result['scenario']}: {result['runs']['evaluation']} evaluation runs, "
         f"{result['runs']['tuning']} tuning runs, {result['wall_s']} s wall, {result['cpu_s']} s CPU"
     )
-    out.print(f"{'spacing':>10} {'detector':>17} {'DR':>6} {'DR all':>7} {'MTTD s':>7} {'FA/net-h':>9}  setting")
+    out.print(
+        f"{'spacing':>10} {'detector':>17} {'DR':>6} {'DR all':>7} {'MTTD s':>7} {'FA/net-h':>9}  setting"
+    )
     for spacing, block in result["spacings"].items():
         for name, row in block["detectors"].items():
-            out.print(
-                f"{spacing:>10} {name:>17} {_fmt(row['detection_rate']):>6} {_fmt(row['detection_rate_all']):>7} "
-                f"{_fmt(row['mttd_s']):>7} {row['false_alarms_per_network_hour']:>9}  {row['setting']}"
+            cells = (
+                _fmt(row["detection_rate"]),
+                _fmt(row["detection_rate_all"]),
+                _fmt(row["mttd_s"]),
+                row["false_alarms_per_network_hour"],
             )
+            line = f"{spacing:>10} {name:>17} {cells[0]:>6} {cells[1]:>7} {cells[2]:>7} {cells[3]:>9}"
+            out.print(f"{line}  {row['setting']}")
 
 
 def register(app: typer.Typer) -> None:

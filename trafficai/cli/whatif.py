@@ -17,13 +17,21 @@ def whatif(
     at: Annotated[float, typer.Option("--at", help="Fork time, simulated seconds from the scenario's begin")],
     branch: Annotated[
         list[str] | None,
-        typer.Option(help="controller=NAME[:SIG,..] | incident=close-lane|close-edge|block-lane:TARGET | demand=F"),
+        typer.Option(
+            help="controller=NAME[:SIG,..] | incident=close-lane|close-edge|block-lane:TARGET | demand=F"
+        ),
     ] = None,
-    horizon: Annotated[float, typer.Option(help="Simulated seconds every branch runs after the fork")] = 900.0,
-    controller: Annotated[str | None, typer.Option(help="The run's controller (default: the scenario's)")] = None,
+    horizon: Annotated[
+        float, typer.Option(help="Simulated seconds every branch runs after the fork")
+    ] = 900.0,
+    controller: Annotated[
+        str | None, typer.Option(help="The run's controller (default: the scenario's)")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="SUMO random seed")] = None,
     seeds: Annotated[int, typer.Option(help="Repeat for this many seeds (seed, seed+1, ...)")] = 1,
-    rerun: Annotated[bool, typer.Option(help="Also run every branch as a full re-run (ranking check)")] = False,
+    rerun: Annotated[
+        bool, typer.Option(help="Also run every branch as a full re-run (ranking check)")
+    ] = False,
     jobs: Annotated[int, typer.Option(help="Parallel branch processes (nice 10)")] = 2,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
@@ -52,7 +60,11 @@ def whatif(
         summary["seeds"] = results
         taus = [r["kendall_tau"] for r in results if r.get("kendall_tau") is not None]
         summary["kendall_tau_mean"] = round(sum(taus) / len(taus), 3) if taus else None
-        errors = [r["unchanged_branch_delay_error"] for r in results if r["unchanged_branch_delay_error"] is not None]
+        errors = [
+            r["unchanged_branch_delay_error"]
+            for r in results
+            if r["unchanged_branch_delay_error"] is not None
+        ]
         summary["unchanged_branch_delay_error_max"] = max(errors) if errors else None
     if json_out:
         print_json(summary)
@@ -69,7 +81,8 @@ def _table(result: dict[str, Any]) -> None:
     out.print(
         f"seed {result['seed']}: fork at {result['at_s']:g} s, horizon {result['horizon_s']:g} s, "
         f"branches {result['wall_s']} s wall; unchanged vs uninterrupted delay error "
-        f"{result['unchanged_branch_delay_error']}" + (f"; Kendall tau {result['kendall_tau']}" if "kendall_tau" in result else "")
+        f"{result['unchanged_branch_delay_error']}"
+        + (f"; Kendall tau {result['kendall_tau']}" if "kendall_tau" in result else "")
     )
     out.print(f"{'branch':>36} " + " ".join(f"{c:>15}" for c in KPI_COLUMNS))
     rows = [{"branch": "(uninterrupted)", "kpis": result["uninterrupted"]}, *result["branches"]]

@@ -22,6 +22,7 @@ from trafficai.runtime.messages import (
     Refused,
     SignalChanges,
     SimFrame,
+    WhatIfResults,
 )
 from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.runtime.worker_process import WorkerHandle
@@ -42,6 +43,7 @@ class WorkerBridge(QObject):
     finished = Signal(object)  # Finished
     died = Signal(str)  # the worker process ended without being asked
     closed = Signal()
+    whatif = Signal(object)  # WhatIfResults
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -143,5 +145,7 @@ class WorkerBridge(QObject):
             self.failed.emit(f"{message.message}{log}")
         elif isinstance(message, Finished):
             self.finished.emit(message)
+        elif isinstance(message, WhatIfResults):
+            self.whatif.emit(message)
         elif isinstance(message, Closed):
             pass

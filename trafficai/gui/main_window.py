@@ -81,6 +81,7 @@ BRIDGE_SIGNALS = (
     "failed",
     "finished",
     "died",
+    "whatif",
 )  # each handled by the window's ``_on_<name>``
 
 
@@ -196,6 +197,20 @@ class MainWindow(QMainWindow):
                 getattr(bridge, name).disconnect()
 
     # -- commands -----------------------------------------------------------------------------
+
+    def ask_whatif(self) -> None:
+        from trafficai.gui.whatif_dialog import ask_branches
+
+        command = ask_branches(self, self.user)
+        if command is not None:
+            self.send(command)
+
+    def _on_whatif(self, results: object) -> None:
+        from trafficai.gui.whatif_dialog import WhatIfDialog
+
+        dialog = WhatIfDialog(results, self.user, self)  # type: ignore[arg-type]
+        dialog.apply_controller.connect(self.send)
+        dialog.show()
 
     def send(self, command: Command) -> bool:
         if self.bridge.send(command):

@@ -13,6 +13,7 @@ import random
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def _toml(data: dict[str, object]) -> str:
 
     out: list[str] = []
     for name, table in data.items():
-        tables = table if isinstance(table, list) else [table]
+        tables: list[Any] = table if isinstance(table, list) else [table]
         for t in tables:
             out.append(f"[[{name}]]" if isinstance(table, list) else f"[{name}]")
             out += [f"{k} = {value(v)}" for k, v in dict(t).items()]
@@ -174,7 +175,9 @@ def simulate(task: RunTask) -> Recording:
         while backend.step < backend.end_step:
             incidents.advance()
             _, events = life.step()
-            notes += [f"{e.kind}: {e.message}" for e in incidents.take_events() + events if e.severity != "info"]
+            notes += [
+                f"{e.kind}: {e.message}" for e in incidents.take_events() + events if e.severity != "info"
+            ]
     finally:
         life.close_simulation()
     rows = recorder.rows
@@ -184,6 +187,12 @@ def simulate(task: RunTask) -> Recording:
         return np.array([r[k] for r in rows], dtype=np.float64).reshape(len(rows), n)
 
     return Recording(
-        task, geometry, np.array([r[0] for r in rows]), stack(1), stack(2), stack(3),
-        np.array([r[4] for r in rows]), notes,
+        task,
+        geometry,
+        np.array([r[0] for r in rows]),
+        stack(1),
+        stack(2),
+        stack(3),
+        np.array([r[4] for r in rows]),
+        notes,
     )

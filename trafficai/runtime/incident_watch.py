@@ -42,7 +42,9 @@ class IncidentWatch:
         if detector not in DETECTORS:
             raise TrafficAIError(f"unknown incident detector {detector!r} (known: {', '.join(DETECTORS)})")
         self.detector_name = detector
-        self.settings = dict(LIVE_SETTINGS if settings is None and detector == LIVE_DETECTOR else settings or {})
+        self.settings = dict(
+            LIVE_SETTINGS if settings is None and detector == LIVE_DETECTOR else settings or {}
+        )
         self.geometry: NetGeometry | None = None
         self.cameras: tuple[tuple[str, float, float], ...] = ()
         self.pairs: tuple[LoopPair, ...] = ()

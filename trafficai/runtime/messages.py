@@ -221,6 +221,16 @@ class Closed:
     """The worker finished its run record and exits."""
 
 
+@dataclass(frozen=True, slots=True)
+class WhatIfResults:
+    """The what-if branches forked at ``at_s``: per branch its text, KPIs and error (empty: ran)."""
+
+    at_s: float
+    horizon_s: float
+    rows: tuple[tuple[str, dict[str, float], str], ...]
+    wall_s: float
+
+
 Message = (
     Ready
     | SimFrame
@@ -233,4 +243,5 @@ Message = (
     | Failed
     | Finished
     | Closed
+    | WhatIfResults
 )

@@ -32,6 +32,7 @@ from trafficai.core.kpis import signal_samples
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
+from trafficai.runtime.branch_runner import BranchRunner
 from trafficai.runtime.commands import Command, describe
 from trafficai.runtime.handlers import handler_for
 from trafficai.runtime.incident_schedule import IncidentSchedule
@@ -125,6 +126,7 @@ class SimWorker:
         self.resumable: SavedState | None = None  # after a failure: the last state SUMO saved
         self.schedule: IncidentSchedule | None = None
         self.origin_s = 0.0  # the scenario's own begin (a resumed simulation begins later)
+        self.branches = BranchRunner()  # what-if branches forked from the live run (ForkWhatIf)
 
     @property
     def speed(self) -> float | None:
@@ -395,6 +397,8 @@ class SimWorker:
             self.rate.add(now, self.backend.time_s, self.steps_total)
         if self._frame_due(now):
             self._send_frame(now)
+        if self.branches.busy and (whatif := self.branches.take()) is not None:
+            self.publish(whatif)
         if now - self.last_progress >= PROGRESS_EVERY_S:
             self._progress(now)
         if now - self.last_messages >= MESSAGES_EVERY_S:

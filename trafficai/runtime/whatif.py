@@ -41,6 +41,7 @@ from trafficai.runtime.resume import resumed
 from trafficai.sim.state_files import SavedState
 
 UNCHANGED = "unchanged"
+NICE = 10
 INCIDENT_KINDS = ("close-lane", "close-edge", "block-lane")
 
 
@@ -67,7 +68,9 @@ def parse_branch(text: str) -> BranchSpec:
     if key == "controller":
         name, _, signals = value.partition(":")
         if name not in controller_names():
-            raise ConfigError(f"branch {text!r}: unknown controller {name!r} (known: {', '.join(controller_names())})")
+            raise ConfigError(
+                f"branch {text!r}: unknown controller {name!r} (known: {', '.join(controller_names())})"
+            )
         return BranchSpec(raw, controller=name, signals=tuple(s for s in signals.split(",") if s))
     if key == "incident":
         kind, _, target = value.partition(":")
@@ -141,7 +144,9 @@ def source_edges(successors: dict[str, tuple[str, ...]], lane_edges: dict[str, s
     return tuple(sorted(set(lane_edges.values()) - entered))
 
 
-def apply_branch(spec: BranchSpec, life: Any, operator: Any, horizon_s: float, sources: Sequence[str]) -> None:
+def apply_branch(
+    spec: BranchSpec, life: Any, operator: Any, horizon_s: float, sources: Sequence[str]
+) -> None:
     """Apply the branch's change to a running lifecycle (raises TrafficAIError when refused)."""
     backend = life.backend
     if spec.controller:
@@ -186,7 +191,9 @@ def run_branch(task: BranchTask) -> BranchResult:
         sources: tuple[str, ...] = ()
         if task.spec.demand is not None:  # reading the connections costs a second on a large net
             lanes = backend.geometry.lanes
-            sources = source_edges(lane_successors(scenario.net), dict(zip(lanes.ids, lanes.edges, strict=True)))
+            sources = source_edges(
+                lane_successors(scenario.net), dict(zip(lanes.ids, lanes.edges, strict=True))
+            )
         recorder = life.recorder
         assert recorder is not None
         applied = task.state is not None
@@ -200,7 +207,9 @@ def run_branch(task: BranchTask) -> BranchResult:
             life.step()
         final = backend.snapshot(vehicles=False)
         trips = backend.finish()
-        kpis = run_kpis(window_trips(trips, task.at_s), recorder.queue.stats(), final.counters.teleports_total)
+        kpis = run_kpis(
+            window_trips(trips, task.at_s), recorder.queue.stats(), final.counters.teleports_total
+        )
     except TrafficAIError as exc:
         return BranchResult(task.spec.text, error=str(exc), wall_s=time.perf_counter() - started)
     finally:
@@ -209,7 +218,7 @@ def run_branch(task: BranchTask) -> BranchResult:
 
 
 def _child(target: Callable[[BranchTask], BranchResult], task: BranchTask, conn: Connection) -> None:
-    os.nice(10)
+    os.nice(max(0, NICE - os.nice(0)))  # nice 10, not 10 more than a parent already at 10
     try:
         conn.send(target(task))
     except Exception as exc:  # a branch must come back as a line, whatever broke in it
@@ -247,7 +256,9 @@ def run_branches(
                 continue
             proc.join()
             if result is None:
-                result = BranchResult(tasks[i].spec.text, error=f"branch worker crashed (exit code {proc.exitcode})")
+                result = BranchResult(
+                    tasks[i].spec.text, error=f"branch worker crashed (exit code {proc.exitcode})"
+                )
             results[i] = result
             running.remove(entry)
     return [results[i] for i in range(len(tasks))]

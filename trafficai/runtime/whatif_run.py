@@ -54,11 +54,15 @@ def fork_and_compare(
     lanes = lane_geometry(read_net(scenario.net))
     check_targets(specs, set(lanes.ids), set(lanes.edges))
     if not scenario.begin_s < at_s < scenario.end_s:
-        raise ConfigError(f"--at {at_s:g}: must be inside the scenario ({scenario.begin_s:g}-{scenario.end_s:g} s)")
+        raise ConfigError(
+            f"--at {at_s:g}: must be inside the scenario ({scenario.begin_s:g}-{scenario.end_s:g} s)"
+        )
     all_specs = [BranchSpec(UNCHANGED), *[s for s in specs if s.text != UNCHANGED]]
     with tempfile.TemporaryDirectory(prefix="trafficai-whatif-") as tmp:
         prefix = Path(tmp) / "state"
-        base = BranchTask(all_specs[0], config, scenario, at_s, horizon_s, None, controller, save_state_to=prefix)
+        base = BranchTask(
+            all_specs[0], config, scenario, at_s, horizon_s, None, controller, save_state_to=prefix
+        )
         t0 = time.perf_counter()
         reference = run_branch(base)
         reference_wall = time.perf_counter() - t0
@@ -81,7 +85,9 @@ def fork_and_compare(
     unchanged = branches[0]
     ref_delay = reference.kpis.get(DELAY, 0.0)
     out["unchanged_branch_delay_error"] = (
-        round(abs(unchanged.kpis[DELAY] - ref_delay) / ref_delay, 5) if not unchanged.error and ref_delay else None
+        round(abs(unchanged.kpis[DELAY] - ref_delay) / ref_delay, 5)
+        if not unchanged.error and ref_delay
+        else None
     )
     if rerun:
         reruns = run_branches([replace(t, state=None) for t in tasks], jobs)
@@ -105,7 +111,9 @@ def save_to_store(store: RunStore, scenario: Scenario, controller: str, result: 
     ids: list[str] = []
     rows = [{"branch": "uninterrupted", "kpis": result["uninterrupted"]}, *result["branches"]]
     for row in rows:
-        config = {"whatif": {"branch": row["branch"], "at_s": result["at_s"], "horizon_s": result["horizon_s"]}}
+        config = {
+            "whatif": {"branch": row["branch"], "at_s": result["at_s"], "horizon_s": result["horizon_s"]}
+        }
         run_id = store.create_run(scenario.name, controller, int(result["seed"]), config)
         store.finish_run(run_id, row["kpis"], "failed" if row.get("error") else "completed")
         ids.append(run_id)

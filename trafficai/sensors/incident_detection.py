@@ -16,8 +16,9 @@ Three detectors, each ``update(bin) -> list[Alarm]`` over the pairs of ``loop_pa
   (no vehicle passing counts as stopped) over ``window`` bins, for ``persistence`` bins.
 - :class:`BaselineAnomaly` — the project's detector: each loop's own recent baseline (an
   exponentially weighted mean and variance of its windowed occupancy, each step of which is
-  clipped to one deviation: steps clipped to a deviation), so a stop-line loop that is half-covered by every red queue is judged against
-  itself, not against a network-wide threshold. Alarm when the upstream loop stands ``z`` standard
+  clipped to one deviation), so a loop that is half-covered by every red queue is judged against
+  itself, not against a network-wide threshold; stop-line loops (whose occupancy the signal sets)
+  are not judged where mid-block loops exist. Alarm when the upstream loop stands ``z`` standard
   deviations above its baseline while the downstream loop is not congested above its own (an
   incident starves it; a queue spilling back from further downstream does not), for
   ``persistence`` bins, after ``warmup`` bins of learning.
@@ -207,7 +208,9 @@ class BaselineAnomaly(PairDetector):
         # a stop-line loop's occupancy is its signal's (a left turner waiting for its phase covers
         # it for a whole cycle): with loops further upstream, only those judge a queue
         has_midblock = any(not p.up_at_lane_end for p in self.pairs)
-        self.judged = np.array([not (skip_stop_line and has_midblock and p.up_at_lane_end) for p in self.pairs], dtype=bool)
+        self.judged = np.array(
+            [not (skip_stop_line and has_midblock and p.up_at_lane_end) for p in self.pairs], dtype=bool
+        )
         self.alpha = 1.0 - 0.5 ** (1.0 / half_life_bins)
         self.mean: F64 | None = None
         self.var: F64 | None = None

@@ -22,8 +22,8 @@ from trafficai.core.snapshot import Snapshot
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
-MAX_PAIR_GAP_M = 800.0
-LANE_END_M = 30.0  # a loop this close to its lane's end is a stop-line loop  # loops further apart than this are not a station pair (no evidence between)
+MAX_PAIR_GAP_M = 800.0  # loops further apart than this are not a station pair (no evidence between)
+LANE_END_M = 30.0  # a loop this close to its lane's end is a stop-line loop
 BIN_S = 30.0
 
 
