@@ -55,18 +55,15 @@ EVAL_SEED0, TUNING_SEED0 = 1000, 50_000
 # the grids searched on the tuning runs (every other parameter: the detector's published default)
 GRIDS: dict[str, dict[str, Sequence[Any]]] = {
     "california8": {
-        "t1": (0.08, 0.15, 0.25, 0.35),
-        "t2": (0.5, 0.7),
-        "t3": (0.0, 0.15, 0.3),
-        "persistence": (1, 2),
+        "t1": (0.35, 0.5, 0.65),
+        "t2": (0.5, 0.7, 0.85),
+        "t3": (0.15, 0.3, 0.5),
+        "persistence": (2, 3),
     },
-    "fixed-threshold": {
-        "occupancy": (0.5, 0.6, 0.7, 0.8, 0.9),
-        "speed": (1.0, 3.0),
-        "persistence": (1, 2, 3),
-    },
+    "fixed-threshold": {"occupancy": (0.6, 0.7, 0.8, 0.9), "speed": (1.0, 3.0), "persistence": (1, 2, 3)},
     "baseline-anomaly": {
-        "z": (4.0, 6.0, 8.0),
+        "z": (2.5, 3.0, 4.0),
+        "min_occupancy": (0.2, 0.3),
         "down_excess": (0.05, 0.15),
         "persistence": (1, 2),
         "window": (2, 3),

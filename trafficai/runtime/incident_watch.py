@@ -24,7 +24,13 @@ from trafficai.sim.net_loader import lane_successors
 INCIDENT_KIND = "incident-detected"
 LIVE_DETECTOR = "baseline-anomaly"
 # chosen by `trafficai incidents eval corridor` on its tuning seeds (docs/benchmarks.md)
-LIVE_SETTINGS: dict[str, Any] = {"z": 4.0, "down_excess": 0.15, "persistence": 2}
+LIVE_SETTINGS: dict[str, Any] = {
+    "z": 2.5,
+    "min_occupancy": 0.2,
+    "down_excess": 0.05,
+    "persistence": 1,
+    "window": 2,
+}
 NEAR_LANE_END_M = 30.0
 
 
