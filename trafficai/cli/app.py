@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trafficai.cli import audit, bench, gui, iot, rl, runs, users, vision
+from trafficai.cli import audit, bench, gui, incidents, iot, rl, runs, users, vision, whatif
 from trafficai.cli.options import apply_global_options
 
 
@@ -25,6 +25,8 @@ def build_app() -> typer.Typer:
     iot.register(app)
     users.register(app)
     audit.register(app)
+    incidents.register(app)
+    whatif.register(app)
     return app
 
 

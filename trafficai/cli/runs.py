@@ -64,9 +64,13 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
     broker: Annotated[str | None, typer.Option(help=BROKER_HELP)] = None,
     iot_dir: Annotated[Path | None, typer.Option("--iot-dir", help=IOT_DIR_HELP)] = None,
+    detect_incidents: Annotated[
+        bool, typer.Option("--detect-incidents", help="Automatic incident detection: alarms as events")
+    ] = False,
 ) -> None:
     """Run a scenario headless and print its KPIs; its detectors publish their bins as devices."""
     from trafficai.runtime.devices import network_settings
+    from trafficai.runtime.incident_watch import IncidentWatch
     from trafficai.runtime.session import RunResult, run_headless
     from trafficai.storage import RunStore
 
@@ -77,9 +81,10 @@ def run(
     )
     audit_faults(config.faults)
     devices = network_settings(broker, iot_dir)
+    observers = [IncidentWatch()] if detect_incidents else []
     with RunStore() as store:
         if as_json:
-            result: RunResult = run_headless(config, store, devices=devices)
+            result: RunResult = run_headless(config, store, devices=devices, observers=observers)
         else:
             with progress_bar("{task.completed:>6.0f}/{task.total:.0f} s") as progress:
                 task = progress.add_task(f"{scenario} · {config.controller}", total=1.0)
@@ -87,7 +92,7 @@ def run(
                 def update(done: float, total: float) -> None:
                     progress.update(task, completed=done, total=total)
 
-                result = run_headless(config, store, update, devices=devices)
+                result = run_headless(config, store, update, devices=devices, observers=observers)
     kpis = result.kpis
     if as_json:
         payload: dict[str, Any] = {"run_id": result.run_id, "scenario": result.scenario}

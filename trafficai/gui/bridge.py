@@ -23,6 +23,7 @@ from trafficai.runtime.messages import (
     Refused,
     SignalChanges,
     SimFrame,
+    WhatIfResults,
 )
 from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.runtime.worker_process import WorkerHandle
@@ -44,6 +45,7 @@ class WorkerBridge(QObject):
     died = Signal(str)  # the worker process ended without being asked
     closed = Signal()
     devices = Signal(object)  # DeviceStatus
+    whatif = Signal(object)  # WhatIfResults
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -147,5 +149,7 @@ class WorkerBridge(QObject):
             self.finished.emit(message)
         elif isinstance(message, DeviceStatus):
             self.devices.emit(message)
+        elif isinstance(message, WhatIfResults):
+            self.whatif.emit(message)
         elif isinstance(message, Closed):
             pass

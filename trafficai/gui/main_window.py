@@ -84,6 +84,7 @@ BRIDGE_SIGNALS = (
     "finished",
     "died",
     "devices",
+    "whatif",
 )  # each handled by the window's ``_on_<name>``
 
 
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         self.events_panel.unacked_changed.connect(self.status_labels.show_alarms)
         self.events_panel.unacked_changed.connect(self._show_open_alarm)
         self.events_panel.acknowledged.connect(self._acknowledged)
+        self.events_panel.create_incident.connect(self.send)
         self.alarm_banner.ack_button.clicked.connect(self.events_panel.acknowledge_oldest_critical)
         self.alarm_banner.show_button.clicked.connect(self._show_events)
 
@@ -199,6 +201,20 @@ class MainWindow(QMainWindow):
                 getattr(bridge, name).disconnect()
 
     # -- commands -----------------------------------------------------------------------------
+
+    def ask_whatif(self) -> None:
+        from trafficai.gui.whatif_dialog import ask_branches
+
+        command = ask_branches(self, self.user)
+        if command is not None:
+            self.send(command)
+
+    def _on_whatif(self, results: object) -> None:
+        from trafficai.gui.whatif_dialog import WhatIfDialog
+
+        dialog = WhatIfDialog(results, self.user, self)  # type: ignore[arg-type]
+        dialog.apply_controller.connect(self.send)
+        dialog.show()
 
     def send(self, command: Command) -> bool:
         if self.bridge.send(command):

@@ -48,6 +48,10 @@ def build_menus(window: MainWindow) -> None:
     sim_menu = window.menuBar().addMenu("&Simulation")
     for action in (window.play_action, window.step_action, window.restart_action):
         sim_menu.addAction(action)
+    whatif = QAction("&What-if from now…", window)
+    whatif.setToolTip("Fork branches from now and compare their KPIs; the live run keeps running")
+    whatif.triggered.connect(window.ask_whatif)
+    sim_menu.addAction(whatif)
 
 
 def open_file_dialog(window: MainWindow) -> None:

@@ -203,6 +203,16 @@ class AcknowledgeAlarm:
     summary: str = ""  # what was acknowledged, in words (the event's message)
 
 
+@dataclass(frozen=True, slots=True)
+class ForkWhatIf:
+    """Fork what-if branches from now (``runtime/branch_runner.py``): each branch text as for
+    ``trafficai whatif --branch``; the live run keeps running; results come as ``WhatIfResults``."""
+
+    branches: tuple[str, ...]
+    horizon_s: float = 900.0
+    user: str = ""
+
+
 Command = (
     Play
     | Pause
@@ -227,6 +237,7 @@ Command = (
     | Shutdown
     | AcknowledgeAlarm
     | Resume
+    | ForkWhatIf
 )
 
 

@@ -22,6 +22,7 @@ from trafficai.runtime.commands import (
     CloseLane,
     Command,
     DemandScale,
+    ForkWhatIf,
     Inspect,
     Jump,
     MarkDetector,
@@ -289,3 +290,34 @@ def mark_detector(worker: SimWorker, command: MarkDetector) -> None:
 @handles(Resume)
 def resume(worker: SimWorker, command: Resume) -> None:
     worker.resume(command.user)
+
+
+@handles(ForkWhatIf)
+def fork_whatif(worker: SimWorker, command: ForkWhatIf) -> None:
+    """Save SUMO's state now and run the branches in separate processes; the live run goes on."""
+    import tempfile
+    from pathlib import Path
+
+    from trafficai.runtime.whatif import BranchTask, check_targets, parse_branch
+
+    backend, _ = worker.need_sim()
+    life = worker.life
+    if life is None:
+        raise TrafficAIError("the simulation is not running")
+    specs = [parse_branch(text) for text in command.branches]  # ConfigError: one line, refused
+    lanes = backend.geometry.lanes
+    check_targets(specs, set(lanes.ids), set(lanes.edges))
+    if not (math.isfinite(command.horizon_s) and command.horizon_s > 0):
+        raise TrafficAIError(f"what-if horizon must be positive, got {command.horizon_s:g}")
+    scratch = Path(tempfile.mkdtemp(prefix="trafficai-whatif-"))
+    state = scratch / "now.xml.gz"
+    backend.save_state(state)
+    at_s = backend.time_s
+    controller = worker.controller or life.scenario.default_controller
+    tasks = [
+        BranchTask(spec, life.config, life.scenario, at_s, command.horizon_s, state, controller)
+        for spec in specs
+    ]
+    worker.branches.start(tasks, at_s, command.horizon_s, scratch)
+    names = ", ".join(command.branches) or "unchanged only"
+    worker.event("info", "whatif", f"what-if forked at {at_s:g} s: {names}", user=command.user)

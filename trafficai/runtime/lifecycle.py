@@ -58,6 +58,10 @@ class SnapshotObserver(Protocol):
     def observe(self, snapshot: Snapshot) -> list[Event]: ...
 
 
+# An observer may also have ``bind(geometry, scenario)``: called by ``open()`` once SUMO is running
+# (``runtime/incident_watch.IncidentWatch`` builds its loop pairs there).
+
+
 class RunLifecycle:
     def __init__(
         self,
@@ -147,6 +151,10 @@ class RunLifecycle:
         )
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
         self.health = DetectorHealthMonitor(self.sim.backend.geometry)
+        for observer in self.observers:  # observers that need the net (incident detection) get it now
+            bind = getattr(observer, "bind", None)
+            if bind is not None:
+                bind(self.sim.backend.geometry, self.scenario)
         self._start_recorder()
         return self.sim
 

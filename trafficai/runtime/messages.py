@@ -251,6 +251,16 @@ class DeviceStatus:
     dropped: int
 
 
+@dataclass(frozen=True, slots=True)
+class WhatIfResults:
+    """The what-if branches forked at ``at_s``: per branch its text, KPIs and error (empty: ran)."""
+
+    at_s: float
+    horizon_s: float
+    rows: tuple[tuple[str, dict[str, float], str], ...]
+    wall_s: float
+
+
 Message = (
     Ready
     | SimFrame
@@ -264,4 +274,5 @@ Message = (
     | Finished
     | Closed
     | DeviceStatus
+    | WhatIfResults
 )

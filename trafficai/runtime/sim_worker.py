@@ -34,9 +34,11 @@ from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.audit_trail import AuditTrail
 from trafficai.runtime.authorization import authorize
+from trafficai.runtime.branch_runner import BranchRunner
 from trafficai.runtime.commands import Command, describe
 from trafficai.runtime.handlers import handler_for
 from trafficai.runtime.incident_schedule import IncidentSchedule
+from trafficai.runtime.incident_watch import IncidentWatch
 from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
 from trafficai.runtime.live_kpis import LiveKpis
@@ -131,6 +133,7 @@ class SimWorker:
         self.audit = AuditTrail()  # operator actions and refusals, hash-chained (access/audit.py)
         self.last_devices = 0.0
         self.devices_sent: DeviceStatus | None = None
+        self.branches = BranchRunner()  # what-if branches forked from the live run (ForkWhatIf)
 
     @property
     def speed(self) -> float | None:
@@ -216,7 +219,7 @@ class SimWorker:
         life = RunLifecycle(
             run,
             scenario,
-            observers=(*self.observers, self.inspection),
+            observers=(*self.observers, self.inspection, IncidentWatch()),  # automatic incident detection
             sample_interval_s=cfg.kpi_interval_s,
             tolerate_store_errors=True,
             devices=cfg.devices,
@@ -402,6 +405,8 @@ class SimWorker:
             self.rate.add(now, self.backend.time_s, self.steps_total)
         if self._frame_due(now):
             self._send_frame(now)
+        if self.branches.busy and (whatif := self.branches.take()) is not None:
+            self.publish(whatif)
         if now - self.last_progress >= PROGRESS_EVERY_S:
             self._progress(now)
         if now - self.last_messages >= MESSAGES_EVERY_S:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from trafficai.core.detours import RouteRepairs
@@ -104,6 +105,11 @@ class SimBackend(SignalActuator, Protocol):
 
     def vehicle_state(self) -> tuple[VehicleArrays, tuple[str, ...]]:
         """Every vehicle now and the vehicle type names (also when vehicle subscriptions are off)."""
+        ...
+
+    def save_state(self, path: Path) -> None:
+        """SUMO's whole state now into ``path`` (with its RNGs when the run was started with
+        state saving); raises SimulationError where the backend cannot (replay)."""
         ...
 
     def finish(self) -> TripRecords:

@@ -210,3 +210,17 @@ def detector_periods(additional: Iterable[Path]) -> dict[str, float]:
         except (ET.ParseError, OSError, ValueError):
             continue  # SUMO itself reports broken additional files with their line
     return periods
+
+
+def lane_successors(net_path: Path) -> dict[str, tuple[str, ...]]:
+    """Every non-internal lane's successor lanes (its connections), from the net file: the
+    incident detectors pair each loop with the next loops downstream along these."""
+    try:
+        net = sumolib.net.readNet(str(net_path), withInternal=False, withPrograms=False, withConnections=True)
+    except Exception as exc:  # sumolib raises bare xml/sax errors
+        raise ScenarioError(f"{net_path}: cannot read network: {exc}") from exc
+    out: dict[str, tuple[str, ...]] = {}
+    for edge in net.getEdges(withInternal=False):
+        for lane in edge.getLanes():
+            out[lane.getID()] = tuple(dict.fromkeys(c.getToLane().getID() for c in lane.getOutgoing()))
+    return out

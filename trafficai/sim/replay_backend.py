@@ -6,6 +6,7 @@ Used by tests (controllers, safety layer, route demand) to run the control stack
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from trafficai.core.detours import RouteRepairs
 from trafficai.core.geometry import NetGeometry
@@ -137,6 +138,9 @@ class ReplayBackend:
     def vehicle_state(self) -> tuple[VehicleArrays, tuple[str, ...]]:
         snap = self.recording.snapshots[self._step]
         return snap.vehicles, snap.vehicle_types
+
+    def save_state(self, path: Path) -> None:
+        raise SimulationError("a replayed run has no SUMO state to save")
 
     def finish(self) -> TripRecords:
         self.close()

@@ -558,6 +558,12 @@ class SumoBackend:
             raise self._wrap(exc, "reading the vehicles failed") from exc
         return arrays, tuple(types)
 
+    def save_state(self, path: Path) -> None:
+        try:
+            self.api.simulation.saveState(str(path))
+        except Exception as exc:  # libsumo and TraCI raise their own error types
+            raise SimulationError(f"{self.scenario.name}: cannot save the state to {path}: {exc}") from exc
+
     def finish(self) -> TripRecords:
         """Trips from SUMO's tripinfo output plus the vehicles still waiting to be inserted, which
         SUMO does not write there; their wait to depart counts as delay (as in RESCO)."""

@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
 
 from trafficai.core.events import Event, event_key, is_critical
 from trafficai.gui import theme
-from trafficai.runtime.commands import AcknowledgeAlarm
+from trafficai.runtime.commands import AcknowledgeAlarm, CloseLane
 
 MAX_ROWS = 20000
 MAX_ACK_COMMANDS = 20  # more acknowledged at once: one summary command
+DETECTED_INCIDENT = "incident-detected"  # runtime/incident_watch.py: the alarm's object is the lane
 COLUMNS = ("sim time", "wall time", "severity", "kind", "object", "user", "message", "ack")
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -204,6 +205,7 @@ class EventsPanel(QWidget):
 
     unacked_changed = Signal(int)  # unacknowledged alarms
     acknowledged = Signal(object)  # list[Event] just acknowledged (by ``user``)
+    create_incident = Signal(object)  # CloseLane for the lane a detected incident names
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -233,11 +235,15 @@ class EventsPanel(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.ack_all_button = QPushButton("Acknowledge all")
         self.ack_all_button.clicked.connect(self.acknowledge_all)
+        self.incident_button = QPushButton("Create incident")
+        self.incident_button.setToolTip("Close the lane the selected detected incident names (one click)")
+        self.incident_button.clicked.connect(self.create_incident_from_selected)
         self.count_label = theme.steady(QLabel())
         bar = QHBoxLayout()
         bar.addWidget(self.filter)
         bar.addWidget(self.follow)
         bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.incident_button)
         bar.addWidget(self.ack_button)
         bar.addWidget(self.ack_all_button)
         layout = QVBoxLayout(self)
@@ -286,6 +292,17 @@ class EventsPanel(QWidget):
             }
         )
         self._acknowledged(self.model.acknowledge(rows, self.user))
+
+    def create_incident_from_selected(self) -> None:
+        """One click: the selected detected incidents' lanes closed, each alarm acknowledged."""
+        chosen = [
+            self.model.row_at(self.proxy.mapToSource(i).row()).event
+            for i in self.view.selectionModel().selectedRows()
+        ]
+        for event in chosen:
+            if event.kind == DETECTED_INCIDENT and event.object_id:
+                reason = f"confirmed detected incident: {event.message[:120]}"
+                self.create_incident.emit(CloseLane(event.object_id, self.user, reason))
 
     def acknowledge_all(self) -> None:
         self._acknowledged(self.model.acknowledge(list(range(len(self.model.rows))), self.user))

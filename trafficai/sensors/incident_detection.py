@@ -1,0 +1,256 @@
+"""Automatic incident detection over 30 s loop bins: pure detectors, vectorised over loop pairs.
+
+Three detectors, each ``update(bin) -> list[Alarm]`` over the pairs of ``loop_pairs.loop_pairs``:
+
+- :class:`California8` — California algorithm #8 (Payne & Tignor, 1978): the occupancy tests of
+  the California algorithms on a pair of stations, with the states of #8 (incident-free,
+  tentative, confirmed, continuing) and its compression-wave test, which suppresses incident tests
+  for five minutes after a sharp occupancy rise at the downstream station (a wave passing, not an
+  incident). Tests, with OCC in 0..1 over the algorithm's one-minute interval:
+  OCCDF = OCC(up) - OCC(down) >= T1, OCCRDF = OCCDF / OCC(up) >= T2,
+  DOCCTD = (OCC(down, t-2 min) - OCC(down, t)) / OCC(down, t-2 min) >= T3 (downstream drop);
+  compression wave: DOCCTD <= -T5 with OCC(down) >= T4. A tentative incident whose OCCRDF still
+  passes T2 for ``persistence`` further intervals is confirmed (the alarm); it continues while
+  OCCRDF >= T2. Intervals here are 30 s bins, the one-minute occupancy their two-bin mean.
+- :class:`FixedThreshold` — a loop reads occupancy >= ``occupancy`` with mean speed <= ``speed``
+  (no vehicle passing counts as stopped) over ``window`` bins, for ``persistence`` bins.
+- :class:`BaselineAnomaly` — the project's detector: each loop's own recent baseline (an
+  exponentially weighted mean and variance of its windowed occupancy, each step of which is
+  clipped to one deviation), so a loop that is half-covered by every red queue is judged against
+  itself, not against a network-wide threshold; stop-line loops (whose occupancy the signal sets)
+  are not judged where mid-block loops exist. Alarm when the upstream loop stands ``z`` standard
+  deviations above its baseline while the downstream loop is not congested above its own (an
+  incident starves it; a queue spilling back from further downstream does not), for
+  ``persistence`` bins, after ``warmup`` bins of learning.
+
+Every detector latches per pair: one alarm when its condition starts, none until it has cleared.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from trafficai.sensors.loop_pairs import F64, LoopBin, LoopPair
+
+Mask = NDArray[np.bool_]
+_EPS = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """A detector's alarm on one pair, with the figures that raised it."""
+
+    time_s: float
+    pair: int  # index into the detector's pairs
+    detector: str
+    evidence: dict[str, float] = field(default_factory=dict)
+
+
+class PairDetector:
+    """Shared machinery: pair index arrays, a short history of loop bins, the per-pair latch."""
+
+    name = "detector"
+    history_bins = 6
+
+    def __init__(self, pairs: Sequence[LoopPair]) -> None:
+        self.pairs = tuple(pairs)
+        self.up = np.array([p.up for p in self.pairs], dtype=np.int64)
+        self.down = np.array([p.down for p in self.pairs], dtype=np.int64)
+        self.history: deque[LoopBin] = deque(maxlen=self.history_bins)
+        self.active = np.zeros(len(self.pairs), dtype=bool)
+        self.bins_seen = 0
+
+    def window_occupancy(self, bins: int) -> F64:
+        """Mean occupancy of every loop over the last ``bins`` bins (fewer at the start)."""
+        recent = list(self.history)[-bins:]
+        return np.mean([b.occupancy for b in recent], axis=0)  # type: ignore[no-any-return]
+
+    def update(self, loop_bin: LoopBin) -> list[Alarm]:
+        self.history.append(loop_bin)
+        self.bins_seen += 1
+        if not self.pairs:
+            return []
+        condition, evidence = self.judge(loop_bin)
+        rising = condition & ~self.active
+        self.active = condition
+        return [
+            Alarm(loop_bin.end_s, int(i), self.name, {k: float(v[i]) for k, v in evidence.items()})
+            for i in np.flatnonzero(rising)
+        ]
+
+    def judge(self, loop_bin: LoopBin) -> tuple[Mask, dict[str, F64]]:
+        """Per pair: whether the alarm condition holds now, and the evidence arrays."""
+        raise NotImplementedError
+
+
+FREE, TENTATIVE, CONFIRMED, CONTINUING, COMPRESSION = 0, 1, 2, 3, 4
+
+
+class California8(PairDetector):
+    name = "california8"
+
+    def __init__(
+        self,
+        pairs: Sequence[LoopPair],
+        t1: float = 0.08,
+        t2: float = 0.5,
+        t3: float = 0.15,
+        t4: float = 0.2,
+        t5: float = 0.4,
+        persistence: int = 1,
+        suppress_bins: int = 10,  # five minutes of 30 s bins
+        interval_bins: int = 2,  # the algorithm's one-minute occupancy
+        lag_bins: int = 4,  # DOCCTD compares with two minutes before
+    ) -> None:
+        self.history_bins = interval_bins + lag_bins + 1
+        super().__init__(pairs)
+        self.t1, self.t2, self.t3, self.t4, self.t5 = t1, t2, t3, t4, t5
+        self.persistence, self.suppress_bins = persistence, suppress_bins
+        self.interval_bins, self.lag_bins = interval_bins, lag_bins
+        self.state = np.zeros(len(self.pairs), dtype=np.int64)
+        self.count = np.zeros(len(self.pairs), dtype=np.int64)  # persistence or suppression bins
+        self.down_past: deque[F64] = deque(maxlen=lag_bins + 1)
+
+    def judge(self, loop_bin: LoopBin) -> tuple[Mask, dict[str, F64]]:
+        occ = self.window_occupancy(self.interval_bins)
+        occ_up, occ_down = occ[self.up], occ[self.down]
+        self.down_past.append(occ_down)
+        past = self.down_past[0]
+        occdf = occ_up - occ_down
+        occrdf = occdf / np.maximum(occ_up, _EPS)
+        docctd = (past - occ_down) / np.maximum(past, _EPS)
+        if len(self.down_past) <= self.lag_bins:
+            docctd = np.zeros_like(docctd)  # no two-minute history yet: no temporal evidence
+        wave = (docctd <= -self.t5) & (occ_down >= self.t4)
+        pattern = (occdf >= self.t1) & (occrdf >= self.t2) & (docctd >= self.t3)
+        spatial = (occdf >= self.t1) & (occrdf >= self.t2)
+        self._transition(wave, pattern, spatial)
+        alarm = (self.state == CONFIRMED) | (self.state == CONTINUING)
+        return alarm, {"OCCDF": occdf, "OCCRDF": occrdf, "DOCCTD": docctd, "OCC_up": occ_up}
+
+    def _transition(self, wave: Mask, pattern: Mask, spatial: Mask) -> None:
+        s, n = self.state, self.count
+        was = s.copy()
+        free, tent = was == FREE, was == TENTATIVE
+        incident = (was == CONFIRMED) | (was == CONTINUING)
+        comp = was == COMPRESSION
+        # incident-free: a compression wave suppresses; the full pattern makes a tentative incident
+        s[free & wave] = COMPRESSION
+        n[free & wave] = self.suppress_bins
+        to_tent = free & ~wave & pattern
+        s[to_tent], n[to_tent] = TENTATIVE, 0
+        # tentative: persistence of the spatial test confirms, else back to incident-free
+        n[tent & spatial] += 1
+        s[tent & spatial & (n >= self.persistence)] = CONFIRMED
+        s[tent & ~spatial] = FREE
+        # confirmed/continuing: continues while OCCRDF passes T2, else the incident has cleared
+        keep = incident & spatial
+        s[keep] = CONTINUING
+        s[incident & ~keep] = FREE
+        # compression wave: tests suppressed for the suppression time, restarted by a new wave
+        n[comp] -= 1
+        n[comp & wave] = self.suppress_bins
+        s[comp & (n <= 0)] = FREE
+
+
+class FixedThreshold(PairDetector):
+    name = "fixed-threshold"
+
+    def __init__(
+        self,
+        pairs: Sequence[LoopPair],
+        occupancy: float = 0.6,
+        speed: float = 3.0,
+        window: int = 3,
+        persistence: int = 2,
+    ) -> None:
+        self.history_bins = window
+        super().__init__(pairs)
+        self.occupancy, self.speed, self.window, self.persistence = occupancy, speed, window, persistence
+        self.run = np.zeros(len(self.pairs), dtype=np.int64)
+
+    def judge(self, loop_bin: LoopBin) -> tuple[Mask, dict[str, F64]]:
+        occ = self.window_occupancy(self.window)[self.up]
+        speeds = np.array([b.speed for b in self.history])[:, self.up]
+        stopped = np.where(np.isnan(speeds), 0.0, speeds).mean(axis=0)
+        hit = (occ >= self.occupancy) & (stopped <= self.speed)
+        self.run = np.where(hit, self.run + 1, 0)
+        return self.run >= self.persistence, {"occupancy": occ, "speed_m_s": stopped}
+
+
+class BaselineAnomaly(PairDetector):
+    name = "baseline-anomaly"
+
+    def __init__(
+        self,
+        pairs: Sequence[LoopPair],
+        z: float = 4.0,
+        down_excess: float = 0.1,
+        min_occupancy: float = 0.3,
+        window: int = 3,
+        persistence: int = 2,
+        half_life_bins: float = 10.0,
+        warmup: int = 10,
+        floor_sd: float = 0.1,
+        clip_sd: float = 1.0,
+        skip_stop_line: bool = True,
+    ) -> None:
+        self.history_bins = window
+        super().__init__(pairs)
+        self.z, self.down_excess, self.min_occupancy = z, down_excess, min_occupancy
+        self.window, self.persistence, self.warmup, self.floor_sd = window, persistence, warmup, floor_sd
+        self.clip_sd = clip_sd
+        # a stop-line loop's occupancy is its signal's (a left turner waiting for its phase covers
+        # it for a whole cycle): with loops further upstream, only those judge a queue
+        has_midblock = any(not p.up_at_lane_end for p in self.pairs)
+        self.judged = np.array(
+            [not (skip_stop_line and has_midblock and p.up_at_lane_end) for p in self.pairs], dtype=bool
+        )
+        self.alpha = 1.0 - 0.5 ** (1.0 / half_life_bins)
+        self.mean: F64 | None = None
+        self.var: F64 | None = None
+        self.run = np.zeros(len(self.pairs), dtype=np.int64)
+
+    def judge(self, loop_bin: LoopBin) -> tuple[Mask, dict[str, F64]]:
+        occ = self.window_occupancy(self.window)
+        if self.mean is None or self.var is None:
+            self.mean, self.var = occ.copy(), np.full_like(occ, self.floor_sd**2)
+        mean, var = self.mean, self.var
+        sd = np.sqrt(var + self.floor_sd**2)
+        score = (occ - mean) / sd
+        anomalous = score >= self.z
+        up, down = self.up, self.down
+        hit = (
+            self.judged
+            & anomalous[up]
+            & (occ[up] >= self.min_occupancy)
+            & (occ[down] - mean[down] <= self.down_excess)
+        )
+        if self.bins_seen <= self.warmup:
+            hit[:] = False
+        self.run = np.where(hit, self.run + 1, 0)
+        # learn the baseline: freely while warming up (the network fills), then with every step
+        # clipped to ``clip_sd`` deviations, so a standing queue takes many minutes to become the norm
+        delta = occ - mean
+        if self.bins_seen > self.warmup:
+            delta = np.clip(delta, -self.clip_sd * sd, self.clip_sd * sd)
+        mean += self.alpha * delta
+        var[:] = (1 - self.alpha) * (var + self.alpha * delta**2)
+        return self.run >= self.persistence, {
+            "occupancy_up": occ[up],
+            "baseline_up": mean[up],
+            "z_up": score[up],
+            "occupancy_down": occ[down],
+        }
+
+
+DETECTORS: dict[str, type[PairDetector]] = {
+    California8.name: California8,
+    FixedThreshold.name: FixedThreshold,
+    BaselineAnomaly.name: BaselineAnomaly,
+}
