@@ -26,6 +26,7 @@ class FakeBridge(QObject):
     died = Signal(str)
     closed = Signal()
     devices = Signal(object)
+    whatif = Signal(object)
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)

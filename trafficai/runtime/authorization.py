@@ -41,6 +41,7 @@ COMMAND_ROLES: dict[type, Role] = {
     c.Jump: Role.OPERATE,
     c.Restart: Role.OPERATE,
     c.Resume: Role.OPERATE,
+    c.ForkWhatIf: Role.OPERATE,  # runs branches beside the live run; applying one is SetController
     # changing how the network is run
     c.SetController: Role.MANAGE,
     c.DemandScale: Role.MANAGE,

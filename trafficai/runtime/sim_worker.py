@@ -18,27 +18,22 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from trafficai.control.loop import ControlLoop
-from trafficai.control.registry import make_controller
 from trafficai.core.events import Event
 from trafficai.core.kpis import signal_samples
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.snapshot import Snapshot
-from trafficai.errors import StoreError, TrafficAIError
+from trafficai.errors import TrafficAIError
 from trafficai.runtime.audit_trail import AuditTrail
-from trafficai.runtime.authorization import authorize
 from trafficai.runtime.branch_runner import BranchRunner
-from trafficai.runtime.commands import Command, describe
-from trafficai.runtime.handlers import handler_for
+from trafficai.runtime.command_intake import apply_command, take_commands
+from trafficai.runtime.commands import Command
 from trafficai.runtime.incident_schedule import IncidentSchedule
-from trafficai.runtime.incident_watch import IncidentWatch
 from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
 from trafficai.runtime.live_kpis import LiveKpis
@@ -52,18 +47,17 @@ from trafficai.runtime.messages import (
     KpiSample,
     Message,
     Progress,
-    Refused,
     SignalChanges,
     SimFrame,
 )
 from trafficai.runtime.operator_state import OperatorState
 from trafficai.runtime.pacing import FrameBudget, Pacer, Rate
-from trafficai.runtime.resume import ResumePoints, clock, resumed
-from trafficai.runtime.views import SignalTracker, ready_message, signal_views
+from trafficai.runtime.resume import ResumePoints, clock
+from trafficai.runtime.views import SignalTracker, signal_views
 from trafficai.runtime.worker_config import WorkerConfig
+from trafficai.runtime.worker_start import open_live_simulation
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.state_files import SavedState
-from trafficai.storage import RunStore
 
 logger = logging.getLogger(__name__)
 
@@ -202,83 +196,7 @@ class SimWorker:
             )
 
     def _open(self, scenario: Scenario, resume: SavedState | None = None) -> None:
-        cfg = self.config
-        origin_s = self.origin_s = scenario.begin_s
-        run_config = cfg.run
-        if resume is not None:
-            scenario, run_config = resumed(scenario, run_config, resume)
-        controller = self.controller or scenario.default_controller
-        self.controller = controller
-        run = run_config.model_copy(
-            update={
-                "scenario": str(scenario.source),
-                "controller": controller,
-                "sim": cfg.run.sim.model_copy(update={"demand_scale": self.demand}),
-            }
-        )
-        life = RunLifecycle(
-            run,
-            scenario,
-            observers=(*self.observers, self.inspection, IncidentWatch()),  # automatic incident detection
-            sample_interval_s=cfg.kpi_interval_s,
-            tolerate_store_errors=True,
-            devices=cfg.devices,
-        )
-        self.life = life
-        sim = life.open(
-            warnings=cfg.warnings,
-            max_depart_delay_s=cfg.max_depart_delay_s,
-            sumo_extra=cfg.sumo_extra,
-            message_log=True,
-            scratch_prefix="trafficai-gui-",
-            state_saving=self.resume_points.saving(self.generation, resume),
-            load_state=resume.path if resume is not None else None,
-        )
-        self.backend, self.loop = sim.backend, sim.loop
-        self.resumable = None
-        self.schedule = IncidentSchedule(run.incidents, self.operator, origin_s) if run.incidents else None
-        if self.schedule is not None:
-            self.schedule.check(sim.backend)
-        self.tracking = self.frames
-        self.tracked_since_s = sim.backend.time_s
-        self.inspection.reset(sim.backend.geometry)
-        self._attach_controllers(life, controller)
-        store = self._open_store() if cfg.record else None
-        self.pending_events += life.record(store, controller, source="gui", owns_store=True)
-        logger.info("simulation of %s started (run %s)", scenario.name, life.run_id or "not recorded")
-        self.kpis.reset()
-        self.pacer.reanchor(sim.backend.time_s)
-        self.rate.reset()
-        ready = ready_message(
-            self.generation, scenario, sim.backend, sim.loop, controller, life.run_id, self.demand
-        )
-        self.publish(ready)
-        self.event("info", "run", f"simulation of {scenario.name} started (controller {controller})")
-        for warning in sim.backend.load_warnings[:MAX_SUMO_MESSAGES]:
-            self.event("warning", "sumo", str(warning))
-        self._track_signals()
-        self.publish_incidents()
-        self.budget.dirty = True
-
-    def _open_store(self) -> RunStore | None:
-        path = self.config.store_path
-        try:
-            return RunStore(Path(path) if path else None)
-        except (StoreError, ValueError) as exc:
-            self.event("warning", "store", f"this run is not recorded: {exc}")
-            return None
-
-    def _attach_controllers(self, life: RunLifecycle, controller: str) -> None:
-        try:
-            life.attach(make_controller(controller), self.config.run.signals)
-        except TrafficAIError as exc:
-            self.event("warning", "controller", f"controller '{controller}' not applied: {exc}")
-        for name, signals in self.assignments:
-            try:
-                life.attach(make_controller(name), signals)
-            except TrafficAIError as exc:
-                where = ", ".join(signals)
-                self.event("warning", "controller", f"controller '{name}' not applied to {where}: {exc}")
+        open_live_simulation(self, scenario, resume)
 
     def end_simulation(self, status: str) -> dict[str, float]:
         """Close the backend and the run record (``status``: completed | interrupted | failed)."""
@@ -554,54 +472,8 @@ class SimWorker:
     # -- commands -----------------------------------------------------------------------------
 
     def _commands(self, inbox: Any, wait: float) -> None:
-        try:
-            command = inbox.get(timeout=wait) if wait > 0 else inbox.get_nowait()
-        except queue.Empty:
-            return
-        except (EOFError, OSError):  # the client is gone
-            self.stopping = True
-            return
-        while True:
-            self.apply(command)
-            if self.stopping:
-                return
-            try:
-                command = inbox.get_nowait()
-            except queue.Empty:
-                return
-            except (EOFError, OSError):
-                self.stopping = True
-                return
+        take_commands(self, inbox, wait)
 
     def apply(self, command: Command) -> None:
         """Run the command's handler; a refusal (or a bug in one handler) is reported, never fatal."""
-        try:
-            authorize(command, self.config.user)  # the role check that counts: here, not in the GUI
-        except TrafficAIError as exc:
-            self._refuse(command, str(exc))
-            self.audit.command(command, self.config.user, f"denied: {exc}", self.time_s(), denied=True)
-            self.flush()
-            return
-        outcome = "applied"
-        try:
-            handler_for(command)(self, command)
-        except TrafficAIError as exc:
-            outcome = f"refused: {exc}"
-            self._refuse(command, str(exc))
-        except Exception as exc:  # a bug in handling one command must not end the simulation
-            logger.exception("handling %s failed", describe(command))
-            outcome = f"failed: {type(exc).__name__}: {exc}"
-            self._refuse(command, f"{type(exc).__name__}: {exc}")
-        self.audit.command(command, self.config.user, outcome, self.time_s())
-        self.flush()
-
-    def _refuse(self, command: Command, message: str) -> None:
-        user = getattr(command, "user", "")
-        self.event(
-            "warning",
-            "refused",
-            f"{describe(command)} refused: {message}",
-            getattr(command, "signal_id", ""),
-            user,
-        )
-        self.publish(Refused(describe(command), message))
+        apply_command(self, command)
