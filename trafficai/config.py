@@ -117,6 +117,7 @@ class ScenarioManifest(Frozen):
     cameras: tuple[CameraSection, ...] = ()
     incidents: tuple[IncidentSection, ...] = ()
     faults: tuple[FaultSection, ...] = ()
+    health: HealthSection | None = None
 
 
 class SafetyConfig(Frozen):
@@ -153,6 +154,7 @@ class RunConfig(Frozen):
     safety: SafetyConfig = SafetyConfig()
     incidents: tuple[IncidentSection, ...] = ()  # scripted: the manifest's, then --incident ones
     faults: tuple[FaultSection, ...] = ()  # injected: the manifest's, then --fault ones
+    health: HealthSection | None = None  # detector-health thresholds; None: the scenario's [health]
 
 
 def user_config_path() -> Path:
@@ -342,12 +344,12 @@ class HealthSection(Frozen):
     no_hits_s: float = Field(900.0, gt=0)  # IRIS no hits (hours, scaled to hour-long scenarios)
     witness_s: float = Field(10.0, gt=0)  # a loop contradicting its area detector this long: stuck
     witness_departures: float = Field(5.0, gt=0)  # vehicles leaving the area uncounted: card off
-    witness_idle_s: float = Field(600.0, gt=0)  # an area detector counts as a witness this long after a vehicle
+    witness_idle_s: float = Field(600.0, gt=0)  # an area detector is a witness this long after a vehicle
     expected_alpha: float = Field(1e-4, gt=0, lt=1)  # Poisson: so few counts this improbable
     rate_tau_s: float = Field(900.0, gt=0)  # time constant of a loop's learned count rate
     rate_history_s: float = Field(120.0, ge=0)  # green seconds of history before the count test
-    erratic_samples: int = Field(3, ge=1)  # per 30 s bin: occupied readings over an empty area
-    erratic_bins: int = Field(2, ge=1)  # consecutive bins with that many
+    erratic_samples: int = Field(5, ge=1)  # occupied readings over an empty area, in ...
+    erratic_bins: int = Field(4, ge=1)  # ... this many consecutive 30 s bins
     no_change_bins: int = Field(6, ge=2)  # IRIS no change (24 h scaled): identical 30 s bins
     spike_step: float = Field(0.25, gt=0, le=1)  # IRIS occupancy spike: +spike_add_s per step
     spike_add_s: float = Field(30.0, gt=0)
@@ -361,6 +363,7 @@ class HealthSection(Frozen):
     intermittent_share: float = Field(0.2, gt=0, le=1)
     conservation_slack: float = Field(5.0, ge=0)  # vehicles, beyond the storage between two loops
     conservation_share: float = Field(0.2, ge=0)  # of the larger count
+    substitute: bool = False  # controllers read substitutes for loops flagged failed (substitution.py)
 
     def pems_limits(self) -> dict[str, float]:
         return {

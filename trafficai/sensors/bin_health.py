@@ -27,8 +27,8 @@ import numpy as np
 from trafficai.config import HealthSection
 from trafficai.core.geometry import NetGeometry
 from trafficai.sensors.health_rules import (
-    FULL,
     F64,
+    FULL,
     I64,
     Mask,
     area_witness,
@@ -91,7 +91,6 @@ class LoopEvidence:
         self._stretch_s = np.zeros(n)
         self._stretch_rate = np.zeros(n)
         self._bin = LoopBinSums(n)
-        self._erratic_bins = np.zeros(n, np.int64)
         self.bins.clear()
 
     def forget(self, i: int) -> None:
@@ -99,15 +98,18 @@ class LoopEvidence:
             standing[i] = False
         for array in (self._on_s, self._departed, self._stretch_expected, self._stretch_s, self._spike):
             array[i] = 0.0
-        self._erratic_bins[i] = 0
 
     @property
     def failed(self) -> Mask:
-        return np.logical_or.reduce([self.conditions[c] for c in FAILURES])
+        out: Mask = np.logical_or.reduce([self.conditions[c] for c in FAILURES])
+        return out
 
     @property
     def suspect(self) -> Mask:
-        return np.logical_or.reduce([self.conditions[c] for c in ("no change", "spike", "pems", "conservation")])
+        out: Mask = np.logical_or.reduce(
+            [self.conditions[c] for c in ("no change", "spike", "pems", "conservation")]
+        )
+        return out
 
     def reason(self, i: int) -> str:
         for name, standing in self.conditions.items():
@@ -118,8 +120,16 @@ class LoopEvidence:
     # -- per sample ---------------------------------------------------------------------------
 
     def sample(
-        self, t: float, dt: float, hits: I64, occupancy: F64, speed: F64, moving: Mask,
-        area_vehicles: F64, area_halting: F64, healthy: Mask,
+        self,
+        t: float,
+        dt: float,
+        hits: I64,
+        occupancy: F64,
+        speed: F64,
+        moving: Mask,
+        area_vehicles: F64,
+        area_halting: F64,
+        healthy: Mask,
     ) -> None:
         """One sample ``dt`` after the last one: ``hits`` counted in between, the loop readings,
         whether traffic over each loop could move, and its witness's vehicles / halting (NaN: none)."""
@@ -132,14 +142,30 @@ class LoopEvidence:
         self._on_s = run_seconds(self._on_s, dt, on, self._was_on)
         self._was_on = on
         # vehicles that left the area at a green left it over the loop (the area ends there)
-        left = np.where(moving & alive & np.isfinite(self._area_before),
-                        np.maximum(self._area_before - area_vehicles, 0.0), 0.0)
+        left = np.where(
+            moving & alive & np.isfinite(self._area_before),
+            np.maximum(self._area_before - area_vehicles, 0.0),
+            0.0,
+        )
         self._area_before = np.where(np.isfinite(area_vehicles), area_vehicles, np.nan)
         self._departed = np.where(hits > 0, 0.0, self._departed + np.nan_to_num(left))
-        self._raise("witness on", self._on_s >= lim.witness_s, ~full,
-                    lambda i: f"locked on: full occupancy for {self._on_s[i]:.0f} s with no vehicle on its area detector")
-        self._raise("witness off", self._departed >= lim.witness_departures, hits > 0,
-                    lambda i: f"{'locked on' if full[i] else 'card off'}: {self._departed[i]:.0f} vehicles left its area over it at green, none counted")
+        self._raise(
+            "witness on",
+            self._on_s >= lim.witness_s,
+            ~full,
+            lambda i: (
+                f"locked on: full occupancy for {self._on_s[i]:.0f} s with no vehicle on its area detector"
+            ),
+        )
+        self._raise(
+            "witness off",
+            self._departed >= lim.witness_departures,
+            hits > 0,
+            lambda i: (
+                f"{'locked on' if full[i] else 'card off'}: {self._departed[i]:.0f} vehicles "
+                f"left its area over it at green, none counted"
+            ),
+        )
         # a count is due only while vehicles over the loop can move: green, and its area (if any)
         # holds a vehicle that is not standing (a queue blocked at green is no evidence)
         eligible = moving & ((self.witness < 0) | (seen & (area_halting < area_vehicles)))
@@ -155,17 +181,27 @@ class LoopEvidence:
         fresh = (self._stretch_s == 0.0) & ~counted
         self._stretch_rate = np.where(fresh, rate, self._stretch_rate)
         history = self._den >= lim.rate_history_s
-        self._stretch_expected = np.where(counted, 0.0, self._stretch_expected + self._stretch_rate * green_dt)
+        self._stretch_expected = np.where(
+            counted, 0.0, self._stretch_expected + self._stretch_rate * green_dt
+        )
         self._stretch_s = np.where(counted, 0.0, self._stretch_s + green_dt)
         num, den = decay_rate(self._num, self._den, hits, green_dt, dt, lim.rate_tau_s)
         self._num = np.where(healthy, num, self._num)
         self._den = np.where(healthy, den, self._den)
         few = improbably_few(np.zeros(self.n, np.int64), self._stretch_expected, lim.expected_alpha) & history
-        self._raise("few counts", few, counted,
-                    lambda i: f"no vehicle in {self._stretch_s[i]:.0f} s of green where "
-                    f"{self._stretch_expected[i]:.1f} were expected")
+        self._raise(
+            "few counts",
+            few,
+            counted,
+            lambda i: (
+                f"no vehicle in {self._stretch_s[i]:.0f} s of green where "
+                f"{self._stretch_expected[i]:.1f} were expected"
+            ),
+        )
 
-    def _fill_bin(self, dt: float, hits: I64, occupancy: F64, speed: F64, moving: Mask, empty_area: Mask) -> None:
+    def _fill_bin(
+        self, dt: float, hits: I64, occupancy: F64, speed: F64, moving: Mask, empty_area: Mask
+    ) -> None:
         b = self._bin
         valid = np.isfinite(occupancy)
         b.seconds += dt
@@ -187,26 +223,40 @@ class LoopEvidence:
         occ = b.occupancy / np.maximum(b.samples, 1)
         previous = self.bins[-1] if self.bins else None
         self.bins.append(b)
-        loud = b.erratic >= lim.erratic_samples
-        self._erratic_bins = np.where(loud, self._erratic_bins + 1, 0)
-        self._raise("erratic", self._erratic_bins >= lim.erratic_bins, b.erratic == 0,
-                    lambda i: f"erratic: occupied over an empty area in {b.erratic[i]} samples of 30 s")
+        tail = list(self.bins)[-lim.erratic_bins :]
+        erratic = np.sum([x.erratic for x in tail], axis=0)
+        self._raise(
+            "erratic",
+            (erratic >= lim.erratic_samples) & (len(tail) >= lim.erratic_bins),
+            erratic == 0,
+            lambda i: f"erratic: occupied over an empty area in {erratic[i]} samples of {len(tail) * 30} s",
+        )
         if previous is not None:
             prev_occ = previous.occupancy / np.maximum(previous.samples, 1)
             # only loops away from a signal: a stop-line loop's sampled occupancy jumps with every
             # queue that forms and leaves (measured on city: dozens of spikes an hour)
             same_state = self.free_flow
-            self._spike = spike_timer(self._spike, prev_occ, occ, same_state, lim.spike_step, lim.spike_add_s, BIN_S)
-            self._raise("spike", self._spike > lim.spike_trip_s, self._spike <= 0,
-                        lambda i: f"occupancy spike (timer {self._spike[i]:.0f} s)")
+            self._spike = spike_timer(
+                self._spike, prev_occ, occ, same_state, lim.spike_step, lim.spike_add_s, BIN_S
+            )
+            self._raise(
+                "spike",
+                self._spike > lim.spike_trip_s,
+                self._spike <= 0,
+                lambda i: f"occupancy spike (timer {self._spike[i]:.0f} s)",
+            )
         recent = list(self.bins)
         occupancy = np.array([x.occupancy / np.maximum(x.samples, 1) for x in recent])
         speed = np.array([x.speed / np.maximum(x.samples, 1) for x in recent])
         if len(recent) >= lim.no_change_bins:
-            tail = slice(len(recent) - lim.no_change_bins, None)
-            same = unchanged(occupancy[tail], speed[tail])
-            self._raise("no change", same, ~same, lambda i: f"no change: occupancy {occ[i]:.2f} in "
-                        f"{lim.no_change_bins} bins of 30 s")
+            last = slice(len(recent) - lim.no_change_bins, None)
+            same = unchanged(occupancy[last], speed[last])
+            self._raise(
+                "no change",
+                same,
+                ~same,
+                lambda i: f"no change: occupancy {occ[i]:.2f} in {lim.no_change_bins} bins of 30 s",
+            )
         if len(recent) >= lim.pems_window_bins:
             self._pems(recent, occupancy)
         self._conservation(recent)
@@ -218,8 +268,9 @@ class LoopEvidence:
         green_share = np.array([x.green_s / max(x.seconds, 1e-9) for x in recent])
         rate = np.divide(self._num, self._den, out=np.zeros(self.n), where=self._den > 0)
         expected = rate * np.array([x.rate_s for x in recent]).sum(axis=0)
-        found = pems_categories(counts, occupancy, samples, expected_samples, green_share, expected,
-                                self.limits.pems_limits())
+        found = pems_categories(
+            counts, occupancy, samples, expected_samples, green_share, expected, self.limits.pems_limits()
+        )
         hit = np.zeros(self.n, dtype=bool)
         for i in range(self.n):
             names = [name for name, mask in found.items() if mask[i]]
@@ -236,15 +287,21 @@ class LoopEvidence:
         expected = rate * np.sum([x.rate_s for x in recent], axis=0)
         broken = np.zeros(self.n, dtype=bool)
         for up, down, storage in self.pairs:
-            if conservation_broken(totals[up], totals[down], storage, self.limits.conservation_slack,
-                                   self.limits.conservation_share):
+            if conservation_broken(
+                totals[up],
+                totals[down],
+                storage,
+                self.limits.conservation_slack,
+                self.limits.conservation_share,
+            ):
                 # blame the loop that strays further from its own recent rate
                 off = [abs(math.log((totals[j] + 1.0) / (expected[j] + 1.0))) for j in (up, down)]
                 j, other = (up, down) if off[0] >= off[1] else (down, up)
                 broken[j] = True
                 self.why["conservation"][j] = (
                     f"flow conservation: {totals[j]:.0f} vehicles against {totals[other]:.0f} on the "
-                    f"same lane over {len(recent) * BIN_S / 60:.0f} min")
+                    f"same lane over {len(recent) * BIN_S / 60:.0f} min"
+                )
         self.conditions["conservation"] = broken
 
     def _raise(self, name: str, now: Mask, cleared: Mask, why: object) -> None:

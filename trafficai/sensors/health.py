@@ -316,7 +316,8 @@ class DetectorHealthMonitor:
         events: list[Event] = []
         failed, suspect = self.evidence.failed, self.evidence.suspect
         for i, det_id in enumerate(self.geometry.e1.ids):
-            state = judge(bool(self._locked[i] or failed[i]), bool(self._chatter[i]), bool(self._quiet[i] or suspect[i]))
+            locked, quiet = bool(self._locked[i] or failed[i]), bool(self._quiet[i] or suspect[i])
+            state = judge(locked, bool(self._chatter[i]), quiet)
             old = self._health[det_id]
             if state == old.state or det_id in self._marked:
                 continue  # unchanged, or an operator's mark stands until it is lifted

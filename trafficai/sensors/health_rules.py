@@ -13,6 +13,7 @@ evidence of a stuck loop, and it needs no history.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -83,11 +84,13 @@ def unchanged(occupancy: F64, speed: F64) -> Mask:
     occ_same = np.all(np.abs(occupancy - occupancy[0]) < 1e-9, axis=0)
     speed_same = np.all(np.abs(speed - speed[0]) < 1e-9, axis=0)
     inside = (occupancy[0] > 0.0) & (occupancy[0] < FULL)
-    return occ_same & speed_same & inside
+    out: Mask = occ_same & speed_same & inside
+    return out
 
 
-def spike_timer(timer_s: F64, previous: F64, occupancy: F64, eligible: Mask, step: float, add_s: float,
-                bin_s: float) -> F64:
+def spike_timer(
+    timer_s: F64, previous: F64, occupancy: F64, eligible: Mask, step: float, add_s: float, bin_s: float
+) -> F64:
     """IRIS "occupancy spike": each jump of ``step`` (25 %) between consecutive 30 s occupancies
     adds ``add_s`` (30 s) to a timer that runs down with time; past a limit the loop is suspect.
     Only ``eligible`` jumps count (both bins in one signal state): a red starting over a stop-line
@@ -97,22 +100,30 @@ def spike_timer(timer_s: F64, previous: F64, occupancy: F64, eligible: Mask, ste
 
 
 def pems_categories(
-    counts: F64, occupancy: F64, samples: F64, expected_samples: F64, green_share: F64,
-    expected_counts: F64, limits: dict[str, float],
+    counts: F64,
+    occupancy: F64,
+    samples: F64,
+    expected_samples: F64,
+    green_share: F64,
+    expected_counts: F64,
+    limits: dict[str, float],
 ) -> dict[str, Mask]:
     """Caltrans PeMS diagnostics over a rolling window of bins ((k, n) arrays; ``expected_samples``
     (k,), ``expected_counts`` (n,): what the loop's recent rate says it should have counted).
 
     - insufficient data: fewer than 60 % of the expected samples arrived;
-    - card off: zero occupancy and no count in >= 59 % of the bins that were at least half green,
-      *while* the loop was expected to count (PeMS is daily; on a quiet approach or at night zero is normal; occupancy here is
-      sampled one-step occupancy, which misses most passing vehicles, hence the count too);
-    - high value: > 33 vehicles per 30 s (PeMS: 20, above urban saturation; 33 is a 0.9 s headway) in >= 20 % of the bins (PeMS's occupancy > 0.7 part is
-      left out: a queue over a stop-line loop reads full occupancy through every red);
+    - card off: zero occupancy and no count in >= 59 % of the bins that were at least half
+      green, *while* the loop was expected to count (PeMS is daily; on a quiet approach or at
+      night zero is normal; occupancy here is sampled one-step occupancy, which misses most
+      passing vehicles, hence the count too);
+    - high value: > 33 vehicles per 30 s (PeMS: 20, above urban saturation; 33 is a 0.9 s
+      headway) in >= 20 % of the bins (PeMS's occupancy > 0.7 part is left out: a queue over a
+      stop-line loop reads full occupancy through every red);
     - intermittent: zero flow with occupancy strictly between 0 and full in >= 20 % (PeMS: 2 % of
-      a day) and at least 3 of the bins that were green throughout (a vehicle standing over the loop at red is not evidence);
-    - constant: no change of the occupancy over the window (above 0, below full: a standing queue
-      reads full for as long as it stands).
+      a day) and at least 3 of the bins that were green throughout (a vehicle standing over the
+      loop at red is not evidence);
+    - constant: no change of the occupancy over the window (above 0, below full: a standing
+      queue reads full for as long as it stands).
     """
     k = max(counts.shape[0], 1)
     got = samples.sum(axis=0)
@@ -148,7 +159,7 @@ def conservation_pairs(geometry: NetGeometry) -> tuple[tuple[int, int, float], .
     for lane in np.unique(lanes[lanes >= 0]):
         on_lane = np.flatnonzero(lanes == lane)
         order = on_lane[np.argsort(geometry.e1.positions[on_lane])]
-        for up, down in zip(order[:-1], order[1:], strict=True):
+        for up, down in itertools.pairwise(order):
             gap = float(geometry.e1.positions[down] - geometry.e1.positions[up])
             out.append((int(up), int(down), max(gap / 7.5, 1.0)))
     return tuple(out)
