@@ -117,6 +117,7 @@ class ScenarioManifest(Frozen):
     cameras: tuple[CameraSection, ...] = ()
     incidents: tuple[IncidentSection, ...] = ()
     faults: tuple[FaultSection, ...] = ()
+    health: HealthSection | None = None
 
 
 class SafetyConfig(Frozen):
@@ -153,6 +154,7 @@ class RunConfig(Frozen):
     safety: SafetyConfig = SafetyConfig()
     incidents: tuple[IncidentSection, ...] = ()  # scripted: the manifest's, then --incident ones
     faults: tuple[FaultSection, ...] = ()  # injected: the manifest's, then --fault ones
+    health: HealthSection | None = None  # detector-health thresholds; None: the scenario's [health]
 
 
 def user_config_path() -> Path:
@@ -331,3 +333,44 @@ def parse_fault(spec: str) -> FaultSection:
         return FaultSection(device=device, kind=kind, at=at, duration=duration, param=param)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, what)) from exc
+
+
+class HealthSection(Frozen):
+    """Detector-health thresholds (``[health]`` in a scenario manifest or the run config), in
+    simulated seconds; docs/health.md says what each rule does and where its default comes from."""
+
+    locked_on_s: float = Field(120.0, gt=0)  # IRIS locked on: full occupancy over this much green
+    chatter_per_30s: float = Field(38.0, gt=0)  # IRIS chatter
+    no_hits_s: float = Field(900.0, gt=0)  # IRIS no hits (hours, scaled to hour-long scenarios)
+    witness_s: float = Field(10.0, gt=0)  # a loop contradicting its area detector this long: stuck
+    witness_departures: float = Field(5.0, gt=0)  # vehicles leaving the area uncounted: card off
+    witness_idle_s: float = Field(600.0, gt=0)  # an area detector is a witness this long after a vehicle
+    expected_alpha: float = Field(1e-4, gt=0, lt=1)  # Poisson: so few counts this improbable
+    rate_tau_s: float = Field(900.0, gt=0)  # time constant of a loop's learned count rate
+    rate_history_s: float = Field(120.0, ge=0)  # green seconds of history before the count test
+    erratic_samples: int = Field(5, ge=1)  # occupied readings over an empty area, in ...
+    erratic_bins: int = Field(4, ge=1)  # ... this many consecutive 30 s bins
+    no_change_bins: int = Field(6, ge=2)  # IRIS no change (24 h scaled): identical 30 s bins
+    spike_step: float = Field(0.25, gt=0, le=1)  # IRIS occupancy spike: +spike_add_s per step
+    spike_add_s: float = Field(30.0, gt=0)
+    spike_trip_s: float = Field(60.0, gt=0)
+    pems_window_bins: int = Field(40, ge=2)  # PeMS categories over this many 30 s bins
+    insufficient_share: float = Field(0.6, gt=0, le=1)
+    card_off_share: float = Field(0.59, gt=0, le=1)
+    card_off_min_expected: float = Field(40.0, ge=0)
+    high_flow_per_30s: float = Field(33.0, gt=0)  # PeMS: 20; 33 = a 0.9 s headway, past any lane
+    high_value_share: float = Field(0.2, gt=0, le=1)
+    intermittent_share: float = Field(0.2, gt=0, le=1)
+    conservation_slack: float = Field(5.0, ge=0)  # vehicles, beyond the storage between two loops
+    conservation_share: float = Field(0.2, ge=0)  # of the larger count
+    substitute: bool = False  # controllers read substitutes for loops flagged failed (substitution.py)
+
+    def pems_limits(self) -> dict[str, float]:
+        return {
+            "insufficient_share": self.insufficient_share,
+            "card_off_share": self.card_off_share,
+            "card_off_min_expected": self.card_off_min_expected,
+            "high_flow_per_30s": self.high_flow_per_30s,
+            "high_value_share": self.high_value_share,
+            "intermittent_share": self.intermittent_share,
+        }

@@ -40,6 +40,8 @@ COMMANDS = (
     Command(("iot", "broker"), "pki"),
     Command(("iot", "revoke"), "e1.x", None, "--pki"),
     Command(("iot", "export"), "RUN", None, "--format"),
+    Command(("iot", "faults"), takes_extra=True),  # a group: ``iot faults eval SCENARIO``
+    Command(("prune",), None, "--older-than", "--older-than"),
     Command(("users", "add"), "ann", None, "--role"),
     Command(("users", "list")),
     Command(("users", "remove"), "ann", None, "--as"),

@@ -175,4 +175,35 @@ def register(app: typer.Typer) -> None:
     group.command("revoke")(iot_revoke)
     group.command("export")(iot_export)
     group.command("run")(iot_run)
+    register_faults(group)
     app.add_typer(group, name="iot")
+
+
+def iot_faults_eval(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or folder")],
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1; each: a healthy run + one per fault class")] = 3,
+    per_run: Annotated[int, typer.Option(help="Loops struck per faulty run")] = 3,
+    end: Annotated[float | None, typer.Option(help="Simulated seconds per run (default: all)")] = None,
+    workers: Annotated[int, typer.Option(help="Parallel runs (each at nice 10)")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+) -> None:
+    """Detector health against injected faults: recall, time to detect, false alarms, substitution."""
+    import json
+
+    from trafficai.runtime.fault_eval import evaluate
+
+    result = evaluate(scenario, tuple(range(seeds)), end_s=end, per_run=per_run, workers=workers)
+    if as_json:
+        typer.echo(json.dumps(result.as_json()))
+        return
+    for kind, recall in result.recall_by_class.items():
+        ttd = result.median_ttd_s_by_class[kind]
+        out.print(f"{kind:10s} recall {recall:6.1%}  median time to detect {ttd:6.0f} s")
+    out.print(f"false alarms {result.false_alarms_per_100_detector_hours:.2f} per 100 healthy detector-hours "
+              f"({result.healthy_detector_hours:.0f} h); substitution WAPE {result.substitution_wape:.1%}")
+
+
+def register_faults(group: typer.Typer) -> None:
+    faults = typer.Typer(no_args_is_help=True, help="Injected device faults, measured.")
+    faults.command("eval")(iot_faults_eval)
+    group.add_typer(faults, name="faults")

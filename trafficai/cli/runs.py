@@ -195,9 +195,26 @@ def export(
         out.print(str(path))
 
 
+def prune(
+    older_than: Annotated[
+        float | None, typer.Option("--older-than", help="Days: delete raw detector bins of older runs")
+    ] = None,
+) -> None:
+    """Retention: delete the raw detector bins of runs started more than N days ago (their KPIs,
+    events and health records stay)."""
+    from trafficai.storage import RunStore
+
+    if older_than is None:
+        raise ConfigError("prune: give --older-than DAYS")
+
+    with RunStore() as store:
+        deleted = store.prune_bins(older_than)
+    out.print(f"deleted {deleted} detector bin values older than {older_than:g} days")
+
+
 def register(app: typer.Typer) -> None:
     """Add the run and store commands to ``app``."""
-    for command in (run, scenarios, runs, compare, export):
+    for command in (run, scenarios, runs, compare, export, prune):
         app.command()(command)
 
 

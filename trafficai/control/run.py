@@ -13,12 +13,13 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from trafficai.config import FaultSection, SafetyConfig
 from trafficai.control.loop import ControlLoop
 from trafficai.core.scenario import Scenario
 from trafficai.sensors.faults import with_faults
+from trafficai.sensors.substitution import SubstitutingBackend
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.factory import open_backend
 from trafficai.sim.sumo_command import SumoOptions
@@ -56,6 +57,7 @@ def open_simulation(
     scratch_prefix: str = "trafficai-run-",
     faults: Sequence[FaultSection] = (),
     fault_seed: int = 0,
+    substitute: bool = False,
 ) -> SimulationRun:
     """Start SUMO on ``scenario`` (no vehicle subscriptions: nothing per vehicle is read per step)
     and a control loop over it. ``tripinfo``/``message_log`` give SUMO a scratch folder for its
@@ -75,6 +77,8 @@ def open_simulation(
         raise
     try:
         backend = with_faults(backend, faults, fault_seed)  # every consumer reads the faulty loops
+        if substitute:  # above the faults: controllers read substitutes for loops flagged failed
+            backend = cast(SimBackend, SubstitutingBackend(backend))
     except BaseException:
         backend.close()
         if workdir is not None:

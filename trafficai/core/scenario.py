@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from trafficai.config import (
     CameraSection,
     FaultSection,
+    HealthSection,
     IncidentSection,
     ScenarioManifest,
     format_validation_error,
@@ -39,6 +40,7 @@ class Scenario:
     cameras: tuple[CameraSection, ...] = ()
     incidents: tuple[IncidentSection, ...] = ()  # the manifest's [[incidents]]
     faults: tuple[FaultSection, ...] = ()  # the manifest's [[faults]] (injected device faults)
+    health: HealthSection | None = None  # the manifest's [health] thresholds
     sumocfg: Path | None = None  # when given, SUMO is started with -c and these files are informative
 
     @property
@@ -110,6 +112,7 @@ def load_manifest(path: Path) -> Scenario:
         cameras=manifest.cameras,
         incidents=manifest.incidents,
         faults=manifest.faults,
+        health=manifest.health,
     )
 
 

@@ -34,7 +34,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from trafficai.config import RunConfig
+import numpy as np
+
+from trafficai.config import HealthSection, RunConfig
 from trafficai.control.controller import Controller
 from trafficai.control.loop import ControlLoop
 from trafficai.control.run import SimulationRun, open_simulation
@@ -46,7 +48,8 @@ from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.devices import DeviceNetworkSettings, LiveDevices
 from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
-from trafficai.sensors.health import DetectorHealth, DetectorHealthMonitor
+from trafficai.sensors.health import FAILED, DetectorHealth, DetectorHealthMonitor
+from trafficai.sensors.substitution import Substitution
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.sumo_command import StateSaving
 from trafficai.storage import RunStore
@@ -148,9 +151,11 @@ class RunLifecycle:
             scratch_prefix=scratch_prefix,
             faults=self.config.faults,
             fault_seed=sim.seed,
+            substitute=health_limits(self.config, self.scenario).substitute,
         )
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
-        self.health = DetectorHealthMonitor(self.sim.backend.geometry)
+        limits = health_limits(self.config, self.scenario)
+        self.health = DetectorHealthMonitor(self.sim.backend.geometry, limits=limits)
         for observer in self.observers:  # observers that need the net (incident detection) get it now
             bind = getattr(observer, "bind", None)
             if bind is not None:
@@ -244,7 +249,8 @@ class RunLifecycle:
                 events.append(self._event("warning", "store", f"recording stopped: {exc}"))
         events += self._feed_devices(closed, snapshot.time_s)
         if self.health is not None:
-            events.extend(self.health.observe(snapshot))
+            events.extend(self.health.observe(raw_readings(self.backend, snapshot)))
+            substitute_failed_loops(self.backend, self.health)
         for observer in self.observers:
             events.extend(observer.observe(snapshot))
         return events
@@ -378,3 +384,26 @@ class RunLifecycle:
 
     def _event(self, severity: str, kind: str, message: str) -> Event:
         return Event(self.time_s(), severity, kind, message)
+
+
+# -- detector health thresholds and substitution (issue 12) ----------------------------------------
+
+
+def health_limits(config: RunConfig, scenario: Scenario) -> HealthSection:
+    """The run's ``[health]`` thresholds: the run config's, else the scenario manifest's, else defaults."""
+    return config.health or scenario.health or HealthSection()
+
+
+def substitute_failed_loops(backend: SimBackend, health: DetectorHealthMonitor) -> None:
+    """Tell a substituting backend which loops are failed now (the next snapshots substitute them)."""
+    substitution = getattr(backend, "substitution", None)
+    if isinstance(substitution, Substitution):
+        states = health.states()
+        failed = [states[d].state == FAILED for d in backend.geometry.e1.ids]
+        substitution.set_failed(np.array(failed, dtype=bool))
+
+
+def raw_readings(backend: SimBackend, snapshot: Snapshot) -> Snapshot:
+    """The snapshot with the loops' own readings, not their substitutes (health judges those)."""
+    substitution = getattr(backend, "substitution", None)
+    return substitution.unsubstituted(snapshot) if isinstance(substitution, Substitution) else snapshot

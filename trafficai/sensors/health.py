@@ -30,10 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from trafficai.config import HealthSection
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import TrafficAIError
+from trafficai.sensors.bin_health import LoopEvidence
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -145,13 +147,19 @@ class DetectorHealthMonitor:
     by <user>", whatever the rules find) or back in service (its evidence starts again). Every change
     is also kept in :attr:`changes` until its owner takes it (for the run record)."""
 
-    def __init__(self, geometry: NetGeometry, max_gap_s: float = MAX_GAP_S) -> None:
+    def __init__(
+        self, geometry: NetGeometry, max_gap_s: float = MAX_GAP_S, limits: HealthSection | None = None
+    ) -> None:
         self.geometry = geometry
         self.max_gap_s = max_gap_s
+        self.limits = limits or HealthSection()
+        self.evidence = LoopEvidence(geometry, self.limits)
         n = len(geometry.e1)
         self._n = n
         self._lanes = np.asarray(geometry.e1.lanes, dtype=np.int64)
         self._loop_links = _loop_links(geometry)
+        for loop, _signal, _links in self._loop_links:
+            self.evidence.free_flow[loop] = False
         self._health = {det_id: IN_SERVICE for det_id in (*geometry.e1.ids, *geometry.e2.ids)}
         self._loop_index = {det_id: i for i, det_id in enumerate(geometry.e1.ids)}
         self._marked: set[str] = set()
@@ -204,6 +212,7 @@ class DetectorHealthMonitor:
             array[i] = 0.0
         for standing in (self._locked, self._chatter, self._quiet):
             standing[i] = False
+        self.evidence.forget(i)
 
     def observe(self, snapshot: Snapshot) -> list[Event]:
         det = snapshot.detectors
@@ -221,9 +230,11 @@ class DetectorHealthMonitor:
         if is_gap(dt, self.max_gap_s) or (hits < 0).any():
             self._clear_contradicted(full, np.maximum(hits, 0), np.zeros(self._n, dtype=bool))
             self._start_window(t, count, full)
+            self.evidence.reset()
             return self._transitions(t)
         moving = could_move(self._n, self._loop_links, snapshot.signals.state)
         lane_moving, lane_standing = self._lane_traffic(snapshot)
+        self._observe_evidence(snapshot, t, dt, hits, moving)
         self._locked_s = locked_on_seconds(self._locked_s, dt, full, self._full, moving & ~lane_standing)
         self._quiet_s = no_hit_seconds(self._quiet_s, dt, hits, lane_moving)
         self._window_s += dt
@@ -235,6 +246,19 @@ class DetectorHealthMonitor:
         if window_done:
             self._window_s, self._window_count = 0.0, np.zeros(self._n, np.int64)
         return self._transitions(t)
+
+    def _observe_evidence(self, snapshot: Snapshot, t: float, dt: float, hits: I64, moving: Mask) -> None:
+        det = snapshot.detectors
+        witness = self.evidence.witness
+        has = (witness >= 0) & (det.e2_vehicles.size == len(self.geometry.e2))
+        idx = np.where(has, witness, 0)
+        nan = np.full(self._n, np.nan)
+        vehicles = np.where(has, det.e2_vehicles[idx], nan) if det.e2_vehicles.size else nan
+        halting = np.where(has, det.e2_halting[idx], nan) if det.e2_halting.size else nan
+        healthy = np.array([self._health[d].state == OK for d in self.geometry.e1.ids], dtype=bool)
+        occupancy = det.e1_occupancy.astype(np.float64)
+        speed = det.e1_speed.astype(np.float64)
+        self.evidence.sample(t, dt, hits, occupancy, speed, moving, vehicles, halting, healthy)
 
     def _start_window(self, t: float, count: I64, full: Mask) -> None:
         self._time_s, self._count, self._full = t, count, full
@@ -258,42 +282,42 @@ class DetectorHealthMonitor:
         self._locked &= full
         self._quiet &= hits <= 0
         if np.any(window_done):
-            calm = chatter_rate(self._window_count, self._window_s) < CHATTER_VEHICLES
+            calm = chatter_rate(self._window_count, self._window_s) < self.limits.chatter_per_30s
             self._chatter &= ~calm
 
     def _raise_conditions(self, window_done: bool) -> None:
-        locked = (self._locked_s >= LOCKED_ON_S) & ~self._locked
+        locked = (self._locked_s >= self.limits.locked_on_s) & ~self._locked
         for i in np.flatnonzero(locked):
             self._why["locked"][i] = f"locked on (occupancy 100 % for {self._locked_s[i]:.0f} s of green)"
         self._locked |= locked
         if window_done:
             rate = chatter_rate(self._window_count, self._window_s)
-            chatter = (rate >= CHATTER_VEHICLES) & ~self._chatter
+            chatter = (rate >= self.limits.chatter_per_30s) & ~self._chatter
             for i in np.flatnonzero(chatter):
                 self._why["chatter"][i] = (
                     f"chatter ({self._window_count[i]} vehicles in {self._window_s:.0f} s)"
                 )
             self._chatter |= chatter
-        quiet = (self._quiet_s >= NO_HITS_S) & ~self._quiet
+        quiet = (self._quiet_s >= self.limits.no_hits_s) & ~self._quiet
         for i in np.flatnonzero(quiet):
             self._why["quiet"][i] = f"no hits for {self._quiet_s[i]:.0f} s while vehicles moved on its lane"
         self._quiet |= quiet
 
     def _reason(self, i: int) -> str:
         """Why loop ``i`` is not ok: its failure, or else its suspicion."""
-        for condition, standing in (
-            ("locked", self._locked),
-            ("chatter", self._chatter),
-            ("quiet", self._quiet),
-        ):
+        for condition, standing in (("locked", self._locked), ("chatter", self._chatter)):
             if standing[i]:
                 return self._why[condition][i]
-        return ""
+        if self.evidence.failed[i] or not self._quiet[i]:
+            return self.evidence.reason(i)
+        return self._why["quiet"][i]
 
     def _transitions(self, t: float) -> list[Event]:
         events: list[Event] = []
+        failed, suspect = self.evidence.failed, self.evidence.suspect
         for i, det_id in enumerate(self.geometry.e1.ids):
-            state = judge(bool(self._locked[i]), bool(self._chatter[i]), bool(self._quiet[i]))
+            locked, quiet = bool(self._locked[i] or failed[i]), bool(self._quiet[i] or suspect[i])
+            state = judge(locked, bool(self._chatter[i]), quiet)
             old = self._health[det_id]
             if state == old.state or det_id in self._marked:
                 continue  # unchanged, or an operator's mark stands until it is lifted

@@ -190,6 +190,25 @@ class RunStore:
             if updated.rowcount == 0:
                 raise self._not_found(run_id)
 
+    def prune_bins(self, older_than_days: float, now: datetime | None = None) -> int:
+        """Retention: delete the raw detector bins (series scope ``detector``) of runs started more
+        than ``older_than_days`` days before ``now``; the runs, their KPIs, network and signal
+        series, events and health records stay. Returns the rows deleted."""
+        if older_than_days < 0:
+            raise StoreError(f"--older-than must be 0 days or more, got {older_than_days:g}")
+        cutoff = (now or datetime.now(UTC)).timestamp() - older_than_days * 86400.0
+        with self._transaction("prune detector bins") as conn:
+            old = [
+                run_id
+                for run_id, started in conn.execute("SELECT id, started_at FROM runs")
+                if datetime.fromisoformat(started).timestamp() < cutoff
+            ]
+            deleted = 0
+            for run_id in old:
+                cursor = conn.execute("DELETE FROM series WHERE run_id = ? AND scope = 'detector'", (run_id,))
+                deleted += cursor.rowcount
+        return deleted
+
     # -- reading (every run_id may be a unique prefix) -------------------------------------------
 
     def list_runs(self, limit: int = 50) -> list[RunSummary]:
