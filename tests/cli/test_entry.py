@@ -21,6 +21,7 @@ class Command:
     number_option: str | None = None  # an option that takes a number
     value_option: str | None = None  # any option that takes a value
     takes_extra: bool = False  # a variadic argument swallows extra words
+    required: tuple[str, ...] = ()  # required options with a good value, given with the argument
 
 
 COMMANDS = (
@@ -54,6 +55,13 @@ COMMANDS = (
     Command(("audit", "show"), None, "--limit", "--user"),
     Command(("audit", "verify"), None, None, "--checkpoint"),
     Command(("audit", "checkpoint"), None, None, "--out"),
+    Command(("iot", "run"), "single", "--end", "--broker"),
+    Command(("bench", "vision"), None, "--frames", "--scenario"),
+    Command(("vision", "dataset"), None, "--frames", "--out"),
+    Command(("vision", "train"), None, "--epochs", "--data"),
+    Command(("vision", "eval"), None, "--minutes", "--runtime"),
+    Command(("incidents", "eval"), "single", "--runs", "--levels"),
+    Command(("whatif",), "single", "--horizon", "--controller", required=("--at", "60")),
 )
 IDS = [" ".join(c.words) for c in COMMANDS]
 
@@ -63,7 +71,7 @@ def name_of(command: Command) -> str:
 
 
 def with_argument(command: Command) -> list[str]:
-    return [*command.words, *([command.argument] if command.argument else [])]
+    return [*command.words, *([command.argument] if command.argument else []), *command.required]
 
 
 def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -133,7 +141,7 @@ def test_missing_value(capsys: pytest.CaptureFixture[str], command: Command) -> 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if not c.takes_extra], ids=name_of)
 def test_unexpected_extra_argument(capsys: pytest.CaptureFixture[str], command: Command) -> None:
     argument = [command.argument] if command.argument else ["single"]  # optional ones take the first
-    argv = [*command.words, *argument, "surplus"]
+    argv = [*command.words, *argument, *command.required, "surplus"]
     assert "unexpected extra argument" in usage_error(capsys, *argv)
 
 
