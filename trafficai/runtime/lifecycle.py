@@ -25,7 +25,7 @@ and the run goes on; otherwise (headless) a StoreError ends the run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -62,7 +62,9 @@ class RunLifecycle:
         observers: Sequence[SnapshotObserver] = (),
         sample_interval_s: float | None = None,  # None: the decision interval
         tolerate_store_errors: bool = False,
+        area_detectors: bool = True,  # False: E2 bins are not stored
     ) -> None:
+        self.area_detectors = area_detectors
         self.config = config
         self.scenario = scenario
         self.observers = tuple(observers)
@@ -80,7 +82,13 @@ class RunLifecycle:
     # -- opening ------------------------------------------------------------------------------
 
     def record(
-        self, store: RunStore | None, controller: str, *, source: str = "", owns_store: bool = False
+        self,
+        store: RunStore | None,
+        controller: str,
+        *,
+        source: str = "",
+        owns_store: bool = False,
+        annotations: Mapping[str, Any] | None = None,
     ) -> list[Event]:
         """Create the run in ``store`` (None: not recorded). Tolerant: a failure leaves the run
         unrecorded and comes back as a warning event."""
@@ -90,6 +98,7 @@ class RunLifecycle:
                 config: dict[str, Any] = resolved_config(self.config, self.scenario, controller)
                 if source:
                     config["source"] = source
+                config.update(annotations or {})
                 self.run_id = store.create_run(self.scenario.name, controller, self.config.sim.seed, config)
             except (StoreError, TrafficAIError, ValueError) as exc:
                 if not self.tolerant:
@@ -145,7 +154,9 @@ class RunLifecycle:
 
     def _start_recorder(self) -> None:
         if self.sim is not None and self._recorded and self.recorder is None:
-            self.recorder = BinRecorder(self.sim.backend, self.store, self.run_id, self.config.bin_s)
+            self.recorder = BinRecorder(
+                self.sim.backend, self.store, self.run_id, self.config.bin_s, self.area_detectors
+            )
 
     @property
     def backend(self) -> SimBackend:
