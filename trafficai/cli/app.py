@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trafficai.cli import bench, gui, iot, rl, runs
+from trafficai.cli import bench, forecast, gui, history, iot, rl, runs
 from trafficai.cli.options import apply_global_options
 
 
@@ -22,6 +22,8 @@ def build_app() -> typer.Typer:
     rl.register(app)
     app.add_typer(bench.build_bench_app(), name="bench")
     iot.register(app)
+    history.register(app)
+    forecast.register(app)
     return app
 
 

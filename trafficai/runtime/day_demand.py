@@ -95,7 +95,10 @@ def draw_departures(plan: DayPlan, pool: RoutePool) -> tuple[np.ndarray, np.ndar
         times.append(start + rng.uniform(0.0, length, size=n))
     departs = np.sort(np.concatenate(times)) if times else np.zeros(0)
     weight = np.array(
-        [c * plan.origin_weights.get(r.split()[0], 1.0) for r, c in zip(pool.routes, pool.counts, strict=True)]
+        [
+            c * plan.origin_weights.get(r.split()[0], 1.0)
+            for r, c in zip(pool.routes, pool.counts, strict=True)
+        ]
     )
     chosen = rng.choice(len(pool.routes), size=departs.size, p=weight / weight.sum())
     return departs, chosen
