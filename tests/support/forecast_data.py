@@ -31,7 +31,7 @@ def synthetic_history(n_days: int = 8, n_bins: int = 480, seed: int = 0) -> Hist
     flow = counts * 3600.0 / BIN_S
     speed = 15.0 - 6.0 * rate / levels[None, None, :] + rng.normal(0, 0.5, size=rate.shape)
     speed[rng.random(speed.shape) < 0.3] = np.nan  # bins where no vehicle gave a speed
-    days = tuple(HistoryDay(d, "weekday", d % 3 == 2, f"run{d}") for d in range(n_days))
+    days = tuple(HistoryDay(d, "weekday", d % 2 == 1, f"run{d}") for d in range(n_days))
     return History("synthetic", "synthetic/seed0", BIN_S, OBJECTS, object_groups(OBJECTS), days, flow, speed)
 
 

@@ -91,7 +91,7 @@ def evaluate(model: ForecastModel, history: History, split: Split) -> dict[str, 
             f"forecast model of {model.scenario} has {len(model.objects)} detectors, the history "
             f"{len(history.objects)}: retrain it (`trafficai forecast train {history.scenario}`)"
         )
-    window = bins_for(5, history.bin_s)
+    window = model.window
     all_targets = {"flow": window_mean(history.flow, window), "speed": window_mean(history.speed, window)}
     types = history.day_types
     sums = {"all": _Sums(), "incident_days": _Sums(), "normal_days": _Sums()}
@@ -135,7 +135,7 @@ def evaluate(model: ForecastModel, history: History, split: Split) -> dict[str, 
 
 def _brief(sums: _Sums) -> dict[str, Any]:
     if not sums.counts:
-        return {"days": 0}
+        return {"samples": 0}
     full = sums.report()
     return {k: full[k] for k in ("mae_ratio_ha", "mae_ratio_persistence", "coverage_80", "samples")}
 

@@ -97,10 +97,11 @@ class ForecastModel:
     level_edges: dict[str, F64]  # per key: historical-average levels splitting the interval classes
     half_widths: dict[str, F64]  # per key: the 80 % absolute error of each level class
     meta: dict[str, Any] = field(default_factory=dict)
+    window_min: float = WINDOW_MIN  # the targets' averaging window
 
     @property
     def window(self) -> int:
-        return bins_for(WINDOW_MIN, self.bin_s)
+        return bins_for(self.window_min, self.bin_s)
 
     @property
     def horizons(self) -> dict[int, int]:
@@ -186,6 +187,7 @@ class ForecastModel:
             "objects": list(self.objects),
             "groups": list(self.groups),
             "meta": self.meta,
+            "window_min": self.window_min,
         }
         arrays["header"] = np.array(json.dumps(header))
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -268,14 +270,16 @@ def _origins(n_bins: int, horizon: int, first: int, stride: int = 1) -> NDArray[
     return np.arange(first, n_bins - horizon, stride, dtype=np.int64)
 
 
-def train_model(history: History, split: Split | None = None) -> ForecastModel:
+def train_model(
+    history: History, split: Split | None = None, window_min: float = WINDOW_MIN
+) -> ForecastModel:
     """Train on ``split.train``, calibrate the intervals on ``split.calibration`` (default:
     :func:`split_days`; its test days are not touched)."""
     import lightgbm as lgb
 
     started = time.perf_counter()
     split = split or split_days(len(history.days))
-    window = bins_for(WINDOW_MIN, history.bin_s)
+    window = bins_for(window_min, history.bin_s)
     targets = {"flow": window_mean(history.flow, window), "speed": window_mean(history.speed, window)}
     types = history.day_types
     train_types = [types[i] for i in split.train]
@@ -294,6 +298,7 @@ def train_model(history: History, split: Split | None = None) -> ForecastModel:
         {},
         {},
         {},
+        window_min=window_min,
     )
     first = bins_for(15, history.bin_s)
     rows: dict[str, list[tuple[F64, F64]]] = {}

@@ -4,7 +4,8 @@ A *day* is ``day_s`` simulated seconds whose demand follows a daily profile: wee
 morning and an evening peak, weekends one broad midday hump. Every day draws its own overall
 scale (within +-15 %), peak shifts and heights, spatial mix (origin weights), an optional
 weather-like slowdown (vehicles departing in a window drive slower and less evenly: a lower
-``speedFactor`` and a higher ``sigma``) and random lane closures. The plan is pure data; the
+``speedFactor`` and a higher ``sigma``), random lane closures and a smooth random drift of demand
+within the day (the short-term variation a forecaster can track and a daily profile cannot). The plan is pure data; the
 same ``(seed, day)`` always gives the same plan whatever the order or process it is drawn in.
 
 Why a profile and not the scenario's own hour repeated: identical demand every day makes the
@@ -26,6 +27,11 @@ _NIGHT_LEVEL = 0.35
 _WEEKDAY_PEAKS = ((0.25, 0.055, 1.0), (0.70, 0.065, 0.9))  # (centre, width, height) as day fractions
 _MIDDAY = (0.48, 0.12, 0.3)
 _WEEKEND_HUMP = (0.55, 0.16, 0.75)
+# demand also drifts within a day (events, school runs, the weather of the morning): a smooth
+# random multiplier, log-Ornstein-Uhlenbeck with a 45-minute memory, 12 % deviation, 5-minute knots
+FLUCTUATION_STEP_S = 300.0
+_FLUCTUATION_MEMORY_S = 2700.0
+_FLUCTUATION_SD = 0.12
 
 
 def day_type(day: int) -> str:
@@ -64,6 +70,7 @@ class DayPlan:
     origin_weights: dict[str, float] = field(default_factory=dict)
     weather: Weather | None = None
     closures: tuple[Closure, ...] = ()
+    fluctuation: tuple[float, ...] = ()  # log demand multiplier every FLUCTUATION_STEP_S
 
     @property
     def has_incident(self) -> bool:
@@ -95,7 +102,14 @@ class DayPlan:
             level += height * math.exp(-0.5 * ((x - centre) / width) ** 2)
         for centre, width, height in self.peaks():
             level += height * math.exp(-0.5 * ((x - centre) / width) ** 2)
-        return self.scale * level
+        return self.scale * level * math.exp(self.drift(t_s))
+
+    def drift(self, t_s: float) -> float:
+        """The log demand multiplier at ``t_s`` (linear between the knots; 0 without any)."""
+        if not self.fluctuation:
+            return 0.0
+        knots = np.arange(len(self.fluctuation)) * FLUCTUATION_STEP_S
+        return float(np.interp(t_s, knots, self.fluctuation))
 
 
 def draw_day_plan(
@@ -135,4 +149,15 @@ def draw_day_plan(
         origin_weights=weights,
         weather=weather,
         closures=tuple(c for c in closures if c.duration_s > 0),
+        fluctuation=_fluctuation(rng, day_s),
     )
+
+
+def _fluctuation(rng: np.random.Generator, day_s: float) -> tuple[float, ...]:
+    keep = math.exp(-FLUCTUATION_STEP_S / _FLUCTUATION_MEMORY_S)
+    value = float(rng.normal(0.0, _FLUCTUATION_SD))
+    out = [value]
+    for _ in range(int(day_s // FLUCTUATION_STEP_S) + 1):
+        value = keep * value + math.sqrt(1 - keep**2) * float(rng.normal(0.0, _FLUCTUATION_SD))
+        out.append(round(value, 4))
+    return tuple(out)

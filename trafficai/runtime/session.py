@@ -158,16 +158,24 @@ def run_headless(
     *,
     annotations: Mapping[str, Any] | None = None,
     area_detectors: bool = True,
+    sample_interval_s: float | None = None,
 ) -> RunResult:
     """Run a scenario to its end (or ``config.end_s``) and record it. Raises TrafficAIError subclasses.
     ``annotations``: extra top-level keys of the recorded config (history days keep their plan
-    there); ``area_detectors`` False: E2 bins are not stored."""
+    there); ``area_detectors`` False: E2 bins are not stored; ``sample_interval_s``: how often
+    detectors are read into bins (None: the decision interval)."""
     from trafficai.runtime.lifecycle import RunLifecycle  # it builds on BinRecorder, defined here
 
     scenario = resolve_scenario(config.scenario)
     controller_name = config.controller or scenario.default_controller
     controller = make_controller(controller_name)
-    life = RunLifecycle(config, scenario, observers=observers, area_detectors=area_detectors)
+    life = RunLifecycle(
+        config,
+        scenario,
+        observers=observers,
+        area_detectors=area_detectors,
+        sample_interval_s=sample_interval_s,
+    )
     life.record(store, controller_name, annotations=annotations)
     events: list[Event] = []
     try:
