@@ -12,8 +12,8 @@ from trafficai.errors import ModelError
 
 pytest.importorskip("lightgbm")
 
-from trafficai.forecast.evaluate import evaluate  # noqa: E402
-from trafficai.forecast.model import ForecastModel, split_days, train_model  # noqa: E402
+from trafficai.forecast.evaluate import evaluate
+from trafficai.forecast.model import ForecastModel, split_days, train_model
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ def test_a_day_plan_is_seeded_and_days_differ() -> None:
     assert any(p.weather for p in plans) and not all(p.weather for p in plans)
     closures = [c for p in plans for c in p.closures]
     assert closures and {c.lane for c in closures} <= set(LANES)
-    assert all(0 < c.at_s and c.at_s + c.duration_s <= 21600.0 for c in closures)
+    assert all(c.at_s > 0 and c.at_s + c.duration_s <= 21600.0 for c in closures)
     assert any(p.has_incident for p in plans) and not all(p.has_incident for p in plans)
 
 
@@ -40,7 +40,9 @@ def test_weekday_and_weekend_profiles_differ() -> None:
     weekday, weekend = (draw_day_plan(1, d, 3600.0, [], []) for d in (0, 5))
 
     def at(plan: object, fraction: float) -> float:
-        return weekday.rate_factor(fraction * 3600) if plan is weekday else weekend.rate_factor(fraction * 3600)
+        return (
+            weekday.rate_factor(fraction * 3600) if plan is weekday else weekend.rate_factor(fraction * 3600)
+        )
 
     assert day_type(5) == WEEKEND
     assert at(weekday, 0.25) > at(weekday, 0.5) < at(weekday, 0.7)  # morning and evening peaks
@@ -85,7 +87,9 @@ def test_history_is_recorded_seeded_and_varies_day_to_day(tmp_path: Path) -> Non
         first, again = load_history(a, "single"), load_history(b, "single")
         runs = a.list_runs()
     assert first.set_id == "single/seed5/600s" and [d.day for d in first.days] == [0, 1]
-    assert first.flow.shape == (2, 20, len(first.objects)) and not any(o.startswith("e2_") for o in first.objects)
+    assert first.flow.shape == (2, 20, len(first.objects)) and not any(
+        o.startswith("e2_") for o in first.objects
+    )
     np.testing.assert_array_equal(first.flow, again.flow)  # seeded: the same history twice
     np.testing.assert_array_equal(first.speed, again.speed)
     assert np.nansum(np.abs(first.flow[0] - first.flow[1])) > 0  # and no two days alike

@@ -5,8 +5,9 @@ morning and an evening peak, weekends one broad midday hump. Every day draws its
 scale (within +-15 %), peak shifts and heights, spatial mix (origin weights), an optional
 weather-like slowdown (vehicles departing in a window drive slower and less evenly: a lower
 ``speedFactor`` and a higher ``sigma``), random lane closures and a smooth random drift of demand
-within the day (the short-term variation a forecaster can track and a daily profile cannot). The plan is pure data; the
-same ``(seed, day)`` always gives the same plan whatever the order or process it is drawn in.
+within the day (the short-term variation a forecaster can track and a daily profile cannot).
+The plan is pure data; the same ``(seed, day)`` always gives the same plan whatever the order or
+process it is drawn in.
 
 Why a profile and not the scenario's own hour repeated: identical demand every day makes the
 historical average an almost perfect forecaster, and the forecasting benchmark meaningless.
