@@ -75,7 +75,6 @@ def stage_table(movements: Mapping[str, Movements], signal_ids: tuple[str, ...])
             lane_stage += [total + k] * len(unique)
             lane_in += unique
         total += len(moves.incoming)
-
     def arr(values: list[int]) -> NDArray[np.int64]:
         return np.asarray(values, dtype=np.int64)
 

@@ -154,7 +154,7 @@ class ControlLoop:
             return
         if switched_off:
             raise ControllerError(
-                f'every signal is switched off (SUMO runs its "off" program, e.g. tls.all-off): nothing '
+                f"every signal is switched off (SUMO runs its \"off\" program, e.g. tls.all-off): nothing "
                 f"for controller '{controller.name}' to control; only the net's own program runs "
                 "(--controller fixed)"
             )

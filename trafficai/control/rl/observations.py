@@ -166,7 +166,9 @@ def _stage_mask(stage_rows: list[list[list[int]]], phases: int, width: int) -> F
 
 
 def _capacities(rows: list[list[int]], width: int, lane_lengths: NDArray[np.float64], space_m: float) -> F32:
-    return _pad([[max(lane_lengths[v] / space_m, 1.0) for v in r] for r in rows], width, 1.0, np.float32)  # type: ignore[return-value]
+    return _pad(
+        [[max(lane_lengths[v] / space_m, 1.0) for v in r] for r in rows], width, 1.0, np.float32
+    )  # type: ignore[return-value]
 
 
 def _detector_tables(
