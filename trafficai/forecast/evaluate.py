@@ -94,7 +94,9 @@ def evaluate(model: ForecastModel, history: History, split: Split) -> dict[str, 
     window = model.window
     all_targets = {"flow": window_mean(history.flow, window), "speed": window_mean(history.speed, window)}
     types = history.day_types
-    sums = {"all": _Sums(), "incident_days": _Sums(), "normal_days": _Sums()}
+    sums = {k: _Sums() for k in ("all", "incident_days", "normal_days", "approaches", "loops")}
+    is_approach = np.array(["/" in o for o in history.objects])
+    everywhere = np.ones_like(is_approach)
     first = bins_for(15, history.bin_s)
     for d in split.test:
         day = model.inputs({v: all_targets[v][d] for v in VARIABLES}, types[d])
@@ -116,14 +118,23 @@ def evaluate(model: ForecastModel, history: History, split: Split) -> dict[str, 
                     "seasonal_naive": seasonal[origins + h],
                 }
                 ok = np.isfinite(truth)
-                for s in (sums["all"], sums[group]):
+                inside = (truth >= low) & (truth <= high)
+                for name, columns in (
+                    ("all", everywhere),
+                    (group, everywhere),
+                    ("approaches", is_approach),
+                    ("loops", ~is_approach),
+                ):
+                    mask = ok & columns[None, :]
                     for method, guess in guesses.items():
-                        s.add(method, v, minutes, np.abs(guess - truth)[ok])
-                    hit = int(((truth >= low) & (truth <= high))[ok].sum())
-                    s.inside[(v, minutes)] = s.inside.get((v, minutes), 0) + hit
+                        sums[name].add(method, v, minutes, np.abs(guess - truth)[mask])
+                    key = (v, minutes)
+                    sums[name].inside[key] = sums[name].inside.get(key, 0) + int(inside[mask].sum())
     report = sums["all"].report()
     report["incident_days"] = _brief(sums["incident_days"])
     report["normal_days"] = _brief(sums["normal_days"])
+    report["approaches"] = _brief(sums["approaches"])
+    report["loops"] = _brief(sums["loops"])
     report["forecast_ms"] = forecast_latency_ms(model, history, split.test[0])
     report["train_s"] = float(model.meta.get("train_s", float("nan")))
     report["test_days"] = [history.days[d].day for d in split.test]
