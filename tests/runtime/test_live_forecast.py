@@ -49,3 +49,32 @@ def test_a_model_of_other_detectors_is_refused(model_and_day, tmp_path: Path) ->
     with pytest.raises(ModelError, match="not of single"):
         LiveForecaster.for_scenario(tmp_path / "m.npz", None, "single")  # type: ignore[arg-type]
     assert LiveForecaster.for_scenario(tmp_path / "none.npz", None, "single") is None  # type: ignore[arg-type]
+
+
+@pytest.mark.sumo
+def test_the_worker_publishes_forecasts_when_the_scenario_has_a_model(worker_factory) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from tests.runtime.conftest import TINY
+    from trafficai.core.scenario import resolve_scenario
+    from trafficai.forecast.model import default_model_path
+    from trafficai.runtime import commands as c
+    from trafficai.runtime import messages as m
+    from trafficai.sensors.readings import approaches
+    from trafficai.sim.factory import open_backend
+    from trafficai.sim.sumo_command import SumoOptions
+
+    backend = open_backend(resolve_scenario(TINY), SumoOptions(), vehicles=False)
+    try:
+        objects = tuple(backend.geometry.e1.ids) + tuple(a.id for a in approaches(backend.geometry))
+    finally:
+        backend.close()
+    history = replace(synthetic_history(4, 240, objects=objects), scenario="tiny")
+    train_model(history).save(default_model_path("tiny"))
+    worker = worker_factory()
+    worker.handle.send(c.Play())
+    worker.wait(lambda: len(worker.of(m.ForecastUpdate)) >= 3, timeout_s=90.0, what="3 forecasts")
+    worker.handle.send(c.Pause())
+    update = worker.of(m.ForecastUpdate)[-1]
+    assert update.objects == objects and set(update.values) == {"flow", "speed"}
+    assert update.network_flow[15][0] >= 0

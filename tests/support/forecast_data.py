@@ -21,9 +21,11 @@ def _profile(n_bins: int) -> np.ndarray:
     return 0.4 + 1.0 * np.exp(-0.5 * ((x - 0.3) / 0.07) ** 2) + 0.8 * np.exp(-0.5 * ((x - 0.7) / 0.08) ** 2)
 
 
-def synthetic_history(n_days: int = 8, n_bins: int = 480, seed: int = 0) -> History:
+def synthetic_history(
+    n_days: int = 8, n_bins: int = 480, seed: int = 0, objects: tuple[str, ...] = OBJECTS
+) -> History:
     rng = np.random.default_rng(seed)
-    levels = np.array([30.0, 10.0, 15.0, 15.0, 5.0, 5.0])  # counts per 30 s bin at profile 1
+    levels = np.resize(np.array([30.0, 10.0, 15.0, 15.0, 5.0, 5.0]), len(objects))  # counts per bin at 1
     profile = _profile(n_bins)
     scales = rng.uniform(0.7, 1.3, size=n_days)
     rate = scales[:, None, None] * profile[None, :, None] * levels[None, None, :] / 4
@@ -32,7 +34,7 @@ def synthetic_history(n_days: int = 8, n_bins: int = 480, seed: int = 0) -> Hist
     speed = 15.0 - 6.0 * rate / levels[None, None, :] + rng.normal(0, 0.5, size=rate.shape)
     speed[rng.random(speed.shape) < 0.3] = np.nan  # bins where no vehicle gave a speed
     days = tuple(HistoryDay(d, "weekday", d % 2 == 1, f"run{d}") for d in range(n_days))
-    return History("synthetic", "synthetic/seed0", BIN_S, OBJECTS, object_groups(OBJECTS), days, flow, speed)
+    return History("synthetic", "synthetic/seed0", BIN_S, objects, object_groups(objects), days, flow, speed)
 
 
 def store_history(store: RunStore, history: History, scenario: str) -> list[str]:

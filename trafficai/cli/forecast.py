@@ -25,9 +25,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 
 
 def default_model_path(scenario: str) -> Path:
-    from trafficai.storage import default_data_dir
+    from trafficai.forecast.model import default_model_path as path_of
 
-    return default_data_dir() / "forecast" / f"{scenario}.npz"
+    return path_of(scenario)
 
 
 def _history(scenario: str, store: Path | None, set_id: str | None) -> History:

@@ -36,6 +36,7 @@ from trafficai.forecast.series import (
     nan_mean,
     window_mean,
 )
+from trafficai.storage import default_data_dir
 
 FORMAT = "trafficai-forecast/1"
 MIN_DAYS = 4
@@ -56,6 +57,11 @@ _PARAMS: dict[str, Any] = {
     "deterministic": True,
 }
 _ROUNDS = 150
+
+
+def default_model_path(scenario: str) -> Path:
+    """Where ``forecast train`` saves a scenario's model and the control center looks for it."""
+    return default_data_dir() / "forecast" / f"{scenario}.npz"
 
 
 @dataclass(frozen=True, slots=True)

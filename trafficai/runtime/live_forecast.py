@@ -1,6 +1,6 @@
 """Forecasts of a running simulation from a trained model (``trafficai forecast train``).
 
-    live = LiveForecaster.for_scenario(model_path, geometry, scenario_name)   # None: no model file
+    live, warning = open_live_forecaster(scenario_name, geometry)   # None: no model file (or unusable)
     life = RunLifecycle(..., observers=[live])     # it bins the sampled snapshots (30 s)
     update = live.take_update()                    # a ForecastUpdate after each new bin, else None
 
@@ -21,7 +21,8 @@ from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ModelError
-from trafficai.forecast.model import ForecastModel
+from trafficai.extras import is_installed
+from trafficai.forecast.model import ForecastModel, default_model_path
 from trafficai.forecast.series import HORIZONS_MIN, VARIABLES, window_mean
 from trafficai.runtime.messages import ForecastUpdate
 from trafficai.sensors.bins import DetectorBins
@@ -123,3 +124,17 @@ class LiveForecaster:
         """The forecast after the newest bin, once (None if no bin closed since the last call)."""
         update, self._update = self._update, None
         return update
+
+
+def open_live_forecaster(scenario: str, geometry: NetGeometry) -> tuple[LiveForecaster | None, str]:
+    """The forecaster of the scenario's trained model, if there is one; else None and why not when
+    it is an error worth telling the operator (a model of other detectors, LightGBM missing)."""
+    path = default_model_path(scenario)
+    if not path.is_file():
+        return None, ""
+    if not is_installed("lightgbm"):
+        return None, f"forecast model {path} not used: pip install 'trafficai[forecast]'"
+    try:
+        return LiveForecaster.for_scenario(path, geometry, scenario), ""
+    except ModelError as exc:
+        return None, f"no forecasts: {exc}"

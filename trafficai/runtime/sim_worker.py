@@ -37,6 +37,7 @@ from trafficai.runtime.handlers import handler_for
 from trafficai.runtime.incident_schedule import IncidentSchedule
 from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
+from trafficai.runtime.live_forecast import LiveForecaster, open_live_forecaster
 from trafficai.runtime.live_kpis import LiveKpis
 from trafficai.runtime.messages import (
     Closed,
@@ -124,6 +125,7 @@ class SimWorker:
         self.resumable: SavedState | None = None  # after a failure: the last state SUMO saved
         self.schedule: IncidentSchedule | None = None
         self.origin_s = 0.0  # the scenario's own begin (a resumed simulation begins later)
+        self.forecaster: LiveForecaster | None = None  # a trained forecast model of the scenario
 
     @property
     def speed(self) -> float | None:
@@ -231,6 +233,11 @@ class SimWorker:
         self.tracking = self.frames
         self.tracked_since_s = sim.backend.time_s
         self.inspection.reset(sim.backend.geometry)
+        self.forecaster, why_not = open_live_forecaster(scenario.name, sim.backend.geometry)
+        if self.forecaster is not None:
+            life.observers = (*life.observers, self.forecaster)
+        elif why_not:
+            self.event("warning", "forecast", why_not)
         self._attach_controllers(life, controller)
         store = self._open_store() if cfg.record else None
         self.pending_events += life.record(store, controller, source="gui", owns_store=True)
@@ -487,6 +494,9 @@ class SimWorker:
         network = self.kpis.network(snapshot)
         signals = signal_samples(snapshot, backend.geometry)
         self.publish(KpiSample(self.generation, snapshot.time_s, network, signals))
+        update = self.forecaster.take_update() if self.forecaster is not None else None
+        if update is not None:
+            self.publish(update)
 
     def _track_signals(self) -> None:
         if self.backend is not None:
