@@ -15,6 +15,7 @@ from trafficai.runtime.messages import (
     Events,
     Failed,
     Finished,
+    ForecastUpdate,
     Incidents,
     KpiSample,
     Progress,
@@ -42,6 +43,7 @@ class WorkerBridge(QObject):
     finished = Signal(object)  # Finished
     died = Signal(str)  # the worker process ended without being asked
     closed = Signal()
+    forecast = Signal(object)  # ForecastUpdate
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -143,5 +145,7 @@ class WorkerBridge(QObject):
             self.failed.emit(f"{message.message}{log}")
         elif isinstance(message, Finished):
             self.finished.emit(message)
+        elif isinstance(message, ForecastUpdate):
+            self.forecast.emit(message)
         elif isinstance(message, Closed):
             pass

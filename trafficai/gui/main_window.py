@@ -59,6 +59,7 @@ from trafficai.runtime.commands import (
 from trafficai.runtime.messages import (
     Events,
     Finished,
+    ForecastUpdate,
     Incidents,
     KpiSample,
     Progress,
@@ -70,6 +71,7 @@ from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.storage import RunStore
 
 BRIDGE_SIGNALS = (
+    "forecast",
     "ready",
     "frame",
     "progress",
@@ -372,6 +374,10 @@ class MainWindow(QMainWindow):
     def _on_kpi(self, sample: KpiSample) -> None:
         if self.ready is not None and sample.generation == self.ready.generation:
             self.kpis.add_sample(sample)
+
+    def _on_forecast(self, update: ForecastUpdate) -> None:
+        self.inspector.update_forecast(update)
+        self.kpis.update_forecast(update)
 
     def _on_signal_changes(self, message: SignalChanges) -> None:
         if self.ready is not None and message.generation == self.ready.generation:
