@@ -27,7 +27,7 @@ def synthetic_history(
     rng = np.random.default_rng(seed)
     levels = np.resize(np.array([30.0, 10.0, 15.0, 15.0, 5.0, 5.0]), len(objects))  # counts per bin at 1
     profile = _profile(n_bins)
-    scales = rng.uniform(0.7, 1.3, size=n_days)
+    scales = rng.uniform(0.6, 1.4, size=n_days)
     rate = scales[:, None, None] * profile[None, :, None] * levels[None, None, :] / 4
     counts = rng.poisson(rate).astype(float)
     flow = counts * 3600.0 / BIN_S
