@@ -8,7 +8,7 @@ written as a routes file (:mod:`~trafficai.runtime.day_demand`) and run headless
 closures as scripted incidents. The run store gets one run per day whose config carries a
 ``history`` record: the set (scenario, seed, day length), the day index, its type and the whole
 plan (scale, peaks, weather, closures: the ground truth of incident days). Detector bins are 30 s;
-the lane-area (E2) bins are left out to keep a fortnight of ``grid4x4`` near a few hundred MB.
+the lane-area (E2) bins are left out (a fortnight of ``grid4x4`` is still ~600 MB of store).
 """
 
 from __future__ import annotations
