@@ -41,7 +41,10 @@ def main(store_path: str, scenario: str) -> None:
             ha_errors.append(np.abs(profile.mean(types[d]) - target)[ok])
             oracle_errors.append(np.abs(oracle - target)[ok])
         ha, best = float(np.mean(np.concatenate(ha_errors))), float(np.mean(np.concatenate(oracle_errors)))
-        print(f"{name}: historical average MAE {ha:.2f}, own-future oracle MAE {best:.2f}, ratio {best / ha:.3f}")
+        print(
+            f"{name}: historical average MAE {ha:.2f}, own-future oracle MAE {best:.2f}, "
+            f"ratio {best / ha:.3f}"
+        )
 
 
 if __name__ == "__main__":
