@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from trafficai.cli import audit, bench, gui, incidents, iot, rl, runs, users, vision, whatif
+from trafficai.cli import (
+    audit,
+    bench,
+    forecast,
+    gui,
+    history,
+    incidents,
+    iot,
+    rl,
+    runs,
+    users,
+    vision,
+    whatif,
+)
 from trafficai.cli.options import apply_global_options
 
 
@@ -27,6 +40,8 @@ def build_app() -> typer.Typer:
     audit.register(app)
     incidents.register(app)
     whatif.register(app)
+    history.register(app)
+    forecast.register(app)
     return app
 
 

@@ -16,6 +16,7 @@ from trafficai.runtime.messages import (
     Events,
     Failed,
     Finished,
+    ForecastUpdate,
     Incidents,
     KpiSample,
     Progress,
@@ -46,6 +47,7 @@ class WorkerBridge(QObject):
     closed = Signal()
     devices = Signal(object)  # DeviceStatus
     whatif = Signal(object)  # WhatIfResults
+    forecast = Signal(object)  # ForecastUpdate
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -151,5 +153,7 @@ class WorkerBridge(QObject):
             self.devices.emit(message)
         elif isinstance(message, WhatIfResults):
             self.whatif.emit(message)
+        elif isinstance(message, ForecastUpdate):
+            self.forecast.emit(message)
         elif isinstance(message, Closed):
             pass

@@ -61,6 +61,7 @@ from trafficai.runtime.messages import (
     DeviceStatus,
     Events,
     Finished,
+    ForecastUpdate,
     Incidents,
     KpiSample,
     Progress,
@@ -72,6 +73,7 @@ from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.storage import RunStore
 
 BRIDGE_SIGNALS = (
+    "forecast",
     "ready",
     "frame",
     "progress",
@@ -393,6 +395,10 @@ class MainWindow(QMainWindow):
     def _on_kpi(self, sample: KpiSample) -> None:
         if self.ready is not None and sample.generation == self.ready.generation:
             self.kpis.add_sample(sample)
+
+    def _on_forecast(self, update: ForecastUpdate) -> None:
+        self.inspector.update_forecast(update)
+        self.kpis.update_forecast(update)
 
     def _on_signal_changes(self, message: SignalChanges) -> None:
         if self.ready is not None and message.generation == self.ready.generation:

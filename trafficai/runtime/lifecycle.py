@@ -29,7 +29,7 @@ and the run goes on; otherwise (headless) a StoreError ends the run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -75,7 +75,9 @@ class RunLifecycle:
         sample_interval_s: float | None = None,  # None: the decision interval
         tolerate_store_errors: bool = False,
         devices: DeviceNetworkSettings | None = None,  # None: the detectors are not devices
+        area_detectors: bool = True,  # False: E2 bins are not stored
     ) -> None:
+        self.area_detectors = area_detectors
         self.config = config
         self.scenario = scenario
         self.observers = tuple(observers)
@@ -96,7 +98,13 @@ class RunLifecycle:
     # -- opening ------------------------------------------------------------------------------
 
     def record(
-        self, store: RunStore | None, controller: str, *, source: str = "", owns_store: bool = False
+        self,
+        store: RunStore | None,
+        controller: str,
+        *,
+        source: str = "",
+        owns_store: bool = False,
+        annotations: Mapping[str, Any] | None = None,
     ) -> list[Event]:
         """Create the run in ``store`` (None: not recorded). Tolerant: a failure leaves the run
         unrecorded and comes back as a warning event."""
@@ -106,6 +114,7 @@ class RunLifecycle:
                 config: dict[str, Any] = resolved_config(self.config, self.scenario, controller)
                 if source:
                     config["source"] = source
+                config.update(annotations or {})
                 self.run_id = store.create_run(self.scenario.name, controller, self.config.sim.seed, config)
             except (StoreError, TrafficAIError, ValueError) as exc:
                 if not self.tolerant:
@@ -169,7 +178,9 @@ class RunLifecycle:
 
     def _start_recorder(self) -> None:
         if self.sim is not None and self._recorded and self.recorder is None:
-            self.recorder = BinRecorder(self.sim.backend, self.store, self.run_id, self.config.bin_s)
+            self.recorder = BinRecorder(
+                self.sim.backend, self.store, self.run_id, self.config.bin_s, self.area_detectors
+            )
             self._start_devices()
 
     def _start_devices(self) -> None:

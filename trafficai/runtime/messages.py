@@ -261,6 +261,22 @@ class WhatIfResults:
     wall_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class ForecastUpdate:
+    """Forecasts after the 30 s detector bin ending at ``time_s`` (runtime/live_forecast.py):
+    per variable ("flow" veh/h, "speed" m/s) and horizon in minutes, (point, low, high) per object
+    of ``objects`` (80 % interval); ``network_flow``: the sum over approaches (low/high summed too:
+    a conservative band); ``quality_mae``: rolling MAE of the +15 min flow forecasts made earlier
+    against what then happened (None until the first comes due)."""
+
+    time_s: float
+    objects: tuple[str, ...]
+    values: dict[str, dict[int, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]]]
+    network_flow: dict[int, tuple[float, float, float]]
+    quality_mae: float | None = None
+    quality_samples: int = 0
+
+
 Message = (
     Ready
     | SimFrame
@@ -275,4 +291,5 @@ Message = (
     | Closed
     | DeviceStatus
     | WhatIfResults
+    | ForecastUpdate
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,8 +74,18 @@ class ClosedBin:
 class BinRecorder:
     """Samples snapshots on the control cadence and writes one bin every ``bin_steps``."""
 
-    def __init__(self, backend: SimBackend, store: RunStore | None, run_id: str, bin_s: float) -> None:
+    def __init__(
+        self,
+        backend: SimBackend,
+        store: RunStore | None,
+        run_id: str,
+        bin_s: float,
+        area_detectors: bool = True,
+    ) -> None:
         self.backend, self.store, self.run_id = backend, store, run_id
+        # False: the lane-area (E2) detectors' bins are not stored (history runs keep loops and approaches)
+        e2_ids = () if area_detectors else backend.geometry.e2.ids
+        self.skipped_objects: frozenset[str] = frozenset(e2_ids)
         self.bin_steps = max(1, steps_for(bin_s, backend.step_length_s))
         self.network = BinAccumulator()
         self.signals = BinAccumulator()
@@ -107,6 +117,8 @@ class BinRecorder:
         network["arrived"] = float(counters.arrived_total - self.bin_start_arrived)
         network["departed"] = float(counters.departed_total - self.bin_start_departed)
         detectors = self.detectors.close(snapshot)
+        if self.skipped_objects:
+            detectors = {k: v for k, v in detectors.items() if k not in self.skipped_objects}
         if self.store is not None:
             self.store.add_bin(
                 self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), detectors
@@ -158,16 +170,30 @@ def run_headless(
     progress: Progress | None = None,
     observers: Sequence[SnapshotObserver] = (),
     devices: DeviceNetworkSettings | None = None,
+    *,
+    annotations: Mapping[str, Any] | None = None,
+    area_detectors: bool = True,
+    sample_interval_s: float | None = None,
 ) -> RunResult:
     """Run a scenario to its end (or ``config.end_s``) and record it. Raises TrafficAIError subclasses.
-    ``devices``: the detectors publish their bins as connected devices (None: no devices)."""
+    ``devices``: the detectors publish their bins as connected devices (None: no devices);
+    ``annotations``: extra top-level keys of the recorded config (history days keep their plan
+    there); ``area_detectors`` False: E2 bins are not stored; ``sample_interval_s``: how often
+    detectors are read into bins (None: the decision interval)."""
     from trafficai.runtime.lifecycle import RunLifecycle  # it builds on BinRecorder, defined here
 
     scenario = resolve_scenario(config.scenario)
     controller_name = config.controller or scenario.default_controller
     controller = make_controller(controller_name)
-    life = RunLifecycle(config, scenario, observers=observers, devices=devices)
-    life.record(store, controller_name)
+    life = RunLifecycle(
+        config,
+        scenario,
+        observers=observers,
+        devices=devices,
+        area_detectors=area_detectors,
+        sample_interval_s=sample_interval_s,
+    )
+    life.record(store, controller_name, annotations=annotations)
     events: list[Event] = []
     try:
         backend = life.open().backend

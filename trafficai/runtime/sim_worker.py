@@ -36,6 +36,7 @@ from trafficai.runtime.commands import Command
 from trafficai.runtime.incident_schedule import IncidentSchedule
 from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
+from trafficai.runtime.live_forecast import LiveForecaster
 from trafficai.runtime.live_kpis import LiveKpis
 from trafficai.runtime.messages import (
     Closed,
@@ -128,6 +129,7 @@ class SimWorker:
         self.last_devices = 0.0
         self.devices_sent: DeviceStatus | None = None
         self.branches = BranchRunner()  # what-if branches forked from the live run (ForkWhatIf)
+        self.forecaster: LiveForecaster | None = None  # a trained forecast model of the scenario
 
     @property
     def speed(self) -> float | None:
@@ -433,6 +435,9 @@ class SimWorker:
         network = self.kpis.network(snapshot)
         signals = signal_samples(snapshot, backend.geometry)
         self.publish(KpiSample(self.generation, snapshot.time_s, network, signals))
+        update = self.forecaster.take_update() if self.forecaster is not None else None
+        if update is not None:
+            self.publish(update)
 
     def _track_signals(self) -> None:
         if self.backend is not None:

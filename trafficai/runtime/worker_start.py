@@ -13,6 +13,7 @@ from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.incident_schedule import IncidentSchedule
 from trafficai.runtime.incident_watch import IncidentWatch
 from trafficai.runtime.lifecycle import RunLifecycle
+from trafficai.runtime.live_forecast import open_live_forecaster
 from trafficai.runtime.resume import resumed
 from trafficai.runtime.views import ready_message
 from trafficai.sim.state_files import SavedState
@@ -67,6 +68,11 @@ def open_live_simulation(worker: SimWorker, scenario: Scenario, resume: SavedSta
     worker.tracking = worker.frames
     worker.tracked_since_s = sim.backend.time_s
     worker.inspection.reset(sim.backend.geometry)
+    worker.forecaster, why_not = open_live_forecaster(scenario.name, sim.backend.geometry)
+    if worker.forecaster is not None:
+        life.observers = (*life.observers, worker.forecaster)
+    elif why_not:
+        worker.event("warning", "forecast", why_not)
     _attach_controllers(worker, life, controller)
     store = _open_store(worker) if cfg.record else None
     worker.pending_events += life.record(store, controller, source="gui", owns_store=True)

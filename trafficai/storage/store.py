@@ -242,8 +242,11 @@ class RunStore:
         """Every value of one scope (network|signal|detector), ordered by time, object, metric."""
         return list(self.iter_series(run_id, scope))
 
-    def iter_series(self, run_id: str, scope: str | None = None) -> Iterator[SeriesRow]:
-        """Stream the long series table of a run (all scopes when ``scope`` is None); for exports."""
+    def iter_series(
+        self, run_id: str, scope: str | None = None, metrics: Sequence[str] = ()
+    ) -> Iterator[SeriesRow]:
+        """Stream the long series table of a run (all scopes when ``scope`` is None; only
+        ``metrics`` when given); for exports and forecasting."""
         if scope is not None and scope not in SCOPES:
             raise StoreError(f"unknown series scope {scope!r} (expected one of {', '.join(SCOPES)})")
         with self._reading(f"read the series of run {run_id}") as conn:
@@ -253,6 +256,9 @@ class RunStore:
             if scope is not None:
                 query += " AND scope = ?"
                 params += (scope,)
+            if metrics:
+                query += f" AND metric IN ({', '.join('?' * len(metrics))})"
+                params += tuple(metrics)
             cursor = conn.execute(query + " ORDER BY scope, t_end, object_id, metric", params)
         return self._rows_of(cursor, full_id)
 

@@ -28,12 +28,21 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.core.timing import SignalTiming
 from trafficai.gui import theme
+from trafficai.gui.forecast_view import forecast_band
 from trafficai.gui.inspect import Value, axis_label, default_plot, format_value, inspect_values, numeric
 from trafficai.gui.map.picking import Pick
 from trafficai.gui.panels.timing import TimingView
 from trafficai.gui.widgets.ringbuffer import RingBuffer
 from trafficai.runtime.commands import INSPECT_KINDS, Inspect
-from trafficai.runtime.messages import CameraView, IncidentView, Inspected, Ready, SignalView, SimFrame
+from trafficai.runtime.messages import (
+    CameraView,
+    ForecastUpdate,
+    IncidentView,
+    Inspected,
+    Ready,
+    SignalView,
+    SimFrame,
+)
 from trafficai.sensors.health import DetectorHealth
 
 KIND_LABELS = {
@@ -86,6 +95,13 @@ class InspectorPanel(QWidget):
         self.curve = self.plot.plot(pen=theme.pen(78, 161, 255, 2.0), connect="finite")
         self.curve.setClipToView(True)
         self.curve.setDownsampling(auto=True, method="peak")
+        # the forecast from now to +60 min (80 % band and point forecasts) of the plotted flow/speed
+        self.forecast: ForecastUpdate | None = None
+        self.band_low = self.plot.plot(pen=None)
+        self.band_high = self.plot.plot(pen=None)
+        self.band = pg.FillBetweenItem(self.band_low, self.band_high, brush=pg.mkBrush(255, 170, 60, 60))
+        self.plot.addItem(self.band)
+        self.band_point = self.plot.plot(pen=theme.pen(255, 170, 60, 1.5), symbol="o", symbolSize=5)
         plot_bar = QHBoxLayout()
         plot_bar.addWidget(QLabel("Plot:"))
         plot_bar.addWidget(self.metric_combo, 1)
@@ -99,6 +115,23 @@ class InspectorPanel(QWidget):
         self.timing.setVisible(False)
         layout.addWidget(self.timing, 1)
 
+    def update_forecast(self, update: ForecastUpdate) -> None:
+        self.forecast = update
+        self._draw_band()
+
+    def _draw_band(self) -> None:
+        band = None
+        if self.forecast is not None and self.pick is not None and self.plotted:
+            band = forecast_band(self.forecast, self._forecast_id(self.pick), self.plotted)
+        times, low, point, high = band if band is not None else ((), (), (), ())
+        self.band_low.setData(list(times), list(low))
+        self.band_high.setData(list(times), list(high))
+        self.band_point.setData(list(times), list(point))
+
+    @staticmethod
+    def _forecast_id(pick: Pick) -> str:
+        return pick.id if pick.kind == "e1" else ""
+
     def set_pick(self, pick: Pick | None) -> None:
         self.pick = pick
         self.values = {}
@@ -109,6 +142,7 @@ class InspectorPanel(QWidget):
         self.metric_combo.clear()
         self.metric_combo.blockSignals(False)
         self.plotted = ""
+        self._draw_band()
         self.plot.setLabel("left", "")  # nothing plotted yet: no label left from the last object
         inspected = pick is not None and pick.kind in INSPECT_KINDS
         self.command.emit(Inspect(pick.kind, pick.id) if pick is not None and inspected else Inspect())
@@ -128,6 +162,7 @@ class InspectorPanel(QWidget):
     def set_ready(self, ready: Ready) -> None:
         self.timings = dict(ready.timings)
         self._tracked_since = -math.inf
+        self.forecast = None
         self.set_pick(None)
 
     def update_frame(self, frame: SimFrame, ready: Ready, incidents: Sequence[IncidentView]) -> None:
@@ -210,3 +245,4 @@ class InspectorPanel(QWidget):
         name, unit = axis_label(self.plotted)
         self.plot.setLabel("left", name, units=unit or None)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self._draw_band()

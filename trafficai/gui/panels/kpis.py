@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPush
 
 from trafficai.errors import StoreError
 from trafficai.gui import theme
+from trafficai.gui.forecast_view import network_forecast_text
 from trafficai.gui.widgets.ringbuffer import RingBuffer
-from trafficai.runtime.messages import KpiSample, Ready
+from trafficai.runtime.messages import ForecastUpdate, KpiSample, Ready
 from trafficai.storage import RunStore, RunSummary
 
 CAPACITY = 8192
@@ -177,6 +178,9 @@ class KpiDashboard(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.status)
         self.status.setVisible(False)  # shown only while it says something: no gap above the plots
+        self.forecast_label = theme.steady(QLabel())
+        self.forecast_label.setVisible(False)  # only with a trained forecast model of the scenario
+        layout.addWidget(self.forecast_label)
         layout.addLayout(grid, 1)
 
         self.timer = QTimer(self)
@@ -189,6 +193,7 @@ class KpiDashboard(QWidget):
     def set_ready(self, ready: Ready, store_path: Path | None) -> None:
         self.ready = ready
         self.store_path = store_path
+        self.forecast_label.setVisible(False)  # until this scenario's first forecast
         self.network.clear()
         self.signal_ids = tuple(s.id for s in ready.geometry.signals)
         self.signal_delay = RingBuffer(CAPACITY, max(1, len(self.signal_ids)))
@@ -208,6 +213,10 @@ class KpiDashboard(QWidget):
                 [sample.signals.get(s, {}).get("mean_waiting_s", np.nan) for s in self.signal_ids],
             )
         self._mark()
+
+    def update_forecast(self, update: ForecastUpdate) -> None:
+        self.forecast_label.setText(network_forecast_text(update))
+        self.forecast_label.setVisible(True)
 
     def set_intersection(self, signal_id: str) -> None:
         if signal_id and signal_id != self.intersection and signal_id in self.signal_ids:
