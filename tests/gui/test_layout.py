@@ -252,3 +252,16 @@ def test_the_state_string_is_not_clipped(window: MainWindow, qtbot) -> None:  # 
     assert "font-size" not in state_html("GgyrO")  # the label's own font, which sizes the label
     assert label.height() >= label.fontMetrics().height() + 2
     assert label.fontMetrics().descent() > 0
+
+
+def test_the_fake_bridge_has_every_signal_of_the_real_one() -> None:
+    from PySide6.QtCore import Signal
+
+    from tests.support.fake_bridge import FakeBridge
+    from trafficai.gui.bridge import WorkerBridge
+
+    def signals(cls: type) -> set[str]:
+        return {name for name, value in vars(cls).items() if isinstance(value, Signal)}
+
+    real = signals(WorkerBridge)
+    assert "frame" in real and real <= signals(FakeBridge)

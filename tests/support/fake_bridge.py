@@ -27,6 +27,7 @@ class FakeBridge(QObject):
     closed = Signal()
     devices = Signal(object)
     whatif = Signal(object)
+    forecast = Signal(object)
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
