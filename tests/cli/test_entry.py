@@ -62,6 +62,9 @@ COMMANDS = (
     Command(("vision", "eval"), None, "--minutes", "--runtime"),
     Command(("incidents", "eval"), "single", "--runs", "--levels"),
     Command(("whatif",), "single", "--horizon", "--controller", required=("--at", "60")),
+    Command(("history",), "single", "--days", "--controller"),
+    Command(("forecast", "train"), "single", None, "--set"),
+    Command(("forecast", "eval"), "single", None, "--set"),
 )
 IDS = [" ".join(c.words) for c in COMMANDS]
 
