@@ -14,14 +14,11 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMainWindow,
     QMessageBox,
-    QVBoxLayout,
-    QWidget,
 )
 
 from trafficai.core.events import Event
-from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import StoreError, TrafficAIError
-from trafficai.gui import window_layout
+from trafficai.gui import scenario_switch, window_layout
 from trafficai.gui.bridge import WorkerBridge
 from trafficai.gui.feedback import (
     INCIDENT_COMMANDS,
@@ -114,14 +111,7 @@ class MainWindow(QMainWindow):
         self.banner_button.clicked.connect(self.restart)
         self.alarm_banner = AlarmBanner()
         self.notice = Notice()
-        central = QWidget()
-        central_layout = QVBoxLayout(central)
-        central_layout.setContentsMargins(2, 2, 2, 2)
-        central_layout.addWidget(self.banner)
-        central_layout.addWidget(self.alarm_banner)
-        central_layout.addWidget(self.notice)
-        central_layout.addWidget(self.map, 1)
-        self.setCentralWidget(central)
+        window_layout.build_central(self)
 
         self.signals_panel = SignalsPanel()
         self.inspector = InspectorPanel()
@@ -196,6 +186,17 @@ class MainWindow(QMainWindow):
     def _attach(self, bridge: WorkerBridge) -> None:
         for name in BRIDGE_SIGNALS:
             getattr(bridge, name).connect(getattr(self, f"_on_{name}"))
+
+    def replace_bridge(self, bridge: WorkerBridge, ready: Ready) -> None:
+        """A worker that opened another scenario takes over from the running one."""
+        old = self.bridge
+        self._detach(old)
+        old.stop(2.0)
+        old.deleteLater()
+        self.config = bridge.config
+        self.bridge = bridge
+        self._attach(bridge)
+        self._on_ready(ready)
 
     def _detach(self, bridge: WorkerBridge) -> None:
         for name in BRIDGE_SIGNALS:
@@ -278,50 +279,7 @@ class MainWindow(QMainWindow):
 
     def open_scenario(self, name_or_path: str) -> None:
         """Start the scenario in a new worker; the current simulation runs on until it is ready."""
-        try:
-            resolve_scenario(name_or_path)
-        except TrafficAIError as exc:
-            self.show_error("Cannot open scenario", name_or_path, str(exc))
-            return
-        if self.candidate is not None:
-            self.candidate.stop(1.0)
-        config = self.config.with_scenario(name_or_path)
-        candidate = WorkerBridge(config, self)
-        candidate.ready.connect(self._candidate_ready)
-        candidate.failed.connect(self._candidate_failed)
-        candidate.died.connect(self._candidate_failed)
-        self.candidate = candidate
-        self.candidate_source = name_or_path
-        self.statusBar().showMessage(f"Opening {name_or_path}...", 10000)
-        candidate.start()
-
-    def _candidate_ready(self, ready: Ready) -> None:
-        candidate = self.candidate
-        if candidate is None:
-            return
-        self.candidate = None
-        for signal in (candidate.ready, candidate.failed, candidate.died):
-            signal.disconnect()
-        old = self.bridge
-        self._detach(old)
-        old.stop(2.0)
-        old.deleteLater()
-        self.config = candidate.config
-        self.bridge = candidate
-        self._attach(candidate)
-        self.events_panel.add_events(
-            [Event(ready.begin_s, "info", "gui", f"opened {self.candidate_source}", "", self.user)]
-        )
-        self._on_ready(ready)
-
-    def _candidate_failed(self, message: str) -> None:
-        candidate = self.candidate
-        if candidate is None:
-            return
-        self.candidate = None
-        candidate.stop(1.0)
-        candidate.deleteLater()
-        self.show_error("Cannot open scenario", self.candidate_source, message)
+        scenario_switch.open_scenario(self, name_or_path)
 
     def show_error(self, title: str, source: str, message: str) -> None:
         """A non-blocking error dialog naming the file; the current simulation keeps running."""

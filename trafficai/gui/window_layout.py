@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
 from trafficai.gui.widgets.scroll import scrolling
 
@@ -86,3 +86,16 @@ def fit(window: MainWindow, size: QSize | None = None) -> QSize:
         layout.activate()  # lay the docks out at the new size first: resizeDocks works from there
     share_space(window, size)
     return size
+
+
+def build_central(window: MainWindow) -> None:
+    """The banners and the notice above the map, in the central widget."""
+    central = QWidget()
+    central_layout = QVBoxLayout(central)
+    central_layout.setContentsMargins(2, 2, 2, 2)
+    central_layout.addWidget(window.banner)
+    central_layout.addWidget(window.alarm_banner)
+    central_layout.addWidget(window.notice)
+    central_layout.addWidget(window.map, 1)
+    window.setCentralWidget(central)
+
