@@ -3,6 +3,8 @@ loop pair, the evidence and the nearest camera."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.sensors.fakes import cross_geometry
@@ -31,3 +33,22 @@ def test_alarm_event_names_lane_pair_evidence_and_camera() -> None:
 def test_unknown_detector_is_one_line() -> None:
     with pytest.raises(TrafficAIError, match="unknown incident detector 'magic'"):
         IncidentWatch("magic")
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_the_live_worker_watches_for_incidents_only_when_asked(asked: bool) -> None:
+    from tests.runtime.conftest import TINY
+    from trafficai.runtime.messages import Message
+    from trafficai.runtime.sim_worker import SimWorker
+    from trafficai.runtime.worker_config import WorkerConfig
+
+    published: list[Message] = []
+    config = WorkerConfig.for_scenario(TINY, speed=None, playing=False, record=False)
+    worker = SimWorker(replace(config, detect_incidents=asked), published.append, lambda: 10**9)
+    worker.start(first=True)
+    try:
+        assert worker.life is not None
+        watching = [o for o in worker.life.observers if isinstance(o, IncidentWatch)]
+        assert len(watching) == (1 if asked else 0)
+    finally:
+        worker.end_simulation("interrupted")

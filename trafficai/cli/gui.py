@@ -75,6 +75,7 @@ class LiveOptions:
     log_level: str
     window_size: tuple[int, int] | None = None
     devices: DeviceNetworkSettings | None = None
+    detect_incidents: bool = False
 
 
 def check_can_open(screenshot: Path | None) -> None:
@@ -104,6 +105,7 @@ def launch(config: RunConfig, live: LiveOptions) -> int:
         start_at_s=live.start_at_s,
         log_level=log_level(live.log_level),
         devices=live.devices,
+        detect_incidents=live.detect_incidents,
     )
     return main(
         config.scenario,
@@ -140,6 +142,9 @@ def gui(
     ] = None,
     broker: Annotated[str | None, typer.Option(help=BROKER_HELP)] = None,
     iot_dir: Annotated[Path | None, typer.Option("--iot-dir", help=IOT_DIR_HELP)] = None,
+    detect_incidents: Annotated[
+        bool, typer.Option("--detect-incidents", help="Automatic incident detection: alarms as events")
+    ] = False,
 ) -> None:
     """Open the control center: live map, signals, KPIs, incidents, events and devices."""
     from trafficai.runtime.devices import network_settings
@@ -161,6 +166,7 @@ def gui(
         log_level=global_options(ctx).log_level,
         window_size=parse_size(size),
         devices=network_settings(broker, iot_dir),
+        detect_incidents=detect_incidents,
     )
     check_can_open(screenshot)
     code = launch(config, live)

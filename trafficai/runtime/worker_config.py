@@ -37,6 +37,9 @@ class WorkerConfig:
     log_level: str = "INFO"
     save_state_every_s: float = 300.0  # SUMO saves a resume point this often (simulated s; 0: never)
     devices: DeviceNetworkSettings | None = None  # the detectors as connected devices (None: none)
+    # automatic incident detection (alarms as events): off unless asked for, because its false-alarm
+    # rate is measured on corridor only (docs/benchmarks.md) and other nets' loops can cry wolf
+    detect_incidents: bool = False
 
     @classmethod
     def for_scenario(cls, scenario: str, **kwargs: Any) -> WorkerConfig:

@@ -42,10 +42,11 @@ def open_live_simulation(worker: SimWorker, scenario: Scenario, resume: SavedSta
             "sim": cfg.run.sim.model_copy(update={"demand_scale": worker.demand}),
         }
     )
+    incident_watch = (IncidentWatch(),) if cfg.detect_incidents else ()
     life = RunLifecycle(
         run,
         scenario,
-        observers=(*worker.observers, worker.inspection, IncidentWatch()),  # automatic incident detection
+        observers=(*worker.observers, worker.inspection, *incident_watch),
         sample_interval_s=cfg.kpi_interval_s,
         tolerate_store_errors=True,
         devices=cfg.devices,
