@@ -3,8 +3,6 @@ window title, the alarm the banner shows. Pure functions of the window's state."
 
 from __future__ import annotations
 
-import getpass
-import os
 import re
 
 from PySide6.QtWidgets import QApplication
@@ -50,13 +48,3 @@ def open_alarm(model: EventModel) -> tuple[str | None, int]:
     e = row.event
     where = f" {e.object_id}" if e.object_id else ""
     return f"{clock(e.time_s)} · {e.kind}{where}: {e.message}", len(model.open_critical) - 1
-
-
-def operator_name() -> str:
-    name = os.environ.get("TRAFFICAI_USER", "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"

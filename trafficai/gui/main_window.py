@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from trafficai.access.identity import os_user
 from trafficai.core.events import Event
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.gui import scenario_switch, window_layout
@@ -25,7 +26,6 @@ from trafficai.gui.feedback import (
     SIGNAL_COMMANDS,
     command_title,
     open_alarm,
-    operator_name,
     window_title,
 )
 from trafficai.gui.map.picking import Pick
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
     def __init__(self, config: WorkerConfig, *, user: str | None = None) -> None:
         super().__init__()
         self.config = config
-        self.user = user or operator_name()
+        self.user = user or os_user()
         self.ready: Ready | None = None
         self.last_frame: SimFrame | None = None
         self.last_progress: Progress | None = None
