@@ -40,13 +40,16 @@ def iot_init(
 
 def _scenario_devices(scenario: str) -> list[str]:
     from trafficai.core.scenario import resolve_scenario
-    from trafficai.iot.devices import inventory
+    from trafficai.iot.devices import camera_devices, inventory
+    from trafficai.sensors.cameras import CameraSpec
     from trafficai.sim.factory import open_backend
     from trafficai.sim.sumo_command import SumoOptions
 
-    backend = open_backend(resolve_scenario(scenario), SumoOptions(), vehicles=False)
+    spec = resolve_scenario(scenario)
+    backend = open_backend(spec, SumoOptions(), vehicles=False)
     try:
-        return [d.id for d in inventory(backend.geometry)]
+        cameras = camera_devices([CameraSpec.from_section(c) for c in spec.cameras], backend.geometry)
+        return [d.id for d in inventory(backend.geometry) + cameras]
     finally:
         backend.close()
 

@@ -6,6 +6,7 @@ Everything here works on the base install (no Qt, torch or YOLO).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -67,6 +68,13 @@ def run(
     detect_incidents: Annotated[
         bool, typer.Option("--detect-incidents", help="Automatic incident detection: alarms as events")
     ] = False,
+    perfect_cameras: Annotated[
+        bool,
+        typer.Option(
+            "--perfect-cameras",
+            help="The scenario's cameras are devices too, fed the simulator's vehicles in view (not vision)",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario headless and print its KPIs; its detectors publish their bins as devices."""
     from trafficai.runtime.devices import network_settings
@@ -80,7 +88,7 @@ def run(
         scenario, {**flags, "incidents": incident_values(incident), "faults": fault_values(fault)}
     )
     audit_faults(config.faults)
-    devices = network_settings(broker, iot_dir)
+    devices = replace(network_settings(broker, iot_dir), cameras=perfect_cameras)
     observers = [IncidentWatch()] if detect_incidents else []
     with RunStore() as store:
         if as_json:

@@ -58,8 +58,10 @@ def open_simulation(
     faults: Sequence[FaultSection] = (),
     fault_seed: int = 0,
     substitute: bool = False,
+    vehicles: bool = False,
 ) -> SimulationRun:
-    """Start SUMO on ``scenario`` (no vehicle subscriptions: nothing per vehicle is read per step)
+    """Start SUMO on ``scenario`` (no vehicle subscriptions unless ``vehicles``, e.g. for perfect
+    cameras: nothing per vehicle is read per step)
     and a control loop over it. ``tripinfo``/``message_log`` give SUMO a scratch folder for its
     trip records and its mid-run messages."""
     workdir = Path(tempfile.mkdtemp(prefix=scratch_prefix)) if tripinfo or message_log else None
@@ -70,7 +72,7 @@ def open_simulation(
             message_log=workdir / MESSAGE_LOG_FILE if message_log else options.message_log,
         )
     try:
-        backend = open_backend(scenario, options, kind=kind, vehicles=False, gui=gui)
+        backend = open_backend(scenario, options, kind=kind, vehicles=vehicles, gui=gui)
     except BaseException:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -13,9 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from trafficai.core.geometry import DetectorInfo, NetGeometry
+from trafficai.sensors.camera_truth import main_approach
+from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.readings import Reading, approaches
 
 FIRMWARE = "trafficai-sim-1"
+# a camera fed the simulator's ground truth (sensors.camera_truth), not the vision pipeline
+PERFECT_CAMERA_FIRMWARE = "trafficai-perfect-camera-1"
 DEVICE_KINDS = ("e1", "e2", "camera")
 CONTROL_CENTER = "control-center"  # the control center's MQTT identity (certificate CN)
 READER = "reader"  # a read-only identity (mosquitto_sub, other systems)
@@ -87,6 +91,24 @@ def inventory(geometry: NetGeometry) -> tuple[Device, ...]:
             raise ValueError(f"two detectors map to device id {device.id}")
         seen.add(device.id)
     return tuple(devices)
+
+
+def camera_devices(cameras: Iterable[CameraSpec], geometry: NetGeometry) -> tuple[Device, ...]:
+    """Every camera as a device ``cam.<camera id>`` where it stands, with the approach
+    (``<junction>/<edge>``) it sees most of."""
+    out = []
+    for camera in cameras:
+        edge = main_approach(geometry, camera)
+        approach = f"{camera.junction}/{edge}" if edge else ""
+        cam_id = device_id("cam", camera.id)
+        where = (camera.x, camera.y)
+        out.append(Device(cam_id, "camera", camera.id, "", approach, *where, PERFECT_CAMERA_FIRMWARE))
+    return tuple(out)
+
+
+def is_camera(device: str) -> bool:
+    """Whether a device id is a camera's (its bins carry camera values)."""
+    return device.startswith("cam.")
 
 
 @dataclass

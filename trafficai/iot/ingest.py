@@ -116,6 +116,7 @@ class Ingest:
         # the live view (devices panel): last known status and when, last seen, drops so far
         self.status: dict[str, tuple[str, float]] = {}
         self.last_seen: dict[str, float] = {}
+        self.last_beat: dict[str, float] = {}  # event-clock time of each device's latest heartbeat
         self.drop_totals: Counter[tuple[str, str]] = Counter()
         self.counters: Counter[DropReason] = Counter()
         self.accepted = 0
@@ -182,6 +183,7 @@ class Ingest:
             if isinstance(beat, Drop):
                 return beat
             self._note_seen(device)
+            self.last_beat[device] = self.event_clock()
             return None
         item = decode_bin(payload, device)
         if isinstance(item, Drop):

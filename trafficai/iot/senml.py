@@ -9,6 +9,10 @@ base time (epoch seconds of the bin's end) with the sequence number, the others 
      {"n": "occupancy", "u": "/", "v": 0.12},
      {"n": "speed", "u": "m/s", "v": 11.4}]
 
+A camera's bin (device ``cam.<id>``) carries, besides seq and interval, vehicles per class
+(``class.<vtype>``, count), per approach edge (``approach.<edge>``, count) and the longest queue per
+approach (``queue.<edge>``, m); the part after the dot is ``[A-Za-z0-9_-]``, at most 60 characters.
+
 Decoding never raises: anything that is not exactly such a pack gives a :class:`Drop` with a reason
 code (the ingest counts them). Checks that need state (device known, sequence, time bounds, rate)
 are the ingest's.
@@ -24,10 +28,10 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from trafficai.iot.devices import DeviceBin
+from trafficai.iot.devices import DeviceBin, is_camera
 
 MAX_PAYLOAD_BYTES = 4096  # a bin is ~250 bytes; the broker's message_size_limit is larger
-MAX_RECORDS = 16
+MAX_RECORDS = 32  # a camera over a 4-approach junction with several classes: about 16
 BASE_NAME_PREFIX = "trafficai:"
 # SenML unit of each value a bin may carry (RFC 8428 section 12.1 registry: count, ratio "/", m/s, s)
 BIN_UNITS: Mapping[str, str] = {
@@ -49,6 +53,10 @@ VALUE_RANGES: Mapping[str, tuple[float, float]] = {
     "interval": (0.001, 86400.0),
     "uptime": (0.0, 1e10),
 }
+# camera bins: name prefix -> unit; and the range of each unit
+CAMERA_UNITS: Mapping[str, str] = {"class.": "count", "approach.": "count", "queue.": "m"}
+CAMERA_RANGES: Mapping[str, tuple[float, float]] = {"count": (0.0, 1e5), "m": (0.0, 10_000.0)}
+_NAME_PART = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 MAX_SEQ = 2**53  # integers JSON numbers hold exactly
 _RECORD_FIELDS = frozenset(("bn", "bt", "n", "u", "v", "t"))
 
@@ -108,6 +116,25 @@ def _bin_head(device: str) -> str:
 _VALUE_HEADS = {name: f',{{"n":"{name}","u":"{unit}","v":' for name, unit in BIN_UNITS.items()}
 
 
+def camera_unit(name: str) -> str | None:
+    """The unit of a camera bin's value ``name`` (None: not a camera value name)."""
+    prefix, dot, rest = name.partition(".")
+    unit = CAMERA_UNITS.get(prefix + dot)
+    if unit is None or not 0 < len(rest) <= 60 or not set(rest) <= _NAME_PART:
+        return None
+    return unit
+
+
+def _value_head(name: str) -> str:
+    head = _VALUE_HEADS.get(name)
+    if head is not None:
+        return head
+    unit = camera_unit(name)
+    if unit is None:
+        raise ValueError(f"no SenML unit for {name!r}")
+    return f',{{"n":"{name}","u":"{unit}","v":'
+
+
 def _json_number(value: float) -> str:
     number = float(value)
     if number != number or number in (math.inf, -math.inf):
@@ -129,7 +156,7 @@ def encode_bin(item: DeviceBin) -> bytes:
     ]
     values = item.values
     for name in sorted(values):
-        parts += (_VALUE_HEADS[name], _json_number(values[name]), "}")
+        parts += (_value_head(name), _json_number(values[name]), "}")
     parts.append("]")
     return "".join(parts).encode()
 
@@ -176,8 +203,20 @@ def _records(payload: bytes) -> list[Mapping[str, Any]]:
     return data
 
 
-def _parse(payload: bytes, device: str, units: Mapping[str, str]) -> tuple[float, dict[str, float]]:
-    """The base time and ``name -> value`` of a pack from ``device`` naming only ``units``' names."""
+def _unit_and_range(name: str, units: Mapping[str, str], camera: bool) -> tuple[str, tuple[float, float]]:
+    if name in units and (not camera or name == "interval"):
+        return units[name], VALUE_RANGES[name]
+    unit = camera_unit(name) if camera else None
+    if unit is None:
+        raise _Reject(DropReason.UNKNOWN_NAME, f"unknown measurement {name[:40]!r}")
+    return unit, CAMERA_RANGES[unit]
+
+
+def _parse(
+    payload: bytes, device: str, units: Mapping[str, str], camera: bool = False
+) -> tuple[float, dict[str, float]]:
+    """The base time and ``name -> value`` of a pack from ``device`` naming only ``units``' names
+    (``camera``: a camera's value names instead, and interval)."""
     records = _records(payload)
     first = records[0]
     if "bn" not in first or "bt" not in first:
@@ -200,12 +239,10 @@ def _parse(payload: bytes, device: str, units: Mapping[str, str]) -> tuple[float
         if name == "seq":
             if "u" in record or value != int(value) or not 1 <= value <= MAX_SEQ:
                 raise _Reject(DropReason.BAD_SEQ, "seq must be a whole number from 1, without unit")
-        elif name not in units:
-            raise _Reject(DropReason.UNKNOWN_NAME, f"unknown measurement {name[:40]!r}")
-        elif record.get("u") != units[name]:
-            raise _Reject(DropReason.BAD_UNIT, f"{name} must be in {units[name]!r}")
         else:
-            low, high = VALUE_RANGES[name]
+            unit, (low, high) = _unit_and_range(name, units, camera)
+            if record.get("u") != unit:
+                raise _Reject(DropReason.BAD_UNIT, f"{name} must be in {unit!r}")
             if not low <= value <= high:
                 raise _Reject(DropReason.OUT_OF_RANGE, f"{name} {value:g} outside [{low:g}, {high:g}]")
         values[name] = value
@@ -215,7 +252,7 @@ def _parse(payload: bytes, device: str, units: Mapping[str, str]) -> tuple[float
 def decode_bin(payload: bytes, device: str) -> DeviceBin | Drop:
     """The bin in ``payload`` published under ``device``'s topic, or why it is dropped."""
     try:
-        base_time, values = _parse(payload, device, BIN_UNITS)
+        base_time, values = _parse(payload, device, BIN_UNITS, is_camera(device))
         if "seq" not in values or "interval" not in values:
             raise _Reject(DropReason.MISSING_FIELD, "a bin needs seq and interval")
         seq, interval = int(values.pop("seq")), values.pop("interval")

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,13 +31,17 @@ from typing import TYPE_CHECKING
 from trafficai.config import IotConfig, resolve_iot_config
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
+from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ConfigError, DependencyError, StoreError, TrafficAIError
 from trafficai.iot.bus import InProcessBus, Transport, Will
+from trafficai.iot.camera_feed import CameraFeed
 from trafficai.iot.devices import CONTROL_CENTER, Device, DeviceBin, DeviceBinner, by_id, inventory
 from trafficai.iot.ingest import Ingest, IngestLimits, device_row
+from trafficai.iot.message_faults import HeartbeatWatch, MessageFaults
 from trafficai.iot.outbox import Outbox
 from trafficai.iot.publisher import DevicePublisher, field_line, offline_will, publish_closed_bins
 from trafficai.runtime.messages import DeviceStatus, DeviceView
+from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.readings import Reading
 from trafficai.storage.devices import DeviceStore
 
@@ -65,6 +69,7 @@ class DeviceNetworkSettings:
     problem: str = ""
     processes: int = 0  # > 0: the devices run in this many separate publisher processes (scale mode)
     strict: bool = False  # True: a broker that cannot be used ends the run instead of falling back
+    cameras: bool = False  # True: the scenario's cameras are devices too, fed by perfect cameras
 
 
 def parse_broker(value: str) -> tuple[str, int]:
@@ -137,11 +142,22 @@ class LiveDevices:
         run_id: str,
         settings: DeviceNetworkSettings,
         now_s: float,
+        *,
+        cameras: Sequence[CameraSpec] = (),
+        faults: MessageFaults | None = None,
+        bin_s: float = 30.0,
     ) -> None:
-        self.devices = inventory(geometry)
+        """``cameras``: devices fed by perfect cameras (``sensors.camera_truth``); ``faults``: the
+        run's transport faults on the device messages; ``bin_s``: the heartbeat period."""
+        self.cameras = CameraFeed(cameras, geometry) if cameras else None
+        detectors = inventory(geometry)
+        self.devices = detectors + (self.cameras.devices if self.cameras is not None else ())
         self.store_path, self.run_id, self.now_s = store_path, run_id, now_s
         self.anchor = float(int(time.time() - now_s))  # device time = anchor + simulation time
-        self.binner = DeviceBinner(self.devices)
+        self.binner = DeviceBinner(detectors)
+        self.faults = faults if faults else None
+        self.heartbeats = HeartbeatWatch(bin_s)
+        self.started_s = now_s
         self.transport, self.broker = "in-process", ""
         self.history: dict[str, deque[DeviceBin]] = {d.id: deque(maxlen=HISTORY_BINS) for d in self.devices}
         self.stored: Counter[str] = Counter()
@@ -336,16 +352,39 @@ class LiveDevices:
         if self._closed or t_end <= t_begin:  # the lifecycle closes a zero-length bin at the start
             return self.take_events()
         items = self.binner.cut(closed, self.anchor + t_begin, self.anchor + t_end)
+        if self.cameras is not None:
+            items += self.cameras.cut(self.anchor + t_begin, self.anchor + t_end)
+        silent: set[str] = set()
+        if self.faults is not None:
+            items, silent = self.faults.route(items, by_id(self.devices), t_end)
         self.issued += len(items)
         if self._field:
             self._feed_field(items)
             return self.take_events()
         publish_closed_bins(self.publishers, items, self.outbox)
-        for publisher in self.publishers.values():
-            publisher.heartbeat()
+        for device_id, publisher in self.publishers.items():
+            if device_id not in silent:
+                publisher.heartbeat()
         if self._ingest is not None:
             self._ingest.flush()
+        self._check_heartbeats()
         return self.take_events()
+
+    def observe_snapshot(self, snapshot: Snapshot) -> None:
+        """A sampled snapshot (with vehicles when :attr:`wants_vehicles`): the cameras look at it."""
+        if self.cameras is not None and not self._closed:
+            self.cameras.sample(snapshot)
+
+    @property
+    def wants_vehicles(self) -> bool:
+        return self.cameras is not None
+
+    def _check_heartbeats(self) -> None:
+        ingest = self.ingest
+        beats = dict(ingest.last_beat) if ingest is not None else {}
+        last = {d.id: beats.get(d.id, self.started_s) for d in self.devices}
+        for event in self.heartbeats.check(last, self.now_s):
+            self._event(event)
 
     def _feed_field(self, items: list[DeviceBin]) -> None:
         lines: dict[subprocess.Popen[str], list[str]] = {}
@@ -363,6 +402,10 @@ class LiveDevices:
     def observe(self, now_s: float) -> list[Event]:
         """The simulation clock moved: resend what is overdue (MQTT)."""
         self.now_s = max(self.now_s, now_s)
+        late = self.faults.due(now_s) if self.faults is not None and not self._closed else []
+        if late:
+            self.issued += len(late)
+            publish_closed_bins(self.publishers, late, self.outbox)
         if self.outbox is not None and not self._closed:
             for publisher in self.publishers.values():
                 publisher.tick()

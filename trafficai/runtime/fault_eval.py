@@ -3,7 +3,10 @@
 For each seed: one healthy run and, per loop fault class, one run in which that fault strikes a
 few loops (distinct, drawn by the seed) at seeded onsets, to the end. The controller is the
 scenario's fixed-time program unless told otherwise, so faults do not change the traffic and the
-healthy run of the same seed is the truth of every loop's counts in the faulty runs.
+healthy run of the same seed is the truth of every loop's counts in the faulty runs. Heartbeat loss
+(``DEVICE_FAULT_KINDS``) strikes the loops' devices instead: those runs (and then the healthy ones)
+have the device network on a scratch store, and a loop is flagged by the control center's
+``iot_heartbeat`` warning; nothing is substituted for them (their readings are right).
 
 Figures, per fault class: recall (faulty loops flagged — suspect or failed — after their onset),
 median time to detect; over the healthy runs: loops flagged per 100 detector-hours (false
@@ -19,18 +22,28 @@ import contextlib
 import math
 import os
 import statistics
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trafficai.config import LOOP_FAULT_KINDS, FaultSection, HealthSection, RunConfig, SimConfig
+from trafficai.config import FAULT_KINDS, LOOP_FAULT_KINDS, FaultSection, HealthSection, RunConfig, SimConfig
+from trafficai.core.events import Event
 from trafficai.core.scenario import resolve_scenario
 from trafficai.sensors.health import OK
 
+if TYPE_CHECKING:
+    from trafficai.storage import RunStore
+
 WINDOW_S = 300.0
+# transport faults measured on the device network (the run has devices and a scratch store); their
+# detection is the control center's iot_heartbeat warning, not the loop health monitor
+DEVICE_FAULT_KINDS = ("heartbeat-loss",)
+EVAL_KINDS = LOOP_FAULT_KINDS + DEVICE_FAULT_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,7 @@ class RunSpec:
     end_s: float | None = None
     controller: str = "fixed"
     substitute: bool = False
+    devices: bool = False  # the loops are devices (in-process bus, scratch store)
 
 
 @dataclass
@@ -60,8 +74,33 @@ def _nice() -> None:
 
 
 def run_one(spec: RunSpec) -> RunOutcome:
-    """One headless run without a store; what health flagged and each loop's 5-min counts."""
+    """One headless run (a scratch store only with devices); what health (or, for device faults,
+    the heartbeat watch) flagged and each loop's 5-min counts."""
+    if not spec.devices:
+        return _run_one(spec, None)
+    from trafficai.storage import RunStore
+
+    with tempfile.TemporaryDirectory(prefix="trafficai-faults-") as folder:
+        store = RunStore(Path(folder) / "runs.sqlite")
+        try:
+            return _run_one(spec, store)
+        finally:
+            store.close()
+
+
+def _heartbeat_flags(events: Sequence[Event], outcome: RunOutcome, onset: dict[str, float]) -> None:
+    for event in events:
+        if event.kind != "iot_heartbeat" or event.severity != "warning":
+            continue
+        loop = event.object_id.partition(".")[2]
+        outcome.flags[loop] = outcome.flags.get(loop, 0) + 1
+        if event.time_s >= onset.get(loop, -math.inf) and loop not in outcome.first_flag_s:
+            outcome.first_flag_s[loop] = event.time_s
+
+
+def _run_one(spec: RunSpec, store: RunStore | None) -> RunOutcome:
     from trafficai.control.registry import make_controller
+    from trafficai.runtime.devices import DeviceNetworkSettings
     from trafficai.runtime.lifecycle import RunLifecycle
 
     scenario = resolve_scenario(spec.scenario)
@@ -73,9 +112,12 @@ def run_one(spec: RunSpec) -> RunOutcome:
         sim=SimConfig(seed=spec.seed),
         faults=spec.faults,
         health=health,
+        bin_s=30.0 if store is not None else 60.0,  # devices publish (and beat) every 30 s
     )
-    life = RunLifecycle(config, scenario)
-    life.record(None, spec.controller)
+    devices = DeviceNetworkSettings() if store is not None else None
+    life = RunLifecycle(config, scenario, devices=devices)
+    life.record(store, spec.controller)
+    by_device = any(f.kind in DEVICE_FAULT_KINDS for f in spec.faults)
     try:
         backend = life.open(warnings=False).backend
         life.attach(make_controller(spec.controller))
@@ -85,9 +127,12 @@ def run_one(spec: RunSpec) -> RunOutcome:
         next_window = backend.time_s + WINDOW_S
         start_counts: np.ndarray | None = None
         while backend.step < backend.end_step:
-            snap, _events = life.step()
+            snap, events = life.step()
+            _heartbeat_flags(events, outcome, onset)
             monitor = life.health
-            if monitor is not None:
+            if monitor is not None and by_device:
+                monitor.changes.clear()  # a device fault's detection is the heartbeat watch's
+            elif monitor is not None:
                 for change in monitor.changes:
                     if change.health.state != OK:
                         outcome.flags[change.detector] = outcome.flags.get(change.detector, 0) + 1
@@ -114,7 +159,7 @@ def fault_mix(
     loops: Sequence[str], kind: str, seed: int, per_run: int, begin_s: float, end_s: float
 ) -> tuple[FaultSection, ...]:
     """``per_run`` distinct loops struck by ``kind`` at seeded onsets in the run's middle half."""
-    rng = np.random.default_rng([seed, LOOP_FAULT_KINDS.index(kind)])
+    rng = np.random.default_rng([seed, FAULT_KINDS.index(kind)])
     chosen = rng.choice(len(loops), size=min(per_run, len(loops)), replace=False)
     span = end_s - begin_s
     return tuple(
@@ -164,17 +209,19 @@ def evaluate(
     *,
     end_s: float | None = None,
     per_run: int = 3,
-    classes: Sequence[str] = LOOP_FAULT_KINDS,
+    classes: Sequence[str] = EVAL_KINDS,
     workers: int = 2,
 ) -> EvalResult:
     scenario = resolve_scenario(scenario_name)
     loops = _loop_ids(scenario_name)
     stop = scenario.begin_s + (end_s if end_s is not None else scenario.duration_s)
-    specs = [RunSpec(scenario_name, s, (), end_s) for s in seeds]
+    with_devices = any(k in DEVICE_FAULT_KINDS for k in classes)  # healthy runs: heartbeat false alarms too
+    specs = [RunSpec(scenario_name, s, (), end_s, devices=with_devices) for s in seeds]
     for s in seeds:
         for kind in classes:
             faults = fault_mix(loops, kind, s, per_run, scenario.begin_s, stop)
-            specs.append(RunSpec(scenario_name, s, faults, end_s, substitute=True))
+            device = kind in DEVICE_FAULT_KINDS
+            specs.append(RunSpec(scenario_name, s, faults, end_s, substitute=not device, devices=device))
     with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_nice) as pool:
         outcomes = list(pool.map(run_one, specs))
     return summarise(scenario_name, tuple(seeds), outcomes, classes, scenario.begin_s)
@@ -197,7 +244,7 @@ def summarise(
     detected: dict[str, list[bool]] = {k: [] for k in classes}
     ttd: dict[str, list[float]] = {k: [] for k in classes}
     errors, totals, windows = 0.0, 0.0, 0
-    by_class: dict[str, list[float]] = {k: [0.0, 0.0] for k in classes}
+    by_class: dict[str, list[float]] = {k: [0.0, 0.0] for k in classes if k not in DEVICE_FAULT_KINDS}
     for o in outcomes:
         truth = healthy.get(o.spec.seed)
         for fault in o.spec.faults:
@@ -206,7 +253,7 @@ def summarise(
             if first is None:
                 continue
             ttd[fault.kind].append(first - begin_s - fault.at)
-            if truth is None:
+            if truth is None or fault.kind in DEVICE_FAULT_KINDS:  # right readings: nothing substituted
                 continue
             i = o.loops.index(fault.device)
             for w, (got, true) in enumerate(zip(o.window_counts, truth.window_counts, strict=False)):

@@ -46,8 +46,10 @@ from trafficai.core.scenario import Scenario
 from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
+from trafficai.iot.message_faults import MessageFaults
 from trafficai.runtime.devices import DeviceNetworkSettings, LiveDevices
 from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
+from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.health import FAILED, DetectorHealth, DetectorHealthMonitor
 from trafficai.sensors.substitution import Substitution
 from trafficai.sim.backend import SimBackend
@@ -161,6 +163,7 @@ class RunLifecycle:
             faults=self.config.faults,
             fault_seed=sim.seed,
             substitute=health_limits(self.config, self.scenario).substitute,
+            vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras),
         )
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
         limits = health_limits(self.config, self.scenario)
@@ -188,8 +191,13 @@ class RunLifecycle:
         if settings is None or store is None or not self.run_id or self.sim is None:
             return
         backend = self.sim.backend
+        cameras = [CameraSpec.from_section(c) for c in self.scenario.cameras] if settings.cameras else []
         try:
-            self.devices = LiveDevices(backend.geometry, store.path, self.run_id, settings, backend.time_s)
+            self.devices = LiveDevices(
+                backend.geometry, store.path, self.run_id, settings, backend.time_s, cameras=cameras,
+                faults=MessageFaults(self.config.faults, self.config.sim.seed, self.scenario.begin_s),
+                bin_s=self.config.bin_s,
+            )  # fmt: skip
         except TrafficAIError as exc:
             if not self.tolerant:
                 raise
@@ -239,7 +247,8 @@ class RunLifecycle:
         """One step through the control loop; at the sampling cadence the snapshot taken before the
         step (bins, observers) and the events the sample raised."""
         due = self.backend.step % self._sample_steps == 0
-        taken = self.loop.step(want_snapshot=due)
+        cameras = self.devices is not None and self.devices.wants_vehicles
+        taken = self.loop.step(want_snapshot=due, vehicles=cameras and due)
         if taken is None or not due:
             return None, []
         return taken, self.sample(taken)
@@ -258,6 +267,8 @@ class RunLifecycle:
                     raise
                 self._drop_store()
                 events.append(self._event("warning", "store", f"recording stopped: {exc}"))
+        if self.devices is not None:
+            self.devices.observe_snapshot(snapshot)
         events += self._feed_devices(closed, snapshot.time_s)
         if self.health is not None:
             events.extend(self.health.observe(raw_readings(self.backend, snapshot)))
