@@ -6,9 +6,12 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 
 from trafficai.core.geometry import DetectorInfo, LaneGeometry, NetGeometry, SignalInfo, SignalLink
 from trafficai.core.signals import Phase, SignalProgram
@@ -22,6 +25,9 @@ from trafficai.core.snapshot import (
     frozen,
 )
 from trafficai.runtime.messages import CameraView, Ready, SignalView, SimFrame
+
+if TYPE_CHECKING:
+    from trafficai.gui.main_window import MainWindow
 
 DATA = Path(__file__).parent.parent / "data"
 TINY = str(DATA / "tiny" / "scenario.toml")
@@ -132,3 +138,17 @@ def cross_frame(
     )
     view = SignalView("C", "fixed", False, -1, 2, "program:0", 0.0)
     return SimFrame(0, seq, snap, (view,), playing, 1.0, 1.0, 1.0)
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    """The main window on the tiny network with a real worker, paused, its first frame shown."""
+    from trafficai.gui.main_window import MainWindow
+    from trafficai.runtime.worker_config import WorkerConfig
+
+    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.last_frame is not None, timeout=20000)
+    yield win
+    win.close()

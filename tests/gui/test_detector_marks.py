@@ -3,7 +3,6 @@ marks a detector failed or back in service."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -13,10 +12,9 @@ from trafficai.gui.main_window import MainWindow
 from trafficai.gui.map.picking import Pick
 from trafficai.gui.map.widget import NetworkMap
 from trafficai.runtime import commands as c
-from trafficai.runtime.worker_config import WorkerConfig
 from trafficai.sensors.health import DetectorHealth
 
-from .conftest import TINY, cross_frame, cross_ready
+from .conftest import cross_frame, cross_ready
 
 pytestmark = pytest.mark.gui
 
@@ -32,16 +30,6 @@ def test_the_map_shows_the_published_health_and_judges_nothing(qtbot) -> None:  
     net_map.set_frame(replace(cross_frame([], seq=2), detector_health=failed))
     assert net_map.detector_layer.health[0] == "failed"
     assert set(net_map.detector_layer.health[1:]) <= {"ok"}
-
-
-@pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.last_frame is not None, timeout=20000)
-    yield win
-    win.close()
 
 
 def _menu_texts(window: MainWindow, pick: Pick) -> list[str]:

@@ -3,28 +3,13 @@ tests/runtime/test_resume.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from trafficai.gui.main_window import MainWindow
 from trafficai.runtime import commands as c
 from trafficai.runtime import messages as m
-from trafficai.runtime.worker_config import WorkerConfig
-
-from .conftest import TINY
 
 pytestmark = [pytest.mark.gui, pytest.mark.sumo]
-
-
-@pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.last_frame is not None, timeout=20000)
-    yield win
-    win.close()
 
 
 @pytest.mark.parametrize("choose_resume", [True, False])

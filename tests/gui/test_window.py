@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,6 @@ from .conftest import BROKEN, TINY
 pytestmark = [pytest.mark.gui, pytest.mark.sumo]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.last_frame is not None, timeout=20000)
-    yield win
-    win.close()
 
 
 def sim_time(win: MainWindow) -> float:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from trafficai.config import RunConfig, parse_fault
-from trafficai.runtime.devices import DeviceNetworkSettings
+from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.session import run_headless
 from trafficai.storage import RunStore
 from trafficai.storage.devices import DeviceStore

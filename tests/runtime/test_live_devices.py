@@ -12,7 +12,7 @@ from tests.iot.mqtt_support import needs_mosquitto
 from trafficai.config import RunConfig
 from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import ConfigError
-from trafficai.runtime.devices import DeviceNetworkSettings, network_settings, parse_broker
+from trafficai.runtime.device_settings import DeviceNetworkSettings, network_settings, parse_broker
 from trafficai.runtime.session import RunResult, run_headless
 from trafficai.storage import RunStore
 from trafficai.storage.devices import DeviceStore

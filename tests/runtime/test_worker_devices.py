@@ -7,7 +7,7 @@ import pytest
 
 from trafficai.runtime import commands as c
 from trafficai.runtime import messages as m
-from trafficai.runtime.devices import DeviceNetworkSettings
+from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.storage.devices import DeviceStore
 
 pytestmark = pytest.mark.sumo

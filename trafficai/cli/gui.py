@@ -23,7 +23,7 @@ from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
 
 if TYPE_CHECKING:
-    from trafficai.runtime.devices import DeviceNetworkSettings
+    from trafficai.runtime.device_settings import DeviceNetworkSettings
 
 LANE_COLOURINGS = ("speed", "occupancy", "density", "waiting", "none")
 
@@ -147,7 +147,7 @@ def gui(
     ] = False,
 ) -> None:
     """Open the control center: live map, signals, KPIs, incidents, events and devices."""
-    from trafficai.runtime.devices import network_settings
+    from trafficai.runtime.device_settings import network_settings
 
     if demand is not None and not 0 < demand <= 20:
         raise ConfigError(f"--demand: must be in (0, 20], got {demand:g}")

@@ -155,7 +155,7 @@ def iot_run(
     from dataclasses import replace
 
     from trafficai.cli.launch import resolve_launch
-    from trafficai.runtime.devices import network_settings
+    from trafficai.runtime.device_settings import network_settings
     from trafficai.runtime.session import run_headless
     from trafficai.storage import RunStore
 

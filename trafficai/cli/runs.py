@@ -77,7 +77,7 @@ def run(
     ] = False,
 ) -> None:
     """Run a scenario headless and print its KPIs; its detectors publish their bins as devices."""
-    from trafficai.runtime.devices import network_settings
+    from trafficai.runtime.device_settings import network_settings
     from trafficai.runtime.incident_watch import IncidentWatch
     from trafficai.runtime.session import RunResult, run_headless
     from trafficai.storage import RunStore

@@ -24,11 +24,9 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trafficai.config import IotConfig, resolve_iot_config
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
@@ -40,6 +38,7 @@ from trafficai.iot.ingest import Ingest, IngestLimits, device_row
 from trafficai.iot.message_faults import HeartbeatWatch, MessageFaults
 from trafficai.iot.outbox import Outbox
 from trafficai.iot.publisher import DevicePublisher, field_line, offline_will, publish_closed_bins
+from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.messages import DeviceStatus, DeviceView
 from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.readings import Reading
@@ -55,52 +54,6 @@ FLUSH_EVERY_S = 0.005  # the MQTT ingest commits and acknowledges this often
 HISTORY_BINS = 20  # bins per device kept for the panel's sparkline
 FIELD_START_S = 30.0  # scale mode: the publisher processes start and connect within this
 SILENT_AFTER_S = 90.0  # simulated: an online device not heard for three bins is "silent"
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceNetworkSettings:
-    """Which transport a run's devices use. ``problem``: why the configured one cannot be used (one
-    line; the run uses the in-process bus and says so)."""
-
-    mqtt: bool = False
-    host: str = "localhost"
-    port: int | None = None  # None: the listener of certs_dir/mosquitto.conf
-    certs_dir: Path | None = None
-    problem: str = ""
-    processes: int = 0  # > 0: the devices run in this many separate publisher processes (scale mode)
-    strict: bool = False  # True: a broker that cannot be used ends the run instead of falling back
-    cameras: bool = False  # True: the scenario's cameras are devices too, fed by perfect cameras
-
-
-def parse_broker(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (IPv6 as ``[::1]:8883``); a ConfigError naming --broker otherwise."""
-    host, sep, port = value.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--broker: expected HOST:PORT (e.g. localhost:8883), got {value!r}")
-    return host, int(port)
-
-
-def network_settings(broker: str | None = None, iot_dir: Path | None = None) -> DeviceNetworkSettings:
-    """The run's device transport from ``--broker``/``--iot-dir``, then ``[iot]`` and the environment.
-    A flag names MQTT; without one, ``[iot] enabled`` does. Never raises for the config file: a bad
-    ``[iot]`` section becomes ``problem``."""
-    host_port = parse_broker(broker) if broker else None
-    flags: dict[str, object] = {"certs_dir": iot_dir}
-    if host_port is not None:
-        flags.update(host=host_port[0], port=host_port[1])
-    if host_port is not None or iot_dir is not None:
-        flags["enabled"] = True
-    try:
-        config: IotConfig = resolve_iot_config(flags)
-    except ConfigError as exc:
-        return DeviceNetworkSettings(problem=str(exc))
-    if not config.enabled:
-        return DeviceNetworkSettings()
-    explicit_port = host_port is not None or "port" in config.model_fields_set
-    return DeviceNetworkSettings(
-        True, config.host, config.port if explicit_port else None, config.certs_dir or Path("pki")
-    )
 
 
 class _IngestThread(threading.Thread):

@@ -100,7 +100,7 @@ def _heartbeat_flags(events: Sequence[Event], outcome: RunOutcome, onset: dict[s
 
 def _run_one(spec: RunSpec, store: RunStore | None) -> RunOutcome:
     from trafficai.control.registry import make_controller
-    from trafficai.runtime.devices import DeviceNetworkSettings
+    from trafficai.runtime.device_settings import DeviceNetworkSettings
     from trafficai.runtime.lifecycle import RunLifecycle
 
     scenario = resolve_scenario(spec.scenario)

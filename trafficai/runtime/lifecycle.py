@@ -47,7 +47,8 @@ from trafficai.core.signals import steps_for
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.iot.message_faults import MessageFaults
-from trafficai.runtime.devices import DeviceNetworkSettings, LiveDevices
+from trafficai.runtime.device_settings import DeviceNetworkSettings
+from trafficai.runtime.devices import LiveDevices
 from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
 from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.health import FAILED, DetectorHealth, DetectorHealthMonitor

@@ -22,7 +22,7 @@ from trafficai.sim.sumo_command import SumoOptions
 from trafficai.storage import RunStore
 
 if TYPE_CHECKING:
-    from trafficai.runtime.devices import DeviceNetworkSettings
+    from trafficai.runtime.device_settings import DeviceNetworkSettings
     from trafficai.runtime.lifecycle import SnapshotObserver
 
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)

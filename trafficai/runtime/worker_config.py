@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from trafficai.config import RunConfig, SimConfig
-from trafficai.runtime.devices import DeviceNetworkSettings
+from trafficai.runtime.device_settings import DeviceNetworkSettings
 
 _SIM_KEYS = {"seed": "seed", "demand_scale": "demand_scale", "time_to_teleport": "time_to_teleport"}
 _RUN_KEYS = ("controller", "decision_interval_s", "bin_s", "safety", "signals", "end_s")
