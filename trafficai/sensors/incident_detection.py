@@ -28,6 +28,7 @@ Every detector latches per pair: one alarm when its condition starts, none until
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class Alarm:
     evidence: dict[str, float] = field(default_factory=dict)
 
 
-class PairDetector:
+class PairDetector(ABC):
     """Shared machinery: pair index arrays, a short history of loop bins, the per-pair latch."""
 
     name = "detector"
@@ -83,9 +84,9 @@ class PairDetector:
             for i in np.flatnonzero(rising)
         ]
 
+    @abstractmethod
     def judge(self, loop_bin: LoopBin) -> tuple[Mask, dict[str, F64]]:
         """Per pair: whether the alarm condition holds now, and the evidence arrays."""
-        raise NotImplementedError
 
 
 FREE, TENTATIVE, CONFIRMED, CONTINUING, COMPRESSION = 0, 1, 2, 3, 4
