@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from trafficai.gui import theme
 from trafficai.gui.panels.events import clock
+from trafficai.gui.widgets.table_model import ColumnsModel, Index
 from trafficai.runtime.messages import DeviceStatus, DeviceView
 
 COLUMNS = ("device", "detector", "status", "last seen", "bins", "gaps", "drops", "latest", "trend")
 STATE_COLORS = {"online": "#5ad17a", "offline": theme.MUTED, "silent": "#ffb347", "unknown": theme.MUTED}
 SPARK = "▁▂▃▄▅▆▇█"
 _SHORT = {"count": "n", "occupancy": "occ", "speed": "v", "vehicles": "veh", "halting": "halt"}
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -59,23 +59,15 @@ def network_text(status: DeviceStatus | None) -> str:
     )
 
 
-class DeviceModel(QAbstractTableModel):
+class DeviceModel(ColumnsModel):
+    columns = COLUMNS
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.devices: tuple[DeviceView, ...] = ()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
-        return 0 if parent.isValid() else len(self.devices)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.devices)
 
     def set_devices(self, devices: tuple[DeviceView, ...]) -> None:
         if [d.id for d in devices] != [d.id for d in self.devices]:
@@ -101,7 +93,7 @@ class DeviceModel(QAbstractTableModel):
             sparkline(d.history),
         )[col]
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -32,13 +30,13 @@ from PySide6.QtWidgets import (
 
 from trafficai.core.events import Event, event_key, is_critical
 from trafficai.gui import theme
+from trafficai.gui.widgets.table_model import ColumnsModel, Index
 from trafficai.runtime.commands import AcknowledgeAlarm, CloseLane
 
 MAX_ROWS = 20000
 MAX_ACK_COMMANDS = 20  # more acknowledged at once: one summary command
 DETECTED_INCIDENT = "incident-detected"  # runtime/incident_watch.py: the alarm's object is the lane
 COLUMNS = ("sim time", "wall time", "severity", "kind", "object", "user", "message", "ack")
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def clock(seconds: float) -> str:
@@ -59,9 +57,11 @@ class Row:
         return bool(self.acked_at)
 
 
-class EventModel(QAbstractTableModel):
+class EventModel(ColumnsModel):
     """The events, newest first in the view; ``rows`` keeps them oldest first (row r of the view is
     ``rows[len(rows) - 1 - r]``)."""
+
+    columns = COLUMNS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -70,18 +70,8 @@ class EventModel(QAbstractTableModel):
         self.open_critical: dict[int, Row] = {}  # serial -> row, oldest first
         self._serial = 0
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.rows)
 
     def storage_index(self, view_row: int) -> int:
         return len(self.rows) - 1 - view_row
@@ -89,7 +79,7 @@ class EventModel(QAbstractTableModel):
     def row_at(self, view_row: int) -> Row:
         return self.rows[self.storage_index(view_row)]
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
         row = self.row_at(index.row())
@@ -184,7 +174,7 @@ class SeverityFilter(QSortFilterProxyModel):
         self.allowed = allowed
         self.invalidateFilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, EventModel)
         return model.rows[source_row].event.severity in self.allowed
