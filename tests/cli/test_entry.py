@@ -42,6 +42,7 @@ COMMANDS = (
     Command(("iot", "revoke"), "e1.x", None, "--pki"),
     Command(("iot", "export"), "RUN", None, "--format"),
     Command(("iot", "faults"), takes_extra=True),  # a group: ``iot faults eval SCENARIO``
+    Command(("iot", "attack"), "single", "--seeds", "--loop"),
     Command(("prune",), None, "--older-than", "--older-than"),
     Command(("users", "add"), "ann", None, "--role"),
     Command(("users", "list")),

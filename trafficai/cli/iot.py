@@ -179,6 +179,7 @@ def register(app: typer.Typer) -> None:
     group.command("export")(iot_export)
     group.command("run")(iot_run)
     register_faults(group)
+    group.command("attack")(iot_attack)
     app.add_typer(group, name="iot")
 
 
@@ -210,3 +211,27 @@ def register_faults(group: typer.Typer) -> None:
     faults = typer.Typer(no_args_is_help=True, help="Injected device faults, measured.")
     faults.command("eval")(iot_faults_eval)
     group.add_typer(faults, name="faults")
+
+
+def iot_attack(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or folder")],
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 (4 runs per strategy each)")] = 3,
+    loop: Annotated[list[str] | None, typer.Option(help="A compromised loop (default: 1st approach)")] = None,
+    end: Annotated[float | None, typer.Option(help="Simulated seconds per run (default: all)")] = None,
+    workers: Annotated[int, typer.Option(help="Parallel runs (each at nice 10)")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+) -> None:
+    """A compromised loop device spoofing the loop-based max-pressure controller: the delay increase
+    with no defence and with plausibility, cross-detector checks and fallback to the signal's plan."""
+    import json
+
+    from trafficai.runtime.attack_eval import evaluate
+
+    result = evaluate(scenario, tuple(range(seeds)), end_s=end, loops=loop or None, workers=workers)
+    if as_json:
+        typer.echo(json.dumps(result.as_json()))
+        return
+    out.print(f"compromised: {', '.join(result.loops)}; strongest strategy: {result.strongest}")
+    for name, inc in result.increase_by_strategy.items():
+        undefended, defended = inc["undefended"], inc["defended"]
+        out.print(f"{name:8s} delay increase undefended {undefended:+7.1%}  defended {defended:+7.1%}")

@@ -195,3 +195,35 @@ class WebsterController(Controller):
                 self.elapsed[signal_id] = 0.0
             out[signal_id] = self.position[signal_id]
         return out
+
+
+@dataclass
+class LoopPressureController(Controller):
+    """Max-pressure on the detectors' word instead of SUMO's lane counts: a lane's pressure is its
+    stop-line loop's occupancy, smoothed over ``tau_s`` (a standing queue holds a loop near 1, a
+    discharging one near 0.5, an empty lane at 0). A lane without a loop weighs 0. Being the loops'
+    word, a compromised loop moves it: the controller the spoofing evaluation attacks."""
+
+    tau_s: float = 10.0
+    name: str = "max-pressure-loops"
+    needs: frozenset[str] = frozenset({DETECTORS})
+    smoothed: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+
+    def reset(self, context: ControlContext) -> None:
+        super().reset(context)
+        lanes = context.geometry.e1.lanes
+        self._loops = np.flatnonzero(lanes >= 0)
+        self._lanes = lanes[self._loops].astype(np.int64)
+        self._n_lanes = len(context.geometry.lanes.ids)
+        self.smoothed = np.zeros(len(lanes))
+
+    def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
+        occupancy = snapshot.detectors.e1_occupancy.astype(np.float64)
+        if occupancy.size != self.smoothed.size:
+            return {}
+        keep = float(np.exp(-self.context.decision_interval_s / self.tau_s))
+        self.smoothed = self.smoothed * keep + occupancy * (1.0 - keep)
+        lane_value = np.zeros(self._n_lanes)
+        lane_value[self._lanes] = self.smoothed[self._loops]
+        scores = self.context.stages.link_scores(lane_value, lane_value)
+        return _best_per_signal(self.context, scores, status)

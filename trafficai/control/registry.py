@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from trafficai.control.baselines import (
     GreedyController,
+    LoopPressureController,
     MaxPressureController,
     SotlController,
     WebsterController,
@@ -27,6 +28,8 @@ _FACTORIES: dict[str, Factory] = {
 
 BASELINES = tuple(_FACTORIES)  # the non-learning controllers
 MODEL_PREFIX = "rl:"  # "rl:PATH" names a trained model file
+# max-pressure on the loops' word (the spoofing evaluation's target), not one of the benchmarked baselines
+_FACTORIES["max-pressure-loops"] = LoopPressureController
 
 
 def _rl(model: str | None = None) -> Controller:
