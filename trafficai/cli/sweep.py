@@ -28,7 +28,8 @@ def _resolve(scenario: str, flags: dict[str, Any]) -> RunConfig:
 def sweep(
     spec: Annotated[Path | None, typer.Argument(help="Sweep spec (TOML); see --template")] = None,
     address: Annotated[
-        str | None, typer.Option(help="An existing Ray cluster (HOST:PORT or ray://...); default: a local one")
+        str | None,
+        typer.Option(help="An existing Ray cluster (HOST:PORT or ray://...); default: a local one"),
     ] = None,
     resume: Annotated[bool, typer.Option(help="Skip runs the store already holds (same config)")] = False,
     measure_serial: Annotated[
@@ -63,7 +64,9 @@ def _execute(
     from trafficai.storage import RunStore
 
     with RunStore() as store:
-        todo, resumed = results.split_resumed(runs, results.finished_in_store(store)) if resume else (runs, [])
+        todo, resumed = (
+            results.split_resumed(runs, results.finished_in_store(store)) if resume else (runs, [])
+        )
         started_ray = engine.connect(address, num_cpus)
         try:
             started = time.perf_counter()
@@ -90,8 +93,10 @@ def _execute(
     if not quiet:
         for outcome in outcomes:
             if not outcome.ok:
-                err.print(f"[red]run {outcome.run.label} seed {outcome.run.config.sim.seed} failed "
-                          f"after {outcome.attempts} attempts: {outcome.error}[/red]")
+                err.print(
+                    f"[red]run {outcome.run.label} seed {outcome.run.config.sim.seed} failed "
+                    f"after {outcome.attempts} attempts: {outcome.error}[/red]"
+                )
     return summary
 
 
@@ -104,7 +109,12 @@ def _summary(outcomes: list[Outcome], resumed: list[Outcome], wall_s: float, num
         "ran": len(outcomes),
         "resumed": len(resumed),
         "failed": [
-            {"configuration": o.run.label, "seed": o.run.config.sim.seed, "attempts": o.attempts, "error": o.error}
+            {
+                "configuration": o.run.label,
+                "seed": o.run.config.sim.seed,
+                "attempts": o.attempts,
+                "error": o.error,
+            }
             for o in outcomes
             if not o.ok
         ],
@@ -123,7 +133,14 @@ def _summary(outcomes: list[Outcome], resumed: list[Outcome], wall_s: float, num
 
 def _print_table(summary: dict[str, Any]) -> None:
     table = Table(title=f"sweep: {summary['runs']} runs ({summary['resumed']} resumed), ranked by mean delay")
-    for column in ("rank", "configuration", "runs", "mean delay (s/veh)", "waiting (s/veh)", "throughput (veh)"):
+    for column in (
+        "rank",
+        "configuration",
+        "runs",
+        "mean delay (s/veh)",
+        "waiting (s/veh)",
+        "throughput (veh)",
+    ):
         table.add_column(column)
     for row in summary["configurations"]:
         cells = [

@@ -122,8 +122,12 @@ def run_on_ray(
             reply = ray.get(done[0])
         except RayError as exc:
             outcome.error = _one_line(exc)
-            log.warning("sweep run %s (seed %d) failed: %s", outcome.run.label, outcome.run.config.sim.seed,
-                        outcome.error)
+            log.warning(
+                "sweep run %s (seed %d) failed: %s",
+                outcome.run.label,
+                outcome.run.config.sim.seed,
+                outcome.error,
+            )
             if outcome.attempts < MAX_ATTEMPTS:
                 submit(index)
                 continue
