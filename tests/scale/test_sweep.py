@@ -18,7 +18,7 @@ SPEC = (
     f'[sweep]\nscenarios = ["{TINY}"]\ncontrollers = ["fixed", "max-pressure"]\nseeds = [1, 2]\nend_s = 200\n'
 )
 
-pytestmark = pytest.mark.usefixtures("ray_cluster")
+pytestmark = [pytest.mark.usefixtures("ray_cluster"), pytest.mark.xdist_group("ray")]
 
 
 def _runs(tmp_path: Path) -> list[engine.SweepRun]:

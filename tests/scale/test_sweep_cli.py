@@ -26,6 +26,7 @@ def test_an_unknown_key_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("ray_cluster")
+@pytest.mark.xdist_group("ray")
 def test_json_sweep_is_identical_to_serial_and_resume_runs_nothing_twice(tmp_path: Path) -> None:
     spec = tmp_path / "s.toml"
     spec.write_text(
