@@ -67,7 +67,7 @@ def _execute(
         todo, resumed = (
             results.split_resumed(runs, results.finished_in_store(store)) if resume else (runs, [])
         )
-        started_ray = engine.connect(address, num_cpus)
+        started_ray = engine.connect(address, num_cpus) if todo else False  # nothing left: no cluster
         try:
             started = time.perf_counter()
             with progress_bar("{task.completed}/{task.total} runs") as bar:

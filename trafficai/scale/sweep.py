@@ -84,6 +84,8 @@ def connect(address: str | None, num_cpus: int) -> bool:
 
     if ray.is_initialized():
         return False
+    if address:
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, log_to_driver=False)
@@ -95,12 +97,27 @@ def connect(address: str | None, num_cpus: int) -> bool:
     return True
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse a HOST:PORT nobody listens on in one line (Ray itself retries for minutes)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto" or not sep or not port.isdigit():
+        return  # "auto" and other forms are Ray's to interpret
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from exc
+
+
 def run_on_ray(
     runs: Sequence[SweepRun],
     on_done: Callable[[Outcome], None] = lambda _o: None,
 ) -> list[Outcome]:
     """Every run as a Ray task on the connected cluster; ``on_done`` is called on the driver as each
     run finishes (or fails for good), in completion order. Returns outcomes in ``runs``' order."""
+    if not runs:
+        return []
     import ray
     from ray.exceptions import RayError
 
