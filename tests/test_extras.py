@@ -31,7 +31,7 @@ def test_a_module_nobody_installed_is_missing() -> None:
 
 
 def test_every_extra_names_its_modules() -> None:
-    assert set(EXTRA_MODULES) == {"gui", "rl", "vision", "iot", "forecast"}
+    assert set(EXTRA_MODULES) == {"gui", "rl", "vision", "iot", "forecast", "scale", "federated"}
     assert "torch" in EXTRA_MODULES["rl"] and "ultralytics" in EXTRA_MODULES["vision"]
 
 

@@ -22,6 +22,8 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "vision": ("ultralytics", "torch"),
     "iot": ("paho",),
     "forecast": ("lightgbm",),
+    "scale": ("ray",),
+    "federated": ("flwr",),
 }
 
 

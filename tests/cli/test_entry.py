@@ -66,6 +66,7 @@ COMMANDS = (
     Command(("history",), "single", "--days", "--controller"),
     Command(("forecast", "train"), "single", None, "--set"),
     Command(("forecast", "eval"), "single", None, "--set"),
+    Command(("sweep",), None, None, "--address"),
 )
 IDS = [" ".join(c.words) for c in COMMANDS]
 

@@ -14,6 +14,7 @@ from trafficai.cli import (
     iot,
     rl,
     runs,
+    sweep,
     users,
     vision,
     whatif,
@@ -42,6 +43,7 @@ def build_app() -> typer.Typer:
     whatif.register(app)
     history.register(app)
     forecast.register(app)
+    sweep.register(app)
     return app
 
 

@@ -37,7 +37,7 @@ class TrafficSignalParallelEnv(ParallelEnv[str, Obs, int]):  # type: ignore[misc
         self.agents: list[str] = []
         low, high = self.episodes.observation_bounds()
         obs_space = spaces.Box(low=low, high=high, dtype=np.float32)
-        act_space = spaces.Discrete(self.episodes.n_actions)
+        act_space: spaces.Discrete[np.int64] = spaces.Discrete(self.episodes.n_actions)
         self.observation_spaces = dict.fromkeys(self.possible_agents, obs_space)
         self.action_spaces = dict.fromkeys(self.possible_agents, act_space)
         self._masks = {a: self.episodes.action_mask()[i] for i, a in enumerate(self.possible_agents)}

@@ -218,7 +218,7 @@ class SharedPolicyVecEnv(_VecEnvBase):  # type: ignore[misc,valid-type]
         self._mask = np.concatenate([np.asarray(w.describe()["mask"]) for w in workers], axis=0)
         observation_space = spaces.Box(low=first["low"], high=first["high"], dtype=np.float32)
         self.n_actions = int(first["n_actions"])
-        action_space = spaces.Discrete(self.n_actions)
+        action_space: spaces.Discrete[np.int64] = spaces.Discrete(self.n_actions)
         super().__init__(self.n_signals * n_workers, observation_space, action_space)
         self._returns = np.zeros(self.num_envs, np.float64)
         self._lengths = np.zeros(self.num_envs, np.int64)

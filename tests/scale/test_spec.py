@@ -1,0 +1,54 @@
+"""Sweep specs: the template is valid, a mistake is one error naming its key and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA
+from trafficai.cli.launch import resolve_launch
+from trafficai.errors import ConfigError
+from trafficai.scale.spec import TEMPLATE, config_hash, expand, load_spec
+
+TINY = str(DATA / "tiny" / "scenario.toml")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_template_is_24_configurations_by_3_seeds(tmp_path: Path) -> None:
+    runs = expand(load_spec(_write(tmp_path, TEMPLATE)), tmp_path / "spec.toml", resolve_launch)
+    assert len(runs) == 72
+    assert len({r.label for r in runs}) == 24
+    assert len({r.config_hash for r in runs}) == 72
+
+
+def test_an_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, f'[sweep]\nscenarios = ["{TINY}"]\nseedz = [1]\n')
+    with pytest.raises(ConfigError, match=r"'sweep.seedz' \(line 3\): unknown key"):
+        load_spec(path)
+
+
+def test_a_bad_value_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, f'[sweep]\nscenarios = ["{TINY}"]\nseeds = []\n')
+    with pytest.raises(ConfigError, match=r"'sweep.seeds' \(line 3\)"):
+        load_spec(path)
+
+
+def test_an_unknown_controller_or_scenario_is_refused_before_running(tmp_path: Path) -> None:
+    path = _write(tmp_path, f'[sweep]\nscenarios = ["{TINY}"]\ncontrollers = ["fixed", "nope"]\n')
+    with pytest.raises(ConfigError, match=r"'sweep.controllers' \(line 3\): unknown controller 'nope'"):
+        expand(load_spec(path), path, resolve_launch)
+    path = _write(tmp_path, '[sweep]\nscenarios = ["no-such-scenario"]\n')
+    with pytest.raises(ConfigError, match=r"'sweep.scenarios' \(line 2\)"):
+        expand(load_spec(path), path, resolve_launch)
+
+
+def test_the_hash_follows_the_config(tmp_path: Path) -> None:
+    a = resolve_launch(TINY, {"sim": {"seed": 1}})
+    assert config_hash(a) == config_hash(resolve_launch(TINY, {"sim": {"seed": 1}}))
+    assert config_hash(a) != config_hash(resolve_launch(TINY, {"sim": {"seed": 2}}))
