@@ -48,6 +48,8 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'pip-tools>=7.4,<8'
 	$(BIN)/pip-compile --quiet --strip-extras --extra all --extra dev --extra resco \
 		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
+	# the `all` extra names trafficai itself: drop that line (a path of this machine) and its comment
+	$(BIN)/python -c "import re,sys; p='$(LOCK)'; t=open(p).read(); open(p,'w').write(re.sub(r'(?m)^trafficai @ .*\n(    #.*\n)*', '', t))"
 
 # As root on Debian/Ubuntu: install the system packages above that are missing (CI does this).
 system-deps:

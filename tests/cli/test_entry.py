@@ -123,7 +123,9 @@ def test_bad_or_missing_log_level(capsys: pytest.CaptureFixture[str], argv: tupl
 @pytest.mark.parametrize("command", COMMANDS, ids=IDS)
 def test_unknown_option(capsys: pytest.CaptureFixture[str], command: Command) -> None:
     argv = [*with_argument(command), "--bogus", "x"]
-    assert "No such option: --bogus" in usage_error(capsys, *argv)
+    printed = usage_error(capsys, *argv)
+    # typer's vendored click says "No such option: --bogus", click 8.x via typer 0.20 "'--bogus'."
+    assert "No such option: --bogus" in printed or "No such option '--bogus'" in printed
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.argument], ids=name_of)
