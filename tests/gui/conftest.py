@@ -152,3 +152,20 @@ def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: win.last_frame is not None, timeout=20000)
     yield win
     win.close()
+
+
+@pytest.fixture
+def fake_window(qtbot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    """The main window over a fake bridge (tests/support/fake_bridge.py): no worker, no SUMO; the
+    test feeds it the worker's messages."""
+    from tests.support.fake_bridge import FakeBridge
+    from trafficai.gui.main_window import MainWindow
+    from trafficai.runtime.worker_config import WorkerConfig
+
+    monkeypatch.setattr("trafficai.gui.main_window.WorkerBridge", FakeBridge)
+    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()

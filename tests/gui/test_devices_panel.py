@@ -3,32 +3,22 @@ worker's DeviceStatus through a fake bridge; device events reach the events list
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.support.fake_bridge import FakeBridge
 from trafficai.core.events import Event
 from trafficai.gui.main_window import MainWindow
 from trafficai.gui.map.layers import HEALTH_COLORS, OFFLINE_FILL
 from trafficai.gui.panels.devices import COLUMNS, drops_text, latest_text, network_text, sparkline
 from trafficai.runtime.messages import DeviceStatus, DeviceView, Events
-from trafficai.runtime.worker_config import WorkerConfig
 
-from .conftest import TINY, cross_ready
+from .conftest import cross_ready
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("trafficai.gui.main_window.WorkerBridge", FakeBridge)
-    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(fake_window: MainWindow) -> MainWindow:
+    return fake_window
 
 
 def _view(source: str, state: str, **kw: object) -> DeviceView:

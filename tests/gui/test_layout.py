@@ -4,7 +4,6 @@ refused, raises critical alarms until acknowledged, and its panels read as an op
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QSize
@@ -17,9 +16,8 @@ from trafficai.gui.feedback import command_title
 from trafficai.gui.main_window import MainWindow
 from trafficai.runtime import commands as c
 from trafficai.runtime.messages import Events, Ready, SignalChanges, SignalView
-from trafficai.runtime.worker_config import WorkerConfig
 
-from .conftest import TINY, cross_frame, cross_geometry, cross_ready
+from .conftest import cross_frame, cross_geometry, cross_ready
 
 pytestmark = pytest.mark.gui
 
@@ -27,14 +25,8 @@ SCREENS = (QSize(1920, 1080), QSize(1366, 768))
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("trafficai.gui.main_window.WorkerBridge", FakeBridge)
-    win = MainWindow(WorkerConfig.for_scenario(TINY, speed=None, playing=False), user="ann")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(fake_window: MainWindow) -> MainWindow:
+    return fake_window
 
 
 def bridge(win: MainWindow) -> FakeBridge:
