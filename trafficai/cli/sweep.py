@@ -16,6 +16,7 @@ from trafficai.config import RunConfig
 from trafficai.errors import ConfigError
 
 if TYPE_CHECKING:
+    from trafficai.scale.shipping import Shipment
     from trafficai.scale.sweep import Outcome
 
 
@@ -61,13 +62,16 @@ def _execute(
 ) -> dict[str, Any]:
     from trafficai.scale import results
     from trafficai.scale import sweep as engine
+    from trafficai.scale.cluster import connect, shutdown
     from trafficai.storage import RunStore
 
     with RunStore() as store:
         todo, resumed = (
             results.split_resumed(runs, results.finished_in_store(store)) if resume else (runs, [])
         )
-        started_ray = engine.connect(address, num_cpus) if todo else False  # nothing left: no cluster
+        # on an existing cluster the scenario files travel in the job's runtime environment
+        shipment = _ship(todo) if todo and address else None
+        started_ray = connect(address, num_cpus, shipment.runtime_env() if shipment else None) if todo else False
         try:
             started = time.perf_counter()
             with progress_bar("{task.completed}/{task.total} runs") as bar:
@@ -77,11 +81,13 @@ def _execute(
                     results.record(store, outcome, spec.name)  # the driver is the one store writer
                     bar.advance(task)
 
-                outcomes = engine.run_on_ray(todo, done)
+                outcomes = engine.run_on_ray(todo, done, shipment)
             ray_wall_s = time.perf_counter() - started
         finally:
             if started_ray:
-                engine.shutdown()
+                shutdown()
+            if shipment is not None:
+                shipment.cleanup()
     summary = _summary(outcomes, resumed, ray_wall_s, num_cpus)
     if serial:
         started = time.perf_counter()
@@ -98,6 +104,12 @@ def _execute(
                     f"after {outcome.attempts} attempts: {outcome.error}[/red]"
                 )
     return summary
+
+
+def _ship(runs: list[Any]) -> Shipment:
+    from trafficai.scale.shipping import stage
+
+    return stage(run.config.scenario for run in runs)
 
 
 def _summary(outcomes: list[Outcome], resumed: list[Outcome], wall_s: float, num_cpus: int) -> dict[str, Any]:
