@@ -25,6 +25,7 @@ from trafficai.extras import require_extra
 if TYPE_CHECKING:
     from trafficai.control.rl.config import TrainConfig
     from trafficai.control.rl.training import TrainResult
+    from trafficai.control.rl.vec_env import WorkerFactory
     from trafficai.runtime.evaluation import ControllerStats, EvalPlan, TaskRunner
 
 TRAIN_CONFIG_FILE = "train_config.json"
@@ -61,15 +62,18 @@ def _resumed(folder: Path, resume_from: Path | None) -> tuple[dict[str, Any] | N
     return saved, checkpoint
 
 
-def _run_training(config: TrainConfig, checkpoint: Path | None, name: str, quiet: bool) -> TrainResult:
+def _run_training(
+    config: TrainConfig, checkpoint: Path | None, name: str, quiet: bool, workers: WorkerFactory | None
+) -> TrainResult:
     from trafficai.control.rl.training import TrainProgress
     from trafficai.control.rl.training import train as run_training
 
     if quiet:
-        return run_training(config, resume=checkpoint)
+        return run_training(config, resume=checkpoint, worker_factory=workers)
+    where = " (Ray actors)" if workers is not None else ""
     err.print(
         f"training {config.algo.upper()} on {name}: {config.timesteps:,} timesteps, "
-        f"{config.n_envs} simulation(s), out {config.out}"
+        f"{config.n_envs} simulation(s){where}, out {config.out}"
     )
     with progress_bar("{task.completed:>10,.0f}/{task.total:,.0f}", transient=False, info=True) as progress:
         task = progress.add_task("train", total=config.timesteps, info="")
@@ -80,7 +84,32 @@ def _run_training(config: TrainConfig, checkpoint: Path | None, name: str, quiet
             if p.kind in ("checkpoint", "early_stop", "stopped"):
                 progress.console.print(f"{p.kind}: {p.message}")
 
-        return run_training(config, resume=checkpoint, on_progress=update)
+        return run_training(config, resume=checkpoint, on_progress=update, worker_factory=workers)
+
+
+@contextmanager
+def _training_cluster(config: TrainConfig, ray: bool, address: str | None) -> Iterator[WorkerFactory | None]:
+    """With ``--ray``: every simulation a Ray actor, on a local cluster of ``--envs`` CPUs or on the
+    cluster at ``address`` (the scenario files shipped in the job's runtime environment)."""
+    if not ray:
+        yield None
+        return
+    require_extra("scale")
+    from trafficai.scale.cluster import connect, shutdown
+    from trafficai.scale.ray_env import ray_workers
+    from trafficai.scale.shipping import stage
+
+    shipment = stage([config.env.scenario]) if address else None
+    try:
+        started = connect(address, max(config.n_envs, 2), shipment.runtime_env() if shipment else None)
+        try:
+            yield ray_workers(shipment)
+        finally:
+            if started:
+                shutdown()
+    finally:
+        if shipment is not None:
+            shipment.cleanup()
 
 
 def _report_training(result: TrainResult, config: TrainConfig, folder: Path, as_json: bool) -> None:
@@ -147,11 +176,19 @@ def train(
     policy: Annotated[
         str | None, typer.Option(help="mlp (default) or phase (one scorer shared by all stages)")
     ] = None,
+    ray: Annotated[
+        bool, typer.Option("--ray", help="Run the --envs simulations as Ray actors (the scale extra)")
+    ] = False,
+    address: Annotated[
+        str | None, typer.Option(help="With --ray: an existing Ray cluster (HOST:PORT); default: a local one")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
     """Train a shared RL policy for every controlled signal of a scenario (stable-baselines3)."""
     if (scenario is None) == (resco is None):
         raise ConfigError("give a SCENARIO or --resco MAP (one of them)")
+    if address and not ray:
+        raise ConfigError("--address needs --ray")
     require_extra("rl", TRAINING_MODULES)
     from trafficai.core.scenario import resolve_scenario
 
@@ -178,7 +215,8 @@ def train(
     config = resolve_train_config(drop_none(flags), saved)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / TRAIN_CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    result = _run_training(config, checkpoint, name, quiet=as_json)
+    with _training_cluster(config, ray, address) as workers:
+        result = _run_training(config, checkpoint, name, as_json, workers)
     _report_training(result, config, folder, as_json)
 
 
