@@ -37,6 +37,9 @@ def sweep(
         bool, typer.Option(help="Also run everything serially here: speed-up and identity check")
     ] = False,
     template: Annotated[bool, typer.Option(help="Print a commented example spec and exit")] = False,
+    chart: Annotated[
+        Path | None, typer.Option(help="PNG of the summary (default: runs/sweep/SPEC.png)")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """Run every scenario x controller x demand scale x seed of SPEC as Ray tasks (one SUMO per
@@ -51,6 +54,7 @@ def sweep(
     parsed = load_spec(spec)
     runs = expand(parsed, spec, _resolve)
     summary = _execute(runs, spec, parsed.sweep.num_cpus, address, resume, measure_serial, json_out)
+    summary["chart"] = _chart(summary, chart or Path("runs") / "sweep" / f"{spec.stem}.png", spec, json_out)
     if json_out:
         print_json(summary)
         return
@@ -104,6 +108,17 @@ def _execute(
                     f"after {outcome.attempts} attempts: {outcome.error}[/red]"
                 )
     return summary
+
+
+def _chart(summary: dict[str, Any], path: Path, spec: Path, quiet: bool) -> str | None:
+    from trafficai.scale.chart import can_draw, write_summary_chart
+
+    if not can_draw():
+        if not quiet:
+            err.print("note: no chart: it needs matplotlib (pip install 'trafficai[rl]')")
+        return None
+    title = f"sweep {spec.name}: {summary['runs']} runs, ranked by mean delay"
+    return str(write_summary_chart(summary["configurations"], path, title))
 
 
 def _ship(runs: list[Any]) -> Shipment:
@@ -166,6 +181,8 @@ def _print_table(summary: dict[str, Any]) -> None:
     if summary["speedup"] is not None:
         line += f", speed-up {summary['speedup']:.2f}x, identical to serial: {summary['identical_to_serial']}"
     out.print(line)
+    if summary["chart"]:
+        out.print(f"chart: {summary['chart']}")
 
 
 def register(app: typer.Typer) -> None:
