@@ -23,7 +23,9 @@ def test_ray_episodes_give_the_serial_statistics() -> None:
     serial = evaluate(plan)
     on_ray = evaluate(plan, runner=ray_runner())
     assert [s.controller for s in on_ray] == [s.controller for s in serial] == list(plan.controllers)
-    assert [(s.mean, s.std, s.per_episode) for s in on_ray] == [(s.mean, s.std, s.per_episode) for s in serial]
+    assert [(s.mean, s.std, s.per_episode) for s in on_ray] == [
+        (s.mean, s.std, s.per_episode) for s in serial
+    ]
 
 
 def test_evaluate_ray_json_is_the_serial_report(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ def test_json_sweep_is_identical_to_serial_and_resume_runs_nothing_twice(tmp_pat
         f'[sweep]\nscenarios = ["{TINY}"]\ncontrollers = ["fixed", "greedy"]\nseeds = [1, 2]\nend_s = 120\n'
     )
     png = tmp_path / "summary.png"
-    first = CliRunner().invoke(cli_app(), ["sweep", str(spec), "--json", "--measure-serial", "--chart", str(png)])
+    first = CliRunner().invoke(
+        cli_app(), ["sweep", str(spec), "--json", "--measure-serial", "--chart", str(png)]
+    )
     assert first.exit_code == 0, first.output
     summary = last_json(first)
     assert summary["ran"] == 4 and summary["identical_to_serial"] is True

@@ -61,7 +61,7 @@ def test_every_simulation_is_an_actor_and_a_dead_one_is_a_simulation_error() -> 
         assert isinstance(worker, RayEnvWorker)
         ray.kill(worker.actor)
         env.step_async(np.zeros(env.num_envs, np.int64))
-        with pytest.raises(SimulationError, match="environment worker 1 .*died"):
+        with pytest.raises(SimulationError, match=r"environment worker 1 .*died"):
             env.step_wait()
     finally:
         env.close()

@@ -93,7 +93,10 @@ def _shipped_on_every_node(relative: str) -> set[bool]:
     probe = ray.remote(num_cpus=1)(present)
     nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"]]
     assert len(nodes) == 2
-    refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n, soft=False)).remote() for n in nodes]
+    refs = [
+        probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n, soft=False)).remote()
+        for n in nodes
+    ]
     return set(ray.get(refs))
 
 

@@ -328,7 +328,9 @@ def evaluate(
     ] = False,
     address: Annotated[
         str | None,
-        typer.Option(help="With --ray: an existing Ray cluster (HOST:PORT); default: a local one of --jobs CPUs"),
+        typer.Option(
+            help="With --ray: an existing Ray cluster (HOST:PORT); default: a local one of --jobs CPUs"
+        ),
     ] = None,
     incident: Annotated[list[str] | None, typer.Option("--incident", help=INCIDENT_HELP)] = None,
     output: Annotated[Path, typer.Option("--out", help="Folder for the chart and the JSON report")] = Path(

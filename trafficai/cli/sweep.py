@@ -75,7 +75,9 @@ def _execute(
         )
         # on an existing cluster the scenario files travel in the job's runtime environment
         shipment = _ship(todo) if todo and address else None
-        started_ray = connect(address, num_cpus, shipment.runtime_env() if shipment else None) if todo else False
+        started_ray = (
+            connect(address, num_cpus, shipment.runtime_env() if shipment else None) if todo else False
+        )
         try:
             started = time.perf_counter()
             with progress_bar("{task.completed}/{task.total} runs") as bar:

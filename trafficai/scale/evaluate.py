@@ -49,9 +49,7 @@ def ray_runner(shipment: Shipment | None = None) -> TaskRunner:
         remote_plan = shipped_plan(plan, shipment)
         task = ray.remote(num_cpus=1, max_retries=SYSTEM_RETRIES)(run_task)
         plan_ref = ray.put(remote_plan)
-        pending: dict[Any, Task] = {
-            task.remote(plan_ref, _shipped(c, shipment), s): (c, s) for c, s in tasks
-        }
+        pending: dict[Any, Task] = {task.remote(plan_ref, _shipped(c, shipment), s): (c, s) for c, s in tasks}
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)

@@ -11,6 +11,7 @@ checkpoint and a ``--resume`` hint, as for a worker process.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -52,8 +53,8 @@ class RayEnvWorker:
         import ray
 
         self.index = index
-        actor_class = ray.remote(num_cpus=1, max_restarts=0)(EpisodesActor)
-        self.actor = actor_class.remote(config.model_dump_json())
+        actor_class: Any = ray.remote(num_cpus=1, max_restarts=0)(EpisodesActor)
+        self.actor: Any = actor_class.remote(config.model_dump_json())  # an ActorHandle
         self._pending: Any = None
         self._description: dict[str, Any] = self._get(self.actor.describe.remote())
 
@@ -68,9 +69,13 @@ class RayEnvWorker:
         try:
             return ray.get(ref)
         except RayTaskError as exc:
-            raise SimulationError(f"environment worker {self.index} (Ray actor) failed: {one_line(exc)}") from None
+            raise SimulationError(
+                f"environment worker {self.index} (Ray actor) failed: {one_line(exc)}"
+            ) from None
         except RayError as exc:
-            raise SimulationError(f"environment worker {self.index} (Ray actor) died: {one_line(exc)}") from None
+            raise SimulationError(
+                f"environment worker {self.index} (Ray actor) died: {one_line(exc)}"
+            ) from None
 
     def describe(self) -> dict[str, Any]:
         return self._description
@@ -91,10 +96,8 @@ class RayEnvWorker:
         import ray
         from ray.exceptions import GetTimeoutError, RayError
 
-        try:
+        with contextlib.suppress(RayError, GetTimeoutError):  # already gone: nothing of it to close
             ray.get(self.actor.close.remote(), timeout=CLOSE_TIMEOUT_S)
-        except (RayError, GetTimeoutError):
-            pass  # already gone: nothing of it to close
         ray.kill(self.actor)
 
 

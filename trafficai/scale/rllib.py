@@ -39,7 +39,7 @@ def make_env(env_config: dict[str, Any]) -> Any:
 
     from trafficai.control.rl.multi_env import TrafficSignalParallelEnv
 
-    return ParallelPettingZooEnv(TrafficSignalParallelEnv(EnvConfig.model_validate(env_config)))
+    return ParallelPettingZooEnv(TrafficSignalParallelEnv(EnvConfig.model_validate(env_config)))  # type: ignore[no-untyped-call]
 
 
 def shared_policy(agent_id: Any, episode: Any = None, **_kwargs: Any) -> str:
@@ -64,7 +64,7 @@ def ppo_config(
 
     register_env(ENV_NAME, make_env)
     return (
-        PPOConfig()
+        PPOConfig()  # type: ignore[no-untyped-call]
         .framework("torch")
         .environment(ENV_NAME, env_config=env.model_dump(mode="json"))
         .multi_agent(policies={SHARED_POLICY}, policy_mapping_fn=shared_policy)

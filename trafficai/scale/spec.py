@@ -126,7 +126,12 @@ def expand(spec: SweepSpec, source: Path, resolve: Resolver) -> list[SweepRun]:
 
 
 def _seeded(
-    sweep: SweepSection, scenario: str, controller: str, demand: float, incidents: tuple[str, ...], resolve: Resolver
+    sweep: SweepSection,
+    scenario: str,
+    controller: str,
+    demand: float,
+    incidents: tuple[str, ...],
+    resolve: Resolver,
 ) -> list[SweepRun]:
     """One configuration's run per seed."""
     runs = []
@@ -139,7 +144,9 @@ def _seeded(
         if incidents:
             flags["incidents"] = [parse_incident(spec).model_dump() for spec in incidents]
         config = resolve(scenario, flags)
-        runs.append(SweepRun(_label(scenario, config.controller, demand, incidents), config, config_hash(config)))
+        runs.append(
+            SweepRun(_label(scenario, config.controller, demand, incidents), config, config_hash(config))
+        )
     return runs
 
 
@@ -159,7 +166,9 @@ def _check_names(spec: SweepSpec, source: Path) -> None:
                 parse_incident(incident)
             except ConfigError as exc:
                 message = str(exc).removeprefix("--incident ")
-                raise ConfigError(f"{source}: 'sweep.incidents'{_line_of(text, 'incidents')}: {message}") from exc
+                raise ConfigError(
+                    f"{source}: 'sweep.incidents'{_line_of(text, 'incidents')}: {message}"
+                ) from exc
     for controller in spec.sweep.controllers:
         if controller:
             try:
