@@ -79,8 +79,10 @@ class RunLifecycle:
         tolerate_store_errors: bool = False,
         devices: DeviceNetworkSettings | None = None,  # None: the detectors are not devices
         area_detectors: bool = True,  # False: E2 bins are not stored
+        live_faults: bool = False,  # faults may be injected while it runs (runtime/live_faults.py)
     ) -> None:
         self.area_detectors = area_detectors
+        self.live_faults = live_faults
         self.config = config
         self.scenario = scenario
         self.observers = tuple(observers)
@@ -165,6 +167,7 @@ class RunLifecycle:
             fault_seed=sim.seed,
             substitute=health_limits(self.config, self.scenario).substitute,
             vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras),
+            live_faults=self.live_faults,
         )
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
         limits = health_limits(self.config, self.scenario)
@@ -281,6 +284,15 @@ class RunLifecycle:
     def detector_health(self) -> dict[str, DetectorHealth]:
         """Every detector's health now (empty before open())."""
         return self.health.states() if self.health is not None else {}
+
+    def substituted_loops(self) -> frozenset[str]:
+        """The loops whose readings the controllers get substituted now (none without ``[health]
+        substitute``)."""
+        substitution = getattr(self.sim.backend, "substitution", None) if self.sim is not None else None
+        if not isinstance(substitution, Substitution) or not substitution.failed.any():
+            return frozenset()
+        ids = self.sim.backend.geometry.e1.ids if self.sim is not None else ()
+        return frozenset(d for d, failed in zip(ids, substitution.failed, strict=False) if failed)
 
     def mark_detector(self, detector: str, in_service: bool, user: str = "", reason: str = "") -> Event:
         """An operator marks a detector failed or back in service; the event that logs it (the
