@@ -99,6 +99,7 @@ class RunLifecycle:
         self._device_settings = devices
         self.devices: LiveDevices | None = None
         self._device_events: list[Event] = []  # raised while starting, returned by the next sample
+        self._substituted: frozenset[str] = frozenset()  # loops read from a substitute (last sample)
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -277,6 +278,7 @@ class RunLifecycle:
         if self.health is not None:
             events.extend(self.health.observe(raw_readings(self.backend, snapshot)))
             substitute_failed_loops(self.backend, self.health)
+            events.extend(self._substitution_events(snapshot.time_s))
         for observer in self.observers:
             events.extend(observer.observe(snapshot))
         return events
@@ -293,6 +295,19 @@ class RunLifecycle:
             return frozenset()
         ids = self.sim.backend.geometry.e1.ids if self.sim is not None else ()
         return frozenset(d for d, failed in zip(ids, substitution.failed, strict=False) if failed)
+
+    def _substitution_events(self, time_s: float) -> list[Event]:
+        """A warning when the controllers start reading a substitute for a loop, info when it ends."""
+        now = self.substituted_loops()
+        before, self._substituted = self._substituted, now
+        if now == before:
+            return []
+        started = [(d, "warning", "controllers read a substitute") for d in sorted(now - before)]
+        ended = [(d, "info", "controllers read it again") for d in sorted(before - now)]
+        return [
+            Event(time_s, severity, "substitution", f"detector {d}: {what}", d, "system")
+            for d, severity, what in started + ended
+        ]
 
     def mark_detector(self, detector: str, in_service: bool, user: str = "", reason: str = "") -> Event:
         """An operator marks a detector failed or back in service; the event that logs it (the
