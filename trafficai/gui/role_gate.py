@@ -7,8 +7,8 @@ control of the window to the command it sends; the role each command needs is th
 table (``COMMAND_ROLES``), never restated here. Context menus and dialogs built later gate their
 actions with :meth:`RoleGate.gate` and the command type they send.
 
-Panels enable their buttons by their own state (a signal selected, a reason given); a gated widget
-stays disabled whatever they do (:class:`_StayDisabled`).
+Panels enable their buttons (and set their tooltips) by their own state (a signal selected, a
+reason given); a gated widget stays disabled, saying why, whatever they do (:class:`_StayDisabled`).
 """
 
 from __future__ import annotations
@@ -56,12 +56,21 @@ GATED: tuple[tuple[str, type], ...] = (
 )
 
 
+REASON = "roleGateReason"  # the property of a gated widget that holds why it is off
+
+
 class _StayDisabled(QObject):
-    """Turns a gated widget off again whenever its panel turns it on."""
+    """Turns a gated widget off again whenever its panel turns it on, and keeps its tooltip."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.EnabledChange and isinstance(watched, QWidget) and watched.isEnabled():
+        if not isinstance(watched, QWidget):
+            return False
+        if event.type() == QEvent.Type.EnabledChange and watched.isEnabled():
             watched.setEnabled(False)
+        elif event.type() == QEvent.Type.ToolTipChange:
+            reason = str(watched.property(REASON) or "")
+            if reason and watched.toolTip() != reason:
+                watched.setToolTip(reason)
         return False
 
 
@@ -99,6 +108,7 @@ class RoleGate:
         control.setEnabled(False)
         control.setToolTip(self.why_not(kind))
         if isinstance(control, QWidget):
+            control.setProperty(REASON, self.why_not(kind))
             control.installEventFilter(self._filter)
 
     def apply(self, window: MainWindow) -> None:
