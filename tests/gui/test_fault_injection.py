@@ -52,7 +52,7 @@ def _devices(generation: int, *sources: str) -> DeviceStatus:
     return DeviceStatus(generation, 10.0, "in-process", "", True, views, 2, 0)
 
 
-def test_faulty_and_substituted_devices_are_alarmed_in_the_panel_and_on_the_map(fake_window: MainWindow) -> None:
+def test_faulty_and_substituted_devices_are_alarmed_in_panel_and_map(fake_window: MainWindow) -> None:
     window = fake_window
     ready = cross_ready()
     window.bridge.ready.emit(ready)
@@ -97,7 +97,7 @@ def test_the_simulation_menu_clears_only_faults_acting_now(fake_window: MainWind
 
 
 @pytest.mark.sumo
-def test_stuck_off_from_the_dialog_zeroes_the_loop_and_raises_a_detector_alarm(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_stuck_off_from_the_dialog_zeroes_the_loop_and_raises_an_alarm(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     geometry = window.ready.geometry  # type: ignore[union-attr]
     loop = "e1_N_in_0"
     index = geometry.e1.ids.index(loop)
@@ -111,7 +111,9 @@ def test_stuck_off_from_the_dialog_zeroes_the_loop_and_raises_a_detector_alarm(w
     assert dialog is not None and dialog.device.currentText() == loop
     dialog.kind.setCurrentText("stuck-off")
     dialog.accept()
-    qtbot.waitUntil(lambda: window.injected_faults is not None and bool(window.injected_faults.faults), timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.injected_faults is not None and bool(window.injected_faults.faults), timeout=10000
+    )
     window.send(c.Step(1))
     qtbot.waitUntil(lambda: window.last_frame.snapshot.time_s >= 121.0, timeout=10000)  # type: ignore[union-attr]
     onset = int(window.last_frame.snapshot.detectors.e1_count[index])  # type: ignore[union-attr]

@@ -21,8 +21,14 @@ from .conftest import TINY, cross_ready
 
 pytestmark = pytest.mark.gui
 
-OPERATE = ("signals_panel.apply_override", "incidents_panel.close_lane_button", "restart_action", "jump_button",
-           "events_panel.ack_button", "whatif_action")  # fmt: skip
+OPERATE = (
+    "signals_panel.apply_override",
+    "incidents_panel.close_lane_button",
+    "restart_action",
+    "jump_button",
+    "events_panel.ack_button",
+    "whatif_action",
+)
 MANAGE = ("inject_fault_action", "controller_combo", "incidents_panel.demand_button")
 
 
