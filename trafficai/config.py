@@ -277,6 +277,19 @@ def resolve_iot_config(cli: Mapping[str, Any]) -> IotConfig:
     return resolve_config(IotConfig, "iot", cli)
 
 
+class StorageConfig(Frozen):
+    """The ``[storage]`` section: what the run store keeps for how long. ``retention_days``: the raw
+    detector bins of runs started more than this many days ago (their 30 s detector series and the
+    bins their devices published) are deleted when a run or the control center starts, and by
+    ``trafficai prune``; the runs, their KPIs, events and health records stay. None: kept."""
+
+    retention_days: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+def resolve_storage_config(cli: Mapping[str, Any] | None = None) -> StorageConfig:
+    return resolve_config(StorageConfig, "storage", cli or {})
+
+
 LOOP_FAULT_KINDS = ("stuck-on", "stuck-off", "noise", "bias", "chatter", "frozen", "spoofing")
 TRANSPORT_FAULT_KINDS = ("dropout", "latency", "packet-loss", "clock-skew", "heartbeat-loss")
 FAULT_KINDS = LOOP_FAULT_KINDS + TRANSPORT_FAULT_KINDS

@@ -81,6 +81,7 @@ def run(
     from trafficai.runtime.incident_watch import IncidentWatch
     from trafficai.runtime.session import RunResult, run_headless
     from trafficai.storage import RunStore
+    from trafficai.storage.retention import apply_retention
 
     sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
     flags = {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
@@ -91,6 +92,7 @@ def run(
     devices = replace(network_settings(broker, iot_dir), cameras=perfect_cameras)
     observers = [IncidentWatch()] if detect_incidents else []
     with RunStore() as store:
+        apply_retention(store)  # [storage] retention_days: old runs' raw bins go before this one starts
         if as_json:
             result: RunResult = run_headless(config, store, devices=devices, observers=observers)
         else:
@@ -205,19 +207,23 @@ def export(
 
 def prune(
     older_than: Annotated[
-        float | None, typer.Option("--older-than", help="Days: delete raw detector bins of older runs")
+        float | None,
+        typer.Option("--older-than", help="Days: delete older runs' raw detector bins (default: [storage])"),
     ] = None,
 ) -> None:
     """Retention: delete the raw detector bins of runs started more than N days ago (their KPIs,
-    events and health records stay)."""
+    events and health records stay); without --older-than, the configured [storage] retention_days."""
+    from trafficai.config import user_config_path
     from trafficai.storage import RunStore
+    from trafficai.storage.retention import retention_days
 
-    if older_than is None:
-        raise ConfigError("prune: give --older-than DAYS")
-
+    days = older_than if older_than is not None else retention_days()
+    if days is None:
+        where = user_config_path()
+        raise ConfigError(f"prune: give --older-than DAYS, or set [storage] retention_days in {where}")
     with RunStore() as store:
-        deleted = store.prune_bins(older_than)
-    out.print(f"deleted {deleted} detector bin values older than {older_than:g} days")
+        deleted = store.prune_bins(days)
+    out.print(f"deleted {deleted} detector bin values older than {days:g} days")
 
 
 def register(app: typer.Typer) -> None:
