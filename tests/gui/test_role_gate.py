@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QLabel
 
 from tests.access.conftest import CHEAP
 from trafficai.access.roles import Role
@@ -81,6 +82,7 @@ def test_a_viewer_gets_no_operator_action_even_when_a_panel_would_enable_it(wind
         assert not _enabled(window, path), path
     assert "needs the operate role (your role is view)" in window.signals_panel.apply_override.toolTip()
     assert window.play_action.isEnabled() and window.step_action.isEnabled()  # watching stays
+    assert "vic (view)" in [label.text() for label in window.statusBar().findChildren(QLabel)]
     window._map_menu(Pick("e1", "e1_N", 0, 0.0, 20.0), QPoint(5, 5))
     actions = {a.text(): a.isEnabled() for a in window.context_menu.actions() if a.text()}
     assert actions["Mark detector e1_N failed"] is False and actions["Inject fault on e1_N…"] is False

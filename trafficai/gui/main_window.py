@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
+    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -138,6 +139,8 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self._build_status_bar()
         self.gate.apply(self)
+        if self.gate.multi:  # who is logged in, as what: the reason some controls are off
+            self.statusBar().addPermanentWidget(QLabel(self.gate.describe(self.user)))
         self.devices_panel.context_requested.connect(self._device_menu)
 
         self.map.picked.connect(self._picked)
