@@ -52,3 +52,20 @@ def test_the_hash_follows_the_config(tmp_path: Path) -> None:
     a = resolve_launch(TINY, {"sim": {"seed": 1}})
     assert config_hash(a) == config_hash(resolve_launch(TINY, {"sim": {"seed": 1}}))
     assert config_hash(a) != config_hash(resolve_launch(TINY, {"sim": {"seed": 2}}))
+
+
+def test_incident_sets_are_an_axis(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        f'[sweep]\nscenarios = ["{TINY}"]\nseeds = [1, 2]\nincidents = [[], ["close-lane:E_in_0@60+120"]]\n',
+    )
+    runs = expand(load_spec(path), path, resolve_launch)
+    assert len(runs) == 4 and len({r.label for r in runs}) == 2
+    assert [len(r.config.incidents) for r in runs] == [0, 0, 1, 1]
+    assert runs[2].config.incidents[0].target == "E_in_0" and runs[2].label.endswith("close-lane:E_in_0@60+120")
+
+
+def test_a_bad_incident_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, f'[sweep]\nscenarios = ["{TINY}"]\nincidents = [["melt-lane:E_in_0@60"]]\n')
+    with pytest.raises(ConfigError, match=r"'sweep.incidents' \(line 3\): 'melt-lane:E_in_0@60': expected KIND"):
+        expand(load_spec(path), path, resolve_launch)

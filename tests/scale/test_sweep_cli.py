@@ -32,12 +32,14 @@ def test_json_sweep_is_identical_to_serial_and_resume_runs_nothing_twice(tmp_pat
     spec.write_text(
         f'[sweep]\nscenarios = ["{TINY}"]\ncontrollers = ["fixed", "greedy"]\nseeds = [1, 2]\nend_s = 120\n'
     )
-    first = CliRunner().invoke(cli_app(), ["sweep", str(spec), "--json", "--measure-serial"])
+    png = tmp_path / "summary.png"
+    first = CliRunner().invoke(cli_app(), ["sweep", str(spec), "--json", "--measure-serial", "--chart", str(png)])
     assert first.exit_code == 0, first.output
     summary = last_json(first)
     assert summary["ran"] == 4 and summary["identical_to_serial"] is True
     assert isinstance(summary["speedup"], float)
     assert len(summary["configurations"]) == 2  # type: ignore[arg-type]
+    assert summary["chart"] == str(png) and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = last_json(CliRunner().invoke(cli_app(), ["sweep", str(spec), "--json", "--resume"]))
     assert again["ran"] == 0 and again["resumed"] == 4
     assert again["configurations"] == summary["configurations"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,7 +25,8 @@ from trafficai.extras import require_extra
 if TYPE_CHECKING:
     from trafficai.control.rl.config import TrainConfig
     from trafficai.control.rl.training import TrainResult
-    from trafficai.runtime.evaluation import ControllerStats, EvalPlan
+    from trafficai.control.rl.vec_env import WorkerFactory
+    from trafficai.runtime.evaluation import ControllerStats, EvalPlan, TaskRunner
 
 TRAIN_CONFIG_FILE = "train_config.json"
 TRAINING_MODULES = ("torch", "stable_baselines3", "gymnasium")
@@ -59,15 +62,18 @@ def _resumed(folder: Path, resume_from: Path | None) -> tuple[dict[str, Any] | N
     return saved, checkpoint
 
 
-def _run_training(config: TrainConfig, checkpoint: Path | None, name: str, quiet: bool) -> TrainResult:
+def _run_training(
+    config: TrainConfig, checkpoint: Path | None, name: str, quiet: bool, workers: WorkerFactory | None
+) -> TrainResult:
     from trafficai.control.rl.training import TrainProgress
     from trafficai.control.rl.training import train as run_training
 
     if quiet:
-        return run_training(config, resume=checkpoint)
+        return run_training(config, resume=checkpoint, worker_factory=workers)
+    where = " (Ray actors)" if workers is not None else ""
     err.print(
         f"training {config.algo.upper()} on {name}: {config.timesteps:,} timesteps, "
-        f"{config.n_envs} simulation(s), out {config.out}"
+        f"{config.n_envs} simulation(s){where}, out {config.out}"
     )
     with progress_bar("{task.completed:>10,.0f}/{task.total:,.0f}", transient=False, info=True) as progress:
         task = progress.add_task("train", total=config.timesteps, info="")
@@ -78,7 +84,32 @@ def _run_training(config: TrainConfig, checkpoint: Path | None, name: str, quiet
             if p.kind in ("checkpoint", "early_stop", "stopped"):
                 progress.console.print(f"{p.kind}: {p.message}")
 
-        return run_training(config, resume=checkpoint, on_progress=update)
+        return run_training(config, resume=checkpoint, on_progress=update, worker_factory=workers)
+
+
+@contextmanager
+def _training_cluster(config: TrainConfig, ray: bool, address: str | None) -> Iterator[WorkerFactory | None]:
+    """With ``--ray``: every simulation a Ray actor, on a local cluster of ``--envs`` CPUs or on the
+    cluster at ``address`` (the scenario files shipped in the job's runtime environment)."""
+    if not ray:
+        yield None
+        return
+    require_extra("scale")
+    from trafficai.scale.cluster import connect, shutdown
+    from trafficai.scale.ray_env import ray_workers
+    from trafficai.scale.shipping import stage
+
+    shipment = stage([config.env.scenario]) if address else None
+    try:
+        started = connect(address, max(config.n_envs, 2), shipment.runtime_env() if shipment else None)
+        try:
+            yield ray_workers(shipment)
+        finally:
+            if started:
+                shutdown()
+    finally:
+        if shipment is not None:
+            shipment.cleanup()
 
 
 def _report_training(result: TrainResult, config: TrainConfig, folder: Path, as_json: bool) -> None:
@@ -145,11 +176,19 @@ def train(
     policy: Annotated[
         str | None, typer.Option(help="mlp (default) or phase (one scorer shared by all stages)")
     ] = None,
+    ray: Annotated[
+        bool, typer.Option("--ray", help="Run the --envs simulations as Ray actors (the scale extra)")
+    ] = False,
+    address: Annotated[
+        str | None, typer.Option(help="With --ray: an existing Ray cluster (HOST:PORT); default: a local one")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
     """Train a shared RL policy for every controlled signal of a scenario (stable-baselines3)."""
     if (scenario is None) == (resco is None):
         raise ConfigError("give a SCENARIO or --resco MAP (one of them)")
+    if address and not ray:
+        raise ConfigError("--address needs --ray")
     require_extra("rl", TRAINING_MODULES)
     from trafficai.core.scenario import resolve_scenario
 
@@ -176,7 +215,8 @@ def train(
     config = resolve_train_config(drop_none(flags), saved)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / TRAIN_CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    result = _run_training(config, checkpoint, name, quiet=as_json)
+    with _training_cluster(config, ray, address) as workers:
+        result = _run_training(config, checkpoint, name, as_json, workers)
     _report_training(result, config, folder, as_json)
 
 
@@ -237,6 +277,31 @@ def _check_evaluated(controller: str | None, models: list[Path]) -> None:
         require_extra("rl", TRAINING_MODULES)
 
 
+@contextmanager
+def _cluster(plan: EvalPlan, ray: bool, address: str | None, jobs: int) -> Iterator[TaskRunner | None]:
+    """With ``--ray``: the Ray runner on a local cluster of ``max(jobs, 2)`` CPUs, or on the cluster
+    at ``address`` with the scenario and model files shipped in the job's runtime environment."""
+    if not ray:
+        yield None
+        return
+    require_extra("scale")
+    from trafficai.scale.cluster import connect, shutdown
+    from trafficai.scale.evaluate import model_files, ray_runner
+    from trafficai.scale.shipping import stage
+
+    shipment = stage([plan.scenario], model_files(plan)) if address else None
+    try:
+        started = connect(address, max(jobs, 2), shipment.runtime_env() if shipment else None)
+        try:
+            yield ray_runner(shipment)
+        finally:
+            if started:
+                shutdown()
+    finally:
+        if shipment is not None:
+            shipment.cleanup()
+
+
 def evaluate(
     scenario: Annotated[
         str | None, typer.Argument(help="Scenario name, folder or .sumocfg (omit with --resco)")
@@ -258,6 +323,13 @@ def evaluate(
         bool, typer.Option("--baselines/--no-baselines", help="Compare with every baseline")
     ] = True,
     jobs: Annotated[int, typer.Option(help="Runs in parallel (one SUMO process each)")] = 1,
+    ray: Annotated[
+        bool, typer.Option("--ray", help="Run the episodes as Ray tasks (the scale extra); see --address")
+    ] = False,
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --ray: an existing Ray cluster (HOST:PORT); default: a local one of --jobs CPUs"),
+    ] = None,
     incident: Annotated[list[str] | None, typer.Option("--incident", help=INCIDENT_HELP)] = None,
     output: Annotated[Path, typer.Option("--out", help="Folder for the chart and the JSON report")] = Path(
         "runs/evaluation"
@@ -271,6 +343,8 @@ def evaluate(
         raise ConfigError("give a SCENARIO or --resco MAP, not both")
     if episodes < 1:
         raise ConfigError("--episodes must be at least 1")
+    if address and not ray:
+        raise ConfigError("--address needs --ray")
     _check_evaluated(controller, model or [])
     from trafficai.runtime.evaluation import evaluate as run_evaluation
     from trafficai.runtime.evaluation import plan_evaluation, summary, write_chart
@@ -280,19 +354,21 @@ def evaluate(
     models = [str(m) for m in model or []]
     plan = plan_evaluation(scenario or "", controller, models, seed_list, end, baselines, resco, scripted)
     refused: dict[str, str] = {}
-    if as_json:
-        stats = run_evaluation(plan, jobs, refused=refused)
-    else:
-        with progress_bar("{task.completed}/{task.total} runs") as progress:
-            task = progress.add_task(
-                f"evaluate {plan.scenario_name}", total=len(plan.controllers) * len(plan.seeds)
-            )
-            stats = run_evaluation(
-                plan,
-                jobs,
-                lambda done, _n, label: progress.update(task, completed=done, description=label),
-                refused,
-            )
+    with _cluster(plan, ray, address, jobs) as runner:
+        if as_json:
+            stats = run_evaluation(plan, jobs, refused=refused, runner=runner)
+        else:
+            with progress_bar("{task.completed}/{task.total} runs") as progress:
+                task = progress.add_task(
+                    f"evaluate {plan.scenario_name}", total=len(plan.controllers) * len(plan.seeds)
+                )
+                stats = run_evaluation(
+                    plan,
+                    jobs,
+                    lambda done, _n, label: progress.update(task, completed=done, description=label),
+                    refused,
+                    runner,
+                )
     _note_refused(refused)
     tag = stats[0].label.replace(":", "-").replace("/", "-").replace(" ", "_")
     chart = write_chart(plan, stats, output / f"{plan.scenario_name}_{tag}.png")

@@ -16,6 +16,7 @@ from trafficai.config import RunConfig
 from trafficai.errors import ConfigError
 
 if TYPE_CHECKING:
+    from trafficai.scale.shipping import Shipment
     from trafficai.scale.sweep import Outcome
 
 
@@ -36,6 +37,9 @@ def sweep(
         bool, typer.Option(help="Also run everything serially here: speed-up and identity check")
     ] = False,
     template: Annotated[bool, typer.Option(help="Print a commented example spec and exit")] = False,
+    chart: Annotated[
+        Path | None, typer.Option(help="PNG of the summary (default: runs/sweep/SPEC.png)")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """Run every scenario x controller x demand scale x seed of SPEC as Ray tasks (one SUMO per
@@ -50,6 +54,7 @@ def sweep(
     parsed = load_spec(spec)
     runs = expand(parsed, spec, _resolve)
     summary = _execute(runs, spec, parsed.sweep.num_cpus, address, resume, measure_serial, json_out)
+    summary["chart"] = _chart(summary, chart or Path("runs") / "sweep" / f"{spec.stem}.png", spec, json_out)
     if json_out:
         print_json(summary)
         return
@@ -61,13 +66,16 @@ def _execute(
 ) -> dict[str, Any]:
     from trafficai.scale import results
     from trafficai.scale import sweep as engine
+    from trafficai.scale.cluster import connect, shutdown
     from trafficai.storage import RunStore
 
     with RunStore() as store:
         todo, resumed = (
             results.split_resumed(runs, results.finished_in_store(store)) if resume else (runs, [])
         )
-        started_ray = engine.connect(address, num_cpus) if todo else False  # nothing left: no cluster
+        # on an existing cluster the scenario files travel in the job's runtime environment
+        shipment = _ship(todo) if todo and address else None
+        started_ray = connect(address, num_cpus, shipment.runtime_env() if shipment else None) if todo else False
         try:
             started = time.perf_counter()
             with progress_bar("{task.completed}/{task.total} runs") as bar:
@@ -77,11 +85,13 @@ def _execute(
                     results.record(store, outcome, spec.name)  # the driver is the one store writer
                     bar.advance(task)
 
-                outcomes = engine.run_on_ray(todo, done)
+                outcomes = engine.run_on_ray(todo, done, shipment)
             ray_wall_s = time.perf_counter() - started
         finally:
             if started_ray:
-                engine.shutdown()
+                shutdown()
+            if shipment is not None:
+                shipment.cleanup()
     summary = _summary(outcomes, resumed, ray_wall_s, num_cpus)
     if serial:
         started = time.perf_counter()
@@ -98,6 +108,23 @@ def _execute(
                     f"after {outcome.attempts} attempts: {outcome.error}[/red]"
                 )
     return summary
+
+
+def _chart(summary: dict[str, Any], path: Path, spec: Path, quiet: bool) -> str | None:
+    from trafficai.scale.chart import can_draw, write_summary_chart
+
+    if not can_draw():
+        if not quiet:
+            err.print("note: no chart: it needs matplotlib (pip install 'trafficai[rl]')")
+        return None
+    title = f"sweep {spec.name}: {summary['runs']} runs, ranked by mean delay"
+    return str(write_summary_chart(summary["configurations"], path, title))
+
+
+def _ship(runs: list[Any]) -> Shipment:
+    from trafficai.scale.shipping import stage
+
+    return stage(run.config.scenario for run in runs)
 
 
 def _summary(outcomes: list[Outcome], resumed: list[Outcome], wall_s: float, num_cpus: int) -> dict[str, Any]:
@@ -154,6 +181,8 @@ def _print_table(summary: dict[str, Any]) -> None:
     if summary["speedup"] is not None:
         line += f", speed-up {summary['speedup']:.2f}x, identical to serial: {summary['identical_to_serial']}"
     out.print(line)
+    if summary["chart"]:
+        out.print(f"chart: {summary['chart']}")
 
 
 def register(app: typer.Typer) -> None:

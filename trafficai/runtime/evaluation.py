@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +157,13 @@ def run_one(plan: EvalPlan, controller: str, seed: int) -> dict[str, float]:
     return run_headless(config).kpis
 
 
-def _run_task(plan: EvalPlan, controller: str, seed: int) -> tuple[str, int, dict[str, float] | str]:
+Task = tuple[str, int]  # (controller, seed): one episode
+TaskResult = tuple[str, int, dict[str, float] | str]  # (controller, seed, KPIs or a refusal)
+# runs every task of a plan, yielding results in completion order (serial, a process pool, Ray)
+TaskRunner = Callable[[EvalPlan, Sequence[Task]], Iterator[TaskResult]]
+
+
+def run_task(plan: EvalPlan, controller: str, seed: int) -> TaskResult:
     """One episode; a baseline the scenario refuses (signals switched off) gives the reason instead."""
     try:
         return controller, seed, run_one(plan, controller, seed)
@@ -167,33 +173,50 @@ def _run_task(plan: EvalPlan, controller: str, seed: int) -> tuple[str, int, dic
         return controller, seed, str(exc)
 
 
+def run_serially(plan: EvalPlan, tasks: Sequence[Task]) -> Iterator[TaskResult]:
+    """One episode after another in this process; a baseline already refused is not run again."""
+    refused: set[str] = set()
+    for controller, seed in tasks:
+        if controller in refused:
+            yield controller, seed, "refused"
+            continue
+        result = run_task(plan, controller, seed)
+        if isinstance(result[2], str):
+            refused.add(controller)
+        yield result
+
+
+def process_pool(jobs: int) -> TaskRunner:
+    """Episodes spread over ``jobs`` spawned processes (one SUMO each)."""
+
+    def run(plan: EvalPlan, tasks: Sequence[Task]) -> Iterator[TaskResult]:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(run_task, plan, c, s) for c, s in tasks]
+            for future in as_completed(futures):
+                yield future.result()
+
+    return run
+
+
 def evaluate(
     plan: EvalPlan,
     jobs: int = 1,
     progress: Progress | None = None,
     refused: dict[str, str] | None = None,
+    runner: TaskRunner | None = None,
 ) -> list[ControllerStats]:
-    """Every (controller, seed) episode. A baseline the scenario refuses (e.g. every signal switched
-    off: only the net's own program runs) is left out, its reason put in ``refused``; a refusal of
-    the controller asked for is an error."""
+    """Every (controller, seed) episode, run by ``runner`` (default: serially, or ``jobs`` processes).
+    A baseline the scenario refuses (e.g. every signal switched off: only the net's own program
+    runs) is left out, its reason put in ``refused``; a refusal of the controller asked for is an
+    error. The report does not depend on the runner: results are keyed by (controller, seed)."""
     tasks = [(c, s) for c in plan.controllers for s in plan.seeds]
     results: dict[tuple[str, int], dict[str, float]] = {}
     skipped = refused if refused is not None else {}
-    if jobs <= 1:
-        for k, (controller, seed) in enumerate(tasks):
-            if controller not in skipped:
-                _, _, outcome = _run_task(plan, controller, seed)
-                _keep(results, skipped, controller, seed, outcome)
-            if progress is not None:
-                progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_task, plan, c, s) for c, s in tasks]
-            for k, future in enumerate(as_completed(futures)):
-                controller, seed, outcome = future.result()
-                _keep(results, skipped, controller, seed, outcome)
-                if progress is not None:
-                    progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
+    run_all = runner or (run_serially if jobs <= 1 else process_pool(jobs))
+    for k, (controller, seed, outcome) in enumerate(run_all(plan, tasks)):
+        _keep(results, skipped, controller, seed, outcome)
+        if progress is not None:
+            progress(k + 1, len(tasks), f"{label_of(controller)} seed {seed}")
     kept = [c for c in plan.controllers if c not in skipped]
     if not kept:
         raise ControllerError(

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from trafficai.config import Frozen, RunConfig, load_toml
+from trafficai.config import Frozen, RunConfig, load_toml, parse_incident
 from trafficai.errors import ConfigError, TrafficAIError
 
 TEMPLATE = """\
@@ -31,6 +31,8 @@ scenarios = ["single", "corridor"]
 controllers = ["fixed", "max-pressure", "greedy", "sotl"]
 # demand multipliers (1.0: the scenario's own demand)
 demand_scales = [0.8, 1.0, 1.2]
+# scripted incident sets, each one axis value (as `trafficai run --incident`; [] is none), e.g.
+# incidents = [[], ["close-lane:E_in_0@120+300"]]
 # SUMO random seeds: each configuration runs once per seed
 seeds = [1, 2, 3]
 # simulated seconds per run from the scenario's begin (omit: the whole scenario)
@@ -48,10 +50,12 @@ class SweepSection(Frozen):
     controllers: tuple[str, ...] = ("",)  # "": each scenario's default controller
     demand_scales: tuple[float, ...] = (1.0,)
     seeds: tuple[int, ...] = (42,)
+    # scripted incident sets, each a list of KIND:TARGET@T[+DURATION] (as `run --incident`); []: none
+    incidents: tuple[tuple[str, ...], ...] = ((),)
     end_s: float | None = Field(None, gt=0)
     num_cpus: int = Field(2, ge=1, le=1024)
 
-    @field_validator("controllers", "demand_scales", "seeds")
+    @field_validator("controllers", "demand_scales", "seeds", "incidents")
     @classmethod
     def _not_empty(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
         if not value:
@@ -100,12 +104,14 @@ def load_spec(path: Path) -> SweepSpec:
         raise ConfigError(f"{path}: '{where}'{_line_of(path.read_text(), key)}: {message}") from exc
 
 
-def _label(scenario: str, controller: str, demand: float) -> str:
-    return f"{scenario} / {controller} / demand {demand:g}"
+def _label(scenario: str, controller: str, demand: float, incidents: tuple[str, ...]) -> str:
+    label = f"{scenario} / {controller} / demand {demand:g}"
+    return f"{label} / {' + '.join(incidents)}" if incidents else label
 
 
 def expand(spec: SweepSpec, source: Path, resolve: Resolver) -> list[SweepRun]:
-    """Every (configuration, seed) as a resolved run, configurations in spec order, seeds inner.
+    """Every (configuration, seed) as a resolved run, configurations in spec order, seeds inner
+    (an incident set adds to the scenario's own ``[[incidents]]``, as ``--incident`` does).
     ``resolve(scenario, flags)`` layers the scenario's manifest, user config and ``flags`` (the
     CLI's ``resolve_launch``). An unknown scenario or controller is refused before any task starts."""
     _check_names(spec, source)
@@ -114,15 +120,26 @@ def expand(spec: SweepSpec, source: Path, resolve: Resolver) -> list[SweepRun]:
     for scenario in sweep.scenarios:
         for controller in sweep.controllers:
             for demand in sweep.demand_scales:
-                for seed in sweep.seeds:
-                    flags = {
-                        "controller": controller or None,
-                        "end_s": sweep.end_s,
-                        "sim": {"seed": seed, "demand_scale": demand},
-                    }
-                    config = resolve(scenario, flags)
-                    label = _label(scenario, config.controller, demand)
-                    runs.append(SweepRun(label, config, config_hash(config)))
+                for incidents in sweep.incidents:
+                    runs.extend(_seeded(sweep, scenario, controller, demand, incidents, resolve))
+    return runs
+
+
+def _seeded(
+    sweep: SweepSection, scenario: str, controller: str, demand: float, incidents: tuple[str, ...], resolve: Resolver
+) -> list[SweepRun]:
+    """One configuration's run per seed."""
+    runs = []
+    for seed in sweep.seeds:
+        flags: dict[str, Any] = {
+            "controller": controller or None,
+            "end_s": sweep.end_s,
+            "sim": {"seed": seed, "demand_scale": demand},
+        }
+        if incidents:
+            flags["incidents"] = [parse_incident(spec).model_dump() for spec in incidents]
+        config = resolve(scenario, flags)
+        runs.append(SweepRun(_label(scenario, config.controller, demand, incidents), config, config_hash(config)))
     return runs
 
 
@@ -136,6 +153,13 @@ def _check_names(spec: SweepSpec, source: Path) -> None:
             resolve_scenario(scenario)
         except TrafficAIError as exc:
             raise ConfigError(f"{source}: 'sweep.scenarios'{_line_of(text, 'scenarios')}: {exc}") from exc
+    for incident_set in spec.sweep.incidents:
+        for incident in incident_set:
+            try:
+                parse_incident(incident)
+            except ConfigError as exc:
+                message = str(exc).removeprefix("--incident ")
+                raise ConfigError(f"{source}: 'sweep.incidents'{_line_of(text, 'incidents')}: {message}") from exc
     for controller in spec.sweep.controllers:
         if controller:
             try:

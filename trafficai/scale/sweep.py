@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trafficai.config import RunConfig
-from trafficai.errors import ConfigError
-from trafficai.extras import require_extra
+from trafficai.scale.cluster import node_id, one_line
+from trafficai.scale.shipping import Shipment
 from trafficai.scale.spec import SweepRun
 
 log = logging.getLogger(__name__)
@@ -53,17 +53,8 @@ def execute_run(config_data: dict[str, Any]) -> dict[str, Any]:
         "kpis": dict(result.kpis),
         "controller": result.controller,
         "wall_s": time.perf_counter() - started,
-        "node": _node_id(),
+        "node": node_id(),
     }
-
-
-def _node_id() -> str:
-    try:
-        import ray
-
-        return str(ray.get_runtime_context().get_node_id()) if ray.is_initialized() else "local"
-    except (ImportError, RuntimeError):
-        return "local"
 
 
 def run_serially(runs: Sequence[SweepRun]) -> list[Outcome]:
@@ -75,47 +66,15 @@ def run_serially(runs: Sequence[SweepRun]) -> list[Outcome]:
     return outcomes
 
 
-def connect(address: str | None, num_cpus: int) -> bool:
-    """Join the cluster at ``address`` or start a local one of ``num_cpus`` CPUs (no dashboard, no
-    network listener beyond loopback); True when this call started Ray (so it shuts it down).
-    An already initialised Ray (the tests' shared cluster) is used as it is."""
-    require_extra("scale")
-    import ray
-
-    if ray.is_initialized():
-        return False
-    if address:
-        _check_reachable(address)
-    try:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
-        raise ConfigError(f"cannot start or reach {where}: {str(exc).splitlines()[0]}") from exc
-    return True
-
-
-def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
-    """Refuse a HOST:PORT nobody listens on in one line (Ray itself retries for minutes)."""
-    import socket
-
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if address == "auto" or not sep or not port.isdigit():
-        return  # "auto" and other forms are Ray's to interpret
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout_s).close()
-    except OSError as exc:
-        raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from exc
-
-
 def run_on_ray(
     runs: Sequence[SweepRun],
     on_done: Callable[[Outcome], None] = lambda _o: None,
+    shipment: Shipment | None = None,
 ) -> list[Outcome]:
     """Every run as a Ray task on the connected cluster; ``on_done`` is called on the driver as each
-    run finishes (or fails for good), in completion order. Returns outcomes in ``runs``' order."""
+    run finishes (or fails for good), in completion order. Returns outcomes in ``runs``' order.
+    With ``shipment`` the tasks run the shipped copies of the scenario files (the job's runtime
+    environment); the outcomes keep the driver's configs."""
     if not runs:
         return []
     import ray
@@ -127,7 +86,10 @@ def run_on_ray(
 
     def submit(index: int) -> None:
         outcomes[index].attempts += 1
-        pending[task.remote(runs[index].config.model_dump(mode="json"))] = index
+        config = runs[index].config
+        if shipment is not None:
+            config = config.model_copy(update={"scenario": shipment.rewrite(config.scenario)})
+        pending[task.remote(config.model_dump(mode="json"))] = index
 
     for index in range(len(runs)):
         submit(index)
@@ -138,7 +100,7 @@ def run_on_ray(
         try:
             reply = ray.get(done[0])
         except RayError as exc:
-            outcome.error = _one_line(exc)
+            outcome.error = one_line(exc)
             log.warning(
                 "sweep run %s (seed %d) failed: %s",
                 outcome.run.label,
@@ -153,21 +115,6 @@ def run_on_ray(
             outcome.node, outcome.wall_s = reply["node"], reply["wall_s"]
         on_done(outcome)
     return outcomes
-
-
-def _one_line(exc: BaseException) -> str:
-    """The cause's last line (a task error carries the remote traceback; the user gets one line)."""
-    cause = getattr(exc, "cause", None)
-    if isinstance(cause, BaseException):
-        return f"{type(cause).__name__}: {cause}".splitlines()[0]
-    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-    return lines[-1] if lines else type(exc).__name__
-
-
-def shutdown() -> None:
-    import ray
-
-    ray.shutdown()
 
 
 def identical(first: Iterable[Outcome], second: Iterable[Outcome]) -> bool:

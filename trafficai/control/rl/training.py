@@ -32,7 +32,7 @@ from trafficai.control.rl.model import (
     read_meta,
     save_model,
 )
-from trafficai.control.rl.vec_env import SharedPolicyVecEnv
+from trafficai.control.rl.vec_env import SharedPolicyVecEnv, WorkerFactory
 from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import ModelError, SimulationError
 
@@ -175,8 +175,11 @@ def train(
     resume: Path | None = None,
     on_progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    worker_factory: WorkerFactory | None = None,
 ) -> TrainResult:
-    """Train (or continue training) a shared policy; see the module docstring."""
+    """Train (or continue training) a shared policy; see the module docstring. ``worker_factory``
+    makes the simulations elsewhere (``trafficai train --ray``: Ray actors); the learner, its
+    checkpoints, TensorBoard logs and early stop stay here, the same either way."""
     import torch
 
     torch.set_num_threads(config.torch_threads)
@@ -193,7 +196,7 @@ def train(
             f"(see {resume.with_suffix('.json') if resume else ''})"
         )
     started = time.perf_counter()
-    env = SharedPolicyVecEnv(config.env, config.n_envs)
+    env = SharedPolicyVecEnv(config.env, config.n_envs, worker_factory=worker_factory)
     model: Any = None
     try:
         tb = str(out / "tb") if config.tensorboard else None

@@ -21,9 +21,9 @@ import contextlib
 import multiprocessing as mp
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from gymnasium import spaces
@@ -46,6 +46,21 @@ def worker_config(config: EnvConfig, index: int) -> EnvConfig:
     return config.model_copy(update={"seed": config.seed + index * WORKER_SEED_STRIDE})
 
 
+class EnvWorker(Protocol):
+    """One simulation behind the VecEnv's slots: in this process, a worker process or a Ray actor."""
+
+    def describe(self) -> dict[str, Any]: ...
+    def reset_async(self, seed: int | None) -> None: ...
+    def reset_wait(self) -> NDArray[np.float32]: ...
+    def step_async(self, actions: NDArray[np.int64]) -> None: ...
+    def step_wait(self) -> tuple[StepResult, NDArray[np.float32] | None]: ...
+    def close(self) -> None: ...
+
+
+# (worker's env config, worker index) -> worker; given, every simulation is made by it
+WorkerFactory = Callable[[EnvConfig, int], EnvWorker]
+
+
 class _Local:
     """The worker in this process (simulation 0: no pipes, no pickling)."""
 
@@ -55,7 +70,7 @@ class _Local:
         self._seed: int | None = None
 
     def describe(self) -> dict[str, Any]:
-        return _describe(self.episodes)
+        return describe_episodes(self.episodes)
 
     def reset_async(self, seed: int | None) -> None:
         self._seed = seed
@@ -68,13 +83,14 @@ class _Local:
 
     def step_wait(self) -> tuple[StepResult, NDArray[np.float32] | None]:
         assert self._actions is not None
-        return _step_and_reset(self.episodes, self._actions)
+        return step_and_reset(self.episodes, self._actions)
 
     def close(self) -> None:
         self.episodes.close()
 
 
-def _describe(episodes: ControlledEpisodes) -> dict[str, Any]:
+def describe_episodes(episodes: ControlledEpisodes) -> dict[str, Any]:
+    """What the VecEnv needs to know of a worker's simulation (spaces, signals, masks)."""
     from trafficai.control.rl.model import signatures
 
     low, high = episodes.observation_bounds()
@@ -95,7 +111,7 @@ def _describe(episodes: ControlledEpisodes) -> dict[str, Any]:
     }
 
 
-def _step_and_reset(
+def step_and_reset(
     episodes: ControlledEpisodes, actions: NDArray[np.int64]
 ) -> tuple[StepResult, NDArray[np.float32] | None]:
     """Step; at the end of an episode start the next one. Returns (result, first obs of the next)."""
@@ -107,13 +123,13 @@ def _worker_main(conn: Connection, config_json: str) -> None:
     episodes: ControlledEpisodes | None = None
     try:
         episodes = ControlledEpisodes(EnvConfig.model_validate_json(config_json))
-        conn.send(("ok", _describe(episodes)))
+        conn.send(("ok", describe_episodes(episodes)))
         while True:
             command, data = conn.recv()
             if command == "reset":
                 conn.send(("ok", episodes.reset(data)))
             elif command == "step":
-                conn.send(("ok", _step_and_reset(episodes, data)))
+                conn.send(("ok", step_and_reset(episodes, data)))
             elif command == "close":
                 break
             else:  # pragma: no cover - only this module sends commands
@@ -197,16 +213,27 @@ class _Remote:
 class SharedPolicyVecEnv(_VecEnvBase):  # type: ignore[misc,valid-type]
     """All controlled signals of ``n_workers`` simulations as the slots of one SB3 VecEnv."""
 
-    def __init__(self, config: EnvConfig, n_workers: int = 1, start_method: str = "spawn") -> None:
+    def __init__(
+        self,
+        config: EnvConfig,
+        n_workers: int = 1,
+        start_method: str = "spawn",
+        worker_factory: WorkerFactory | None = None,
+    ) -> None:
+        """``worker_factory``: makes every simulation (e.g. as Ray actors); default: simulation 0
+        in this process, the others in spawned worker processes. The seeds are the same either way."""
         self.config = config
         self.n_workers = n_workers
-        workers: list[_Local | _Remote] = []
+        workers: list[EnvWorker] = []
         try:
-            # simulation 0 runs in this process: it steps while the others do, instead of waiting
-            context = mp.get_context(start_method)
-            remotes = [_Remote(worker_config(config, k), k, context) for k in range(1, n_workers)]
-            workers.append(_Local(worker_config(config, 0)))
-            workers.extend(remotes)
+            if worker_factory is not None:
+                for k in range(n_workers):
+                    workers.append(worker_factory(worker_config(config, k), k))
+            else:
+                # simulation 0 runs in this process: it steps while the others do, instead of waiting
+                context = mp.get_context(start_method)
+                workers.extend(_Remote(worker_config(config, k), k, context) for k in range(1, n_workers))
+                workers.insert(0, _Local(worker_config(config, 0)))
         except BaseException:
             for worker in workers:
                 worker.close()
