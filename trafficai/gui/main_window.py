@@ -24,6 +24,7 @@ from trafficai.errors import StoreError, TrafficAIError
 from trafficai.gui import scenario_switch, window_layout
 from trafficai.gui.bridge import WorkerBridge
 from trafficai.gui.fault_dialog import device_menu
+from trafficai.gui.camera_wall import CameraWallController
 from trafficai.gui.feedback import (
     INCIDENT_COMMANDS,
     SIGNAL_COMMANDS,
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel(lambda: self.config.scenario)
         self.devices_panel = DevicesPanel()
         self.events_panel.user = self.user
+        self.camera_wall = CameraWallController(self)
         self.docks: dict[str, QDockWidget] = {}
         window_layout.build_docks(self)
 
@@ -329,6 +331,7 @@ class MainWindow(QMainWindow):
         self.kpis.set_ready(ready, store_path)
         self.incidents_panel.set_ready(ready, self.user)
         self.time_controls.set_controllers(ready.controllers, ready.controller)
+        self.camera_wall.set_ready(ready)
         recorded = f" · recording run {ready.run_id}" if ready.run_id else " · not recorded"
         self.statusBar().showMessage(f"{ready.scenario}: {ready.description}{recorded}", 10000)
 
@@ -338,6 +341,7 @@ class MainWindow(QMainWindow):
         self.last_frame = frame
         self.map.set_frame(frame)
         self.devices_panel.set_health(frame.detector_health, frame.substituted, frame.snapshot.time_s)
+        self.camera_wall.feed(frame)
         self.signals_panel.update_frame(frame)
         if self.inspector.pick is not None:
             self.inspector.update_frame(frame, self.ready, self.map.incidents)
@@ -477,6 +481,8 @@ class MainWindow(QMainWindow):
             return
         if pick.kind == "signal":
             self.signals_panel.select(pick.id)
+        if pick.kind == "camera":
+            self.camera_wall.open_camera(pick.id)
         lane = self._lane_of(pick)
         if lane is not None:
             self.incidents_panel.set_target(*lane)
@@ -524,6 +530,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.status_timer.stop()
         self.training_panel.shutdown()
+        self.camera_wall.shutdown()
         if self.candidate is not None:
             self.candidate.stop(1.0)
         self.bridge.stop(3.0)

@@ -19,7 +19,8 @@ from trafficai.sensors.intervals import IntervalStats
 
 @dataclass(frozen=True, slots=True)
 class CameraView:
-    """Where a scenario's camera stands and looks (degrees, SUMO convention: 0 = north, clockwise)."""
+    """Where a scenario's camera stands and looks (degrees, SUMO convention: 0 = north, clockwise):
+    the manifest's cameras and the approach cameras placed over its main junctions, full pose."""
 
     id: str
     junction: str
@@ -28,6 +29,11 @@ class CameraView:
     heading: float
     fov: float
     range_m: float = 60.0
+    height: float = 8.0  # m above the ground
+    tilt: float = 20.0  # deg below the horizon
+    image_width: int = 1280
+    image_height: int = 720
+    frame_rate: float = 25.0
 
 
 @dataclass(frozen=True, slots=True)
