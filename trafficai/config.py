@@ -153,7 +153,9 @@ class ObserveSection(Frozen):
     camera_fps: float = Field(5.0, gt=0, le=30)
     camera_drop_rate: float = Field(0.0, ge=0, lt=1)  # share of frames lost, seeded per camera
     camera_offline: tuple[str, ...] = ()  # camera ids down from the start
+    camera_offline_first: int = Field(0, ge=0)  # also the first N control cameras (id order) down
     camera_light: Literal["day", "dusk", "night"] = "day"
+    camera_fallback: Literal["loops", "none"] = "loops"  # lanes no online camera sees: loops or empty
     camera_weights: str = ""  # detector weights; empty: the shipped model
 
 

@@ -33,8 +33,10 @@ def make_observer(
         fps=observe.camera_fps,
         drop_rate=observe.camera_drop_rate,
         offline=observe.camera_offline,
+        offline_first=observe.camera_offline_first,
         light=observe.camera_light,
         weights=Path(observe.camera_weights).expanduser() if observe.camera_weights else None,
         seed=seed,
     )
-    return CameraObserver(geometry, VisionCameras(geometry, step_length_s, settings))
+    cameras = VisionCameras(geometry, step_length_s, settings)
+    return CameraObserver(geometry, cameras, fallback=observe.camera_fallback == "loops")

@@ -15,7 +15,7 @@ sensor source measured; KPIs, bins and the run record keep the simulator's truth
   cameras takes the largest count (each camera only undercounts: occlusion, range). A lane no
   online camera sees (a camera offline, or a lane out of every camera's view, such as an exit
   link's downstream end) falls back on its ``loops`` reading where it has a detector, else reads
-  empty.
+  empty (``fallback=False``, cameras only: it always reads empty).
 
 Occupancy is estimated from the vehicles read (``VEHICLE_SPACE_M`` each over the lane's length);
 waiting time and emissions are not sensed and read zero.
@@ -192,15 +192,17 @@ class CameraObserver:
     needs = frozenset({DETECTORS})
     needs_vehicles = True
 
-    def __init__(self, geometry: NetGeometry, source: CameraSource) -> None:
+    def __init__(self, geometry: NetGeometry, source: CameraSource, *, fallback: bool = True) -> None:
         self.geometry = geometry
         self.source = source
+        self.fallback = fallback  # False: lanes no online camera sees read empty (cameras only)
         self.fusion = CameraLanes(geometry)
+        self.needs = frozenset({DETECTORS}) if fallback else frozenset()
 
     def observe(self, snapshot: Snapshot) -> None:
         self.fusion.update(self.source.frames(snapshot))
 
     def sensed(self, snapshot: Snapshot) -> Snapshot:
         cameras = self.fusion.lanes()
-        sensed = fuse(cameras, loop_lanes(self.geometry, snapshot))
+        sensed = fuse(cameras, loop_lanes(self.geometry, snapshot)) if self.fallback else cameras
         return with_lanes(snapshot, lane_arrays(self.geometry, sensed))

@@ -60,6 +60,7 @@ class LoopCameraSettings:
     fps: float = 5.0
     drop_rate: float = 0.0
     offline: tuple[str, ...] = ()
+    offline_first: int = 0  # also the first N control cameras in id order
     light: str = "day"
     weights: Path | None = None  # None: the shipped detector
     seed: int = 0
@@ -130,7 +131,7 @@ class BoxProjector:
         w, h = self.size
         if len(index) == 0:
             return [], np.zeros(0), np.zeros(0, bool)
-        corners = [_corners(int(vehicles.classes[i]), vehicles.xy[i], float(vehicles.angle[i])) for i in index]
+        corners = _all_corners(vehicles, index)
         sizes = np.array([len(c) for c in corners])
         uv, depth = self.projector.project(np.vstack(corners))
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -164,14 +165,27 @@ def _unit_corners(cls: int) -> F64:
 _UNIT: dict[int, F64] = {}
 
 
-def _corners(cls: int, front_xy: F64, angle_deg: float) -> F64:
-    unit = _unit_corners(cls)
-    rad = np.radians(angle_deg)
-    direction = np.array([np.sin(rad), np.cos(rad)])
-    right = np.array([direction[1], -direction[0]])
-    rear = front_xy - direction * SHAPES[cls].length
-    xy = rear + np.outer(unit[:, 0], direction) + np.outer(unit[:, 1], right)
-    return np.column_stack([xy, unit[:, 2]])
+def _all_corners(vehicles: VehicleView, index: NDArray[np.int64]) -> list[F64]:
+    """Corners (parts * 8, 3) of each vehicle in ``index``, computed per class at once."""
+    out: list[F64] = [np.zeros((0, 3))] * len(index)
+    classes = vehicles.classes[index]
+    rad = np.radians(vehicles.angle[index])
+    direction = np.column_stack([np.sin(rad), np.cos(rad)])
+    right = np.column_stack([direction[:, 1], -direction[:, 0]])
+    for cls in np.unique(classes).tolist():
+        rows = np.flatnonzero(classes == cls)
+        unit = _unit_corners(int(cls))
+        rear = vehicles.xy[index[rows]] - direction[rows] * SHAPES[int(cls)].length
+        xy = (
+            rear[:, None, :]
+            + unit[None, :, 0, None] * direction[rows, None, :]
+            + unit[None, :, 1, None] * right[rows, None, :]
+        )
+        z = np.broadcast_to(unit[None, :, 2, None], (len(rows), len(unit), 1))
+        block = np.concatenate([xy, z], axis=2)
+        for j, r in enumerate(rows.tolist()):
+            out[r] = block[j]
+    return out
 
 
 def control_cameras(geometry: NetGeometry, fps: float) -> tuple[CameraSpec, ...]:
@@ -192,7 +206,9 @@ def _check(settings: LoopCameraSettings, cameras: Sequence[CameraSpec]) -> None:
     unknown = [c for c in settings.offline if c not in known]
     if unknown:
         sample = ", ".join(sorted(known)[:4])
-        raise ConfigError(f"offline camera(s) {', '.join(unknown)} not in this scenario (e.g. {sample})")
+        raise ConfigError(
+            f"camera_offline: camera(s) {', '.join(unknown)} not in this scenario (e.g. {sample})"
+        )
 
 
 @dataclass(slots=True)
@@ -218,6 +234,8 @@ class VisionCameras:
         self.step_length_s = step_length_s
         self.cameras_spec = control_cameras(geometry, settings.fps)
         _check(settings, self.cameras_spec)
+        first = tuple(sorted(c.id for c in self.cameras_spec)[: settings.offline_first])
+        self.offline = frozenset(settings.offline + first)
         self.conditions = night_conditions() if settings.light == "night" else replace(CLEAR, light=settings.light)
         truth = settings.runtime == "truth"
         if not truth and detector is None:
@@ -251,18 +269,24 @@ class VisionCameras:
         return [self._offline_or_latest(c, now) for c in self.cameras]
 
     def _offline_or_latest(self, camera: _Camera, time_s: float) -> CameraCounts:
-        if camera.spec.id in self.settings.offline:
+        if camera.spec.id in self.offline:
             return CameraCounts.offline(camera.spec.id, time_s, "taken offline (degradation run)")
         return camera.latest
 
     def _frame(self, camera: _Camera, vehicles: VehicleView, time_s: float) -> None:
-        if camera.spec.id in self.settings.offline:
+        if camera.spec.id in self.offline:
             return
         if self.settings.drop_rate > 0 and camera.rng.random() < self.settings.drop_rate:
             self.frames_dropped += 1
             return
         if isinstance(camera.projector, BoxProjector):
             truth = camera.projector.boxes(vehicles, self.conditions)
+            if len(truth) == 0 and not camera.pipeline.tracker.tracks and camera.latest.lane_vehicles:
+                # nothing in view and nothing tracked: the pipeline would return the same empty
+                # reading (exact shortcut: tracker and counter have nothing to update)
+                camera.latest = replace(camera.latest, time_s=time_s, crossings=dict.fromkeys(camera.latest.crossings, 0))
+                self.frames_processed += 1
+                return
             reading = camera.pipeline.process(BLANK, time_s, truth)
         else:
             frame = camera.projector.render(vehicles, self.conditions, seed=int(time_s * 1000))
