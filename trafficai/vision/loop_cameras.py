@@ -79,9 +79,6 @@ class BoxProjector:
         self.size = (camera.image_width, camera.image_height)
         self.limit_m = camera.range_m * reach
         self._ids = np.zeros((camera.image_height, camera.image_width), np.uint16)
-        self._frame = np.array(
-            [[0, 0], [self.size[0], 0], [self.size[0], self.size[1]], [0, self.size[1]]], np.float32
-        )
 
     def boxes(self, vehicles: VehicleView, conditions: Conditions = CLEAR) -> FrameTruth:
         near = np.hypot(*(vehicles.xy - self.projector.origin[:2]).T) <= self.limit_m
@@ -100,8 +97,7 @@ class BoxProjector:
             x, y, bw, bh = cv2.boundingRect(hulls[k])
             seen = float(np.count_nonzero(ids[max(y, 0) : y + bh, max(x, 0) : x + bw] == k + 1))
             total = max(float(cv2.contourArea(hulls[k])), 1.0)
-            inside_area, _ = cv2.intersectConvexConvex(hulls[k].astype(np.float32), self._frame)
-            inside = max(float(inside_area), 1.0)
+            inside = max(_pixels_inside(hulls[k], w, h), 1.0)
             pts = pixels[k]
             box = np.clip([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], 0, [w, h, w, h])
             if box[2] - box[0] < 1 or box[3] - box[1] < 1:
@@ -145,6 +141,17 @@ class BoxProjector:
             & (np.minimum.reduceat(uv[:, 1], starts) < h)
         )
         return pixels, depths, ok
+
+
+def _pixels_inside(hull: NDArray[np.int32], w: int, h: int) -> float:
+    """Pixels of the filled hull inside the image (as the renderer counts them)."""
+    x, y, bw, bh = cv2.boundingRect(hull)
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + bw, w), min(y + bh, h)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(mask, hull - np.array([x0, y0], np.int32), 1)
+    return float(mask.sum())
 
 
 def _unit_corners(cls: int) -> F64:
