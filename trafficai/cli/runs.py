@@ -14,6 +14,16 @@ import typer
 from rich.table import Table
 
 from trafficai.cli.launch import resolve_launch
+from trafficai.cli.observe_options import (
+    CameraDropOpt,
+    CameraFallbackOpt,
+    CameraFpsOpt,
+    CameraLightOpt,
+    CameraOfflineOpt,
+    CameraRuntimeOpt,
+    ObserveOpt,
+    observe_flags,
+)
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.cli.parsing import FAULT_HELP, INCIDENT_HELP, csv_values, fault_values, incident_values
 from trafficai.errors import ConfigError
@@ -75,6 +85,13 @@ def run(
             help="The scenario's cameras are devices too, fed the simulator's vehicles in view (not vision)",
         ),
     ] = False,
+    observe: ObserveOpt = None,
+    camera_runtime: CameraRuntimeOpt = None,
+    camera_fps: CameraFpsOpt = None,
+    camera_drop: CameraDropOpt = None,
+    camera_offline: CameraOfflineOpt = None,
+    camera_light: CameraLightOpt = None,
+    camera_fallback: CameraFallbackOpt = None,
 ) -> None:
     """Run a scenario headless and print its KPIs; its detectors publish their bins as devices."""
     from trafficai.runtime.device_settings import network_settings
@@ -85,6 +102,9 @@ def run(
 
     sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
     flags = {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
+    flags["observe"] = observe_flags(
+        observe, camera_runtime, camera_fps, camera_drop, camera_offline, camera_light, camera_fallback
+    )
     config = resolve_launch(
         scenario, {**flags, "incidents": incident_values(incident), "faults": fault_values(fault)}
     )

@@ -49,6 +49,7 @@ from trafficai.errors import StoreError, TrafficAIError
 from trafficai.iot.message_faults import MessageFaults
 from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.devices import LiveDevices
+from trafficai.runtime.observe import make_observer
 from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
 from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.health import FAILED, DetectorHealth, DetectorHealthMonitor
@@ -167,9 +168,18 @@ class RunLifecycle:
             faults=self.config.faults,
             fault_seed=sim.seed,
             substitute=health_limits(self.config, self.scenario).substitute,
-            vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras),
+            vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras)
+            or self.config.observe.source == "cameras",
             live_faults=self.live_faults,
         )
+        try:
+            backend = self.sim.backend
+            self.sim.loop.observer = make_observer(
+                self.config.observe, backend.geometry, backend.step_length_s, sim.seed
+            )
+        except BaseException:
+            self.sim.close()
+            raise
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
         limits = health_limits(self.config, self.scenario)
         self.health = DetectorHealthMonitor(self.sim.backend.geometry, limits=limits)
