@@ -23,8 +23,8 @@ from trafficai.core.events import Event
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.gui import scenario_switch, window_layout
 from trafficai.gui.bridge import WorkerBridge
-from trafficai.gui.fault_dialog import device_menu
 from trafficai.gui.camera_wall import CameraWallController
+from trafficai.gui.fault_dialog import device_menu
 from trafficai.gui.feedback import (
     INCIDENT_COMMANDS,
     SIGNAL_COMMANDS,
