@@ -143,6 +143,22 @@ class SimConfig(Frozen):
     demand_scale: float = Field(1.0, gt=0, le=20)
 
 
+class ObserveSection(Frozen):
+    """What controllers observe (``--observe``): the simulator's lane state (``oracle``), the
+    scenario's detectors (``loops``) or cameras through the perception pipeline (``cameras``,
+    ``trafficai.sensors.observation``); the ``camera_*`` keys apply to cameras only."""
+
+    source: Literal["oracle", "loops", "cameras"] = "oracle"
+    camera_runtime: Literal["truth", "openvino", "onnx", "torch"] = "truth"
+    camera_fps: float = Field(5.0, gt=0, le=30)
+    camera_drop_rate: float = Field(0.0, ge=0, lt=1)  # share of frames lost, seeded per camera
+    camera_offline: tuple[str, ...] = ()  # camera ids down from the start
+    camera_offline_first: int = Field(0, ge=0)  # also the first N control cameras (id order) down
+    camera_light: Literal["day", "dusk", "night"] = "day"
+    camera_fallback: Literal["loops", "none"] = "loops"  # lanes no online camera sees: loops or empty
+    camera_weights: str = ""  # detector weights; empty: the shipped model
+
+
 class RunConfig(Frozen):
     scenario: str
     controller: str = ""  # empty: the scenario's default
@@ -155,6 +171,7 @@ class RunConfig(Frozen):
     incidents: tuple[IncidentSection, ...] = ()  # scripted: the manifest's, then --incident ones
     faults: tuple[FaultSection, ...] = ()  # injected: the manifest's, then --fault ones
     health: HealthSection | None = None  # detector-health thresholds; None: the scenario's [health]
+    observe: ObserveSection = ObserveSection()  # what controllers observe (oracle | loops | cameras)
 
 
 def user_config_path() -> Path:
@@ -275,6 +292,19 @@ class IotConfig(Frozen):
 
 def resolve_iot_config(cli: Mapping[str, Any]) -> IotConfig:
     return resolve_config(IotConfig, "iot", cli)
+
+
+class StorageConfig(Frozen):
+    """The ``[storage]`` section: what the run store keeps for how long. ``retention_days``: the raw
+    detector bins of runs started more than this many days ago (their 30 s detector series and the
+    bins their devices published) are deleted when a run or the control center starts, and by
+    ``trafficai prune``; the runs, their KPIs, events and health records stay. None: kept."""
+
+    retention_days: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+def resolve_storage_config(cli: Mapping[str, Any] | None = None) -> StorageConfig:
+    return resolve_config(StorageConfig, "storage", cli or {})
 
 
 LOOP_FAULT_KINDS = ("stuck-on", "stuck-off", "noise", "bias", "chatter", "frozen", "spoofing")

@@ -57,7 +57,8 @@ def test_the_panel_lists_devices_with_status_gaps_drops_and_a_sparkline(window: 
     model = window.devices_panel.model
     assert model.rowCount() == 2
     row = [model.text(1, c) for c in range(len(COLUMNS))]
-    assert row == ["e1.e1_S", "e1_S", "offline", "00:00:30", "3", "2", "bad_unit 2", model.text(0, 7), "▃▅█"]
+    latest = model.text(0, COLUMNS.index("latest"))
+    assert row == ["e1.e1_S", "e1_S", "offline", "ok", "00:00:30", "3", "2", "bad_unit 2", latest, "▃▅█"]
     assert window.devices_panel.headline.text() == (
         "2 devices on the MQTT broker localhost:8883, connected · 1 online · "
         "6 bins stored · 2 messages dropped"

@@ -13,8 +13,9 @@ from trafficai.runtime.handlers import HANDLERS, handler_for, handles
 
 def test_every_command_type_has_exactly_one_handler() -> None:
     command_types = set(typing.get_args(c.Command))
-    # issue 9: AcknowledgeAlarm, Inspect, MarkDetector, Resume; issue 13: ForkWhatIf
-    assert len(command_types) == 24
+    # issue 9: AcknowledgeAlarm, Inspect, MarkDetector, Resume; issue 13: ForkWhatIf;
+    # issue 12: InjectFault, ClearFault
+    assert len(command_types) == 26
     assert set(HANDLERS) == command_types
     assert len(set(map(id, HANDLERS.values()))) == len(HANDLERS)  # no handler serves two types
 

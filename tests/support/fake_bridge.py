@@ -28,6 +28,7 @@ class FakeBridge(QObject):
     devices = Signal(object)
     whatif = Signal(object)
     forecast = Signal(object)
+    faults = Signal(object)
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -97,6 +97,11 @@ def launch(config: RunConfig, live: LiveOptions) -> int:
     from trafficai.gui.app import main
     from trafficai.runtime.logs import log_level
     from trafficai.runtime.worker_config import WorkerConfig
+    from trafficai.storage import RunStore
+    from trafficai.storage.retention import apply_retention
+
+    with RunStore() as store:  # [storage] retention_days: old runs' raw bins go before the window opens
+        apply_retention(store)
 
     worker = WorkerConfig(
         run=config,

@@ -10,12 +10,24 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from trafficai.cli.observe_options import (
+    CameraDropOpt,
+    CameraFallbackOpt,
+    CameraFpsOpt,
+    CameraLightOpt,
+    CameraOfflineOpt,
+    CameraRuntimeOpt,
+    ObserveOpt,
+    observe_flags,
+    observe_section,
+)
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.cli.parsing import INCIDENT_HELP, csv_values, int_values
 from trafficai.config import drop_none, parse_incident, resolve_config
@@ -337,6 +349,13 @@ def evaluate(
         "runs/evaluation"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+    observe: ObserveOpt = None,
+    camera_runtime: CameraRuntimeOpt = None,
+    camera_fps: CameraFpsOpt = None,
+    camera_drop: CameraDropOpt = None,
+    camera_offline: CameraOfflineOpt = None,
+    camera_light: CameraLightOpt = None,
+    camera_fallback: CameraFallbackOpt = None,
 ) -> None:
     """Mean and spread of a controller's KPIs over several episodes, beside every baseline."""
     if scenario is None and resco is None:
@@ -355,6 +374,10 @@ def evaluate(
     scripted = tuple(parse_incident(spec) for spec in incident or [])
     models = [str(m) for m in model or []]
     plan = plan_evaluation(scenario or "", controller, models, seed_list, end, baselines, resco, scripted)
+    flags = observe_flags(
+        observe, camera_runtime, camera_fps, camera_drop, camera_offline, camera_light, camera_fallback
+    )
+    plan = replace(plan, observe=observe_section(flags))
     refused: dict[str, str] = {}
     with _cluster(plan, ray, address, jobs) as runner:
         if as_json:

@@ -14,6 +14,16 @@ import typer
 from rich.table import Table
 
 from trafficai.cli.launch import resolve_launch
+from trafficai.cli.observe_options import (
+    CameraDropOpt,
+    CameraFallbackOpt,
+    CameraFpsOpt,
+    CameraLightOpt,
+    CameraOfflineOpt,
+    CameraRuntimeOpt,
+    ObserveOpt,
+    observe_flags,
+)
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.cli.parsing import FAULT_HELP, INCIDENT_HELP, csv_values, fault_values, incident_values
 from trafficai.errors import ConfigError
@@ -75,15 +85,26 @@ def run(
             help="The scenario's cameras are devices too, fed the simulator's vehicles in view (not vision)",
         ),
     ] = False,
+    observe: ObserveOpt = None,
+    camera_runtime: CameraRuntimeOpt = None,
+    camera_fps: CameraFpsOpt = None,
+    camera_drop: CameraDropOpt = None,
+    camera_offline: CameraOfflineOpt = None,
+    camera_light: CameraLightOpt = None,
+    camera_fallback: CameraFallbackOpt = None,
 ) -> None:
     """Run a scenario headless and print its KPIs; its detectors publish their bins as devices."""
     from trafficai.runtime.device_settings import network_settings
     from trafficai.runtime.incident_watch import IncidentWatch
     from trafficai.runtime.session import RunResult, run_headless
     from trafficai.storage import RunStore
+    from trafficai.storage.retention import apply_retention
 
     sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
     flags = {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
+    flags["observe"] = observe_flags(
+        observe, camera_runtime, camera_fps, camera_drop, camera_offline, camera_light, camera_fallback
+    )
     config = resolve_launch(
         scenario, {**flags, "incidents": incident_values(incident), "faults": fault_values(fault)}
     )
@@ -91,6 +112,7 @@ def run(
     devices = replace(network_settings(broker, iot_dir), cameras=perfect_cameras)
     observers = [IncidentWatch()] if detect_incidents else []
     with RunStore() as store:
+        apply_retention(store)  # [storage] retention_days: old runs' raw bins go before this one starts
         if as_json:
             result: RunResult = run_headless(config, store, devices=devices, observers=observers)
         else:
@@ -205,19 +227,23 @@ def export(
 
 def prune(
     older_than: Annotated[
-        float | None, typer.Option("--older-than", help="Days: delete raw detector bins of older runs")
+        float | None,
+        typer.Option("--older-than", help="Days: delete older runs' raw detector bins (default: [storage])"),
     ] = None,
 ) -> None:
     """Retention: delete the raw detector bins of runs started more than N days ago (their KPIs,
-    events and health records stay)."""
+    events and health records stay); without --older-than, the configured [storage] retention_days."""
+    from trafficai.config import user_config_path
     from trafficai.storage import RunStore
+    from trafficai.storage.retention import retention_days
 
-    if older_than is None:
-        raise ConfigError("prune: give --older-than DAYS")
-
+    days = older_than if older_than is not None else retention_days()
+    if days is None:
+        where = user_config_path()
+        raise ConfigError(f"prune: give --older-than DAYS, or set [storage] retention_days in {where}")
     with RunStore() as store:
-        deleted = store.prune_bins(older_than)
-    out.print(f"deleted {deleted} detector bin values older than {older_than:g} days")
+        deleted = store.prune_bins(days)
+    out.print(f"deleted {deleted} detector bin values older than {days:g} days")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from trafficai.cli.output import err, out, print_json
+from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
 
@@ -164,10 +164,83 @@ def bench_vision(
     err.print(f"fastest: {result['fastest']}")
 
 
+def loop_eval(
+    scenario: Annotated[str, typer.Argument(help="Scenario name, folder or .sumocfg")],
+    controllers: Annotated[str, typer.Option(help="Comma-separated controllers")] = "max-pressure,sotl,greedy,rl",
+    seeds: Annotated[int, typer.Option(help="SUMO seeds 1..N, the same for every source")] = 5,
+    end: Annotated[float, typer.Option(help="Simulated seconds per run")] = 600.0,
+    sources: Annotated[
+        str, typer.Option(help="Comma-separated: oracle, loops, cameras, drop10, offline1, night")
+    ] = "oracle,loops,cameras,drop10,offline1",
+    degraded_controllers: Annotated[
+        str | None, typer.Option(help="Run the degradations for these controllers only (default: all)")
+    ] = None,
+    camera_runtime: Annotated[
+        str, typer.Option(help="truth (ground-truth boxes) | openvino | onnx | torch")
+    ] = "truth",
+    camera_fps: Annotated[float, typer.Option(help="Camera frames per second in the loop")] = 5.0,
+    jobs: Annotated[int, typer.Option(help="Runs in parallel (one SUMO process each)")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+) -> None:
+    """Mean delay of each controller on oracle state, loops and cameras (and degraded cameras),
+    same seeds, with the ratio to oracle."""
+    require_extra("vision", ("cv2", "lap"))
+    from trafficai.cli.parsing import csv_values
+    from trafficai.runtime.perception_eval import LoopEvalPlan
+    from trafficai.runtime.perception_eval import loop_eval as run_loop_eval
+
+    if seeds < 1:
+        raise ConfigError("--seeds must be at least 1")
+    if end <= 0:
+        raise ConfigError("--end must be positive")
+    from trafficai.control.registry import check_controller
+
+    names = tuple(csv_values(controllers))
+    for name in names:
+        check_controller(name)
+    plan = LoopEvalPlan(
+        scenario,
+        names,
+        tuple(range(1, seeds + 1)),
+        end,
+        tuple(csv_values(sources)),
+        tuple(csv_values(degraded_controllers)) if degraded_controllers else (),
+        camera_runtime,
+        camera_fps,
+    )
+    if as_json:
+        print_json(run_loop_eval(plan, jobs))
+        return
+    with progress_bar("{task.completed}/{task.total} runs") as progress:
+        task = progress.add_task(f"loop-eval {scenario}", total=len(plan.tasks()))
+        result = run_loop_eval(
+            plan, jobs, lambda done, _n, label: progress.update(task, completed=done, description=label)
+        )
+    table = Table(title=f"{scenario} · {seeds} seeds · {end:g} s · cameras {camera_runtime} at {camera_fps:g} fps")
+    for column in ("controller", "source", "mean delay (s)", "std", "/ oracle", "seed range", "/ loops"):
+        table.add_column(column, justify="left" if column in ("controller", "source") else "right")
+    for row in result["rows"]:
+        table.add_row(
+            row["controller"],
+            row["source"],
+            f"{row['mean_delay_s']:.2f}",
+            f"{row['std_delay_s']:.2f}",
+            _ratio(row["ratio_to_oracle"]),
+            f"{_ratio(row['seed_ratio_min'])}-{_ratio(row['seed_ratio_max'])}",
+            _ratio(row.get("ratio_to_loops")),
+        )
+    out.print(table)
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``vision`` group to ``app``."""
     group = typer.Typer(no_args_is_help=True, help="Cameras: rendered dataset, YOLO training, accuracy.")
     group.command("dataset")(dataset)
     group.command("train")(train)
     group.command("eval")(evaluate)
+    group.command("loop-eval")(loop_eval)
     app.add_typer(group, name="vision")

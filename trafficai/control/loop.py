@@ -18,6 +18,7 @@ from trafficai.control.safety import SafetyLayer, SignalStatus
 from trafficai.core.signals import SafetySettings, is_switched_off, steps_for
 from trafficai.core.snapshot import ALL_PARTS, Snapshot
 from trafficai.errors import ControllerError
+from trafficai.sensors.observation import LaneObserver
 from trafficai.sim.backend import SimBackend
 
 
@@ -109,6 +110,9 @@ class ControlLoop:
         self.assignments: list[Assignment] = []
         # every change of controller, in order, for the run record; the owner takes them away
         self.handovers: list[Handover] = []
+        # what controllers observe: None is the simulator's own state; a sensor source (loops,
+        # cameras) replaces the lane arrays of the snapshots controllers get, nothing else
+        self.observer: LaneObserver | None = None
         self._decisions = DecisionThread()
 
     def controller_of(self, signal_id: str) -> str:
@@ -172,18 +176,25 @@ class ControlLoop:
         the due controllers need) or because ``want_snapshot`` asked (with ``parts``).
         """
         due = self._due(self.backend.step)
+        observer = self.observer
+        every_step = observer is not None and observer.needs_vehicles
         snapshot = None
-        if due or want_snapshot:
+        if due or want_snapshot or every_step:
             wanted: frozenset[str] = parts if want_snapshot else frozenset()
             for assignment in due:
                 wanted |= assignment.controller.needs
-            snapshot = self.backend.snapshot(vehicles=vehicles, parts=wanted)
+            if observer is not None and due:
+                wanted |= observer.needs
+            snapshot = self.backend.snapshot(vehicles=vehicles or every_step, parts=wanted)
         if snapshot is not None:
+            if observer is not None:
+                observer.observe(snapshot)
+            seen = observer.sensed(snapshot) if observer is not None and due else snapshot
             for assignment in due:
-                self._decide(assignment, snapshot)
+                self._decide(assignment, seen)
         self.safety.before_step()
         self.backend.advance()
-        return snapshot
+        return snapshot if due or want_snapshot else None
 
     def advance(self, steps: int) -> None:
         """``steps`` times :meth:`step` without asking for snapshots. With no controller assigned

@@ -59,11 +59,13 @@ def open_simulation(
     fault_seed: int = 0,
     substitute: bool = False,
     vehicles: bool = False,
+    live_faults: bool = False,
 ) -> SimulationRun:
     """Start SUMO on ``scenario`` (no vehicle subscriptions unless ``vehicles``, e.g. for perfect
     cameras: nothing per vehicle is read per step)
     and a control loop over it. ``tripinfo``/``message_log`` give SUMO a scratch folder for its
-    trip records and its mid-run messages."""
+    trip records and its mid-run messages. ``live_faults``: faults may be injected while it runs
+    (``sensors.faults.fault_plan``)."""
     workdir = Path(tempfile.mkdtemp(prefix=scratch_prefix)) if tripinfo or message_log else None
     if workdir is not None:
         options = replace(
@@ -78,7 +80,8 @@ def open_simulation(
             shutil.rmtree(workdir, ignore_errors=True)
         raise
     try:
-        backend = with_faults(backend, faults, fault_seed)  # every consumer reads the faulty loops
+        # every consumer reads the faulty loops
+        backend = with_faults(backend, faults, fault_seed, live=live_faults)
         if substitute:  # above the faults: controllers read substitutes for loops flagged failed
             backend = cast(SimBackend, SubstitutingBackend(backend))
     except BaseException:

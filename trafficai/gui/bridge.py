@@ -18,6 +18,7 @@ from trafficai.runtime.messages import (
     Finished,
     ForecastUpdate,
     Incidents,
+    InjectedFaults,
     KpiSample,
     Progress,
     Ready,
@@ -48,6 +49,7 @@ class WorkerBridge(QObject):
     devices = Signal(object)  # DeviceStatus
     whatif = Signal(object)  # WhatIfResults
     forecast = Signal(object)  # ForecastUpdate
+    faults = Signal(object)  # InjectedFaults
 
     def __init__(self, config: WorkerConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -155,5 +157,7 @@ class WorkerBridge(QObject):
             self.whatif.emit(message)
         elif isinstance(message, ForecastUpdate):
             self.forecast.emit(message)
+        elif isinstance(message, InjectedFaults):
+            self.faults.emit(message)
         elif isinstance(message, Closed):
             pass

@@ -38,15 +38,19 @@ ROUTE_SHOWN = 6  # edges of a route listed; the rest as "… (n more)"
 
 
 def camera_spec(camera: CameraView) -> CameraSpec:
-    """The sensor spec of a camera the worker announced; the pose fields its message lacks (height,
-    tilt, image size, frame rate) take the manifest's defaults."""
+    """The sensor spec of a camera the worker announced (its full pose)."""
     return CameraSpec(
         camera.id,
         camera.junction,
         camera.x,
         camera.y,
+        height=camera.height,
         heading=camera.heading,
+        tilt=camera.tilt,
         fov=camera.fov,
+        image_width=camera.image_width,
+        image_height=camera.image_height,
+        frame_rate=camera.frame_rate,
         range_m=camera.range_m,
     )
 

@@ -8,11 +8,13 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
+    QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
 )
 
@@ -21,6 +23,8 @@ from trafficai.core.events import Event
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.gui import scenario_switch, window_layout
 from trafficai.gui.bridge import WorkerBridge
+from trafficai.gui.camera_wall import CameraWallController
+from trafficai.gui.fault_dialog import device_menu
 from trafficai.gui.feedback import (
     INCIDENT_COMMANDS,
     SIGNAL_COMMANDS,
@@ -39,6 +43,7 @@ from trafficai.gui.panels.inspector import InspectorPanel
 from trafficai.gui.panels.kpis import KpiDashboard
 from trafficai.gui.panels.signals import SignalsPanel
 from trafficai.gui.panels.training import TrainingPanel
+from trafficai.gui.role_gate import RoleGate
 from trafficai.gui.status_labels import StatusLabels
 from trafficai.gui.time_controls import TimeControls
 from trafficai.gui.widgets.banner import AlarmBanner, Banner, Notice
@@ -60,6 +65,7 @@ from trafficai.runtime.messages import (
     Finished,
     ForecastUpdate,
     Incidents,
+    InjectedFaults,
     KpiSample,
     Progress,
     Ready,
@@ -84,6 +90,7 @@ BRIDGE_SIGNALS = (
     "died",
     "devices",
     "whatif",
+    "faults",
 )  # each handled by the window's ``_on_<name>``
 
 
@@ -103,6 +110,11 @@ class MainWindow(QMainWindow):
         self.candidate_source = ""
         self._fps = 0.0
         self._fps_mark = (time.perf_counter(), 0)
+        self.injected_faults: InjectedFaults | None = None  # the run's injected faults, from the worker
+        self.gate = RoleGate.for_user(self.user)  # what the role allows; the worker checks again
+        self.whatif_action: QAction | None = None
+        self.inject_fault_action: QAction | None = None
+        self.clear_fault_menu: QMenu | None = None
         self.setWindowTitle(window_title(""))
 
         self.map = NetworkMap()
@@ -121,12 +133,17 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel(lambda: self.config.scenario)
         self.devices_panel = DevicesPanel()
         self.events_panel.user = self.user
+        self.camera_wall = CameraWallController(self)
         self.docks: dict[str, QDockWidget] = {}
         window_layout.build_docks(self)
 
         self._build_toolbar()
         build_menus(self)
         self._build_status_bar()
+        self.gate.apply(self)
+        if self.gate.multi:  # who is logged in, as what: the reason some controls are off
+            self.statusBar().addPermanentWidget(QLabel(self.gate.describe(self.user)))
+        self.devices_panel.context_requested.connect(self._device_menu)
 
         self.map.picked.connect(self._picked)
         self.map.context_requested.connect(self._map_menu)
@@ -216,6 +233,7 @@ class MainWindow(QMainWindow):
         from trafficai.gui.whatif_dialog import WhatIfDialog
 
         dialog = WhatIfDialog(results, self.user, self)  # type: ignore[arg-type]
+        self.gate.gate(dialog.apply_button, SetController)
         dialog.apply_controller.connect(self.send)
         dialog.show()
 
@@ -284,7 +302,7 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, source: str, message: str) -> None:
         """A non-blocking error dialog naming the file; the current simulation keeps running."""
         self.events_panel.add_events(
-            [Event(self._sim_time(), "alarm", "gui", f"{title}: {source}: {message}", source, self.user)]
+            [Event(self.sim_time(), "alarm", "gui", f"{title}: {source}: {message}", source, self.user)]
         )
         dialog = QMessageBox(
             QMessageBox.Icon.Critical, title, f"{title}: {source}", QMessageBox.StandardButton.Ok, self
@@ -300,6 +318,7 @@ class MainWindow(QMainWindow):
 
     def _on_ready(self, ready: Ready) -> None:
         self.ready = ready
+        self.injected_faults = None
         self.devices_panel.clear()
         self.last_frame = None
         self.state = "paused"
@@ -312,6 +331,7 @@ class MainWindow(QMainWindow):
         self.kpis.set_ready(ready, store_path)
         self.incidents_panel.set_ready(ready, self.user)
         self.time_controls.set_controllers(ready.controllers, ready.controller)
+        self.camera_wall.set_ready(ready)
         recorded = f" · recording run {ready.run_id}" if ready.run_id else " · not recorded"
         self.statusBar().showMessage(f"{ready.scenario}: {ready.description}{recorded}", 10000)
 
@@ -320,6 +340,8 @@ class MainWindow(QMainWindow):
             return
         self.last_frame = frame
         self.map.set_frame(frame)
+        self.devices_panel.set_health(frame.detector_health, frame.substituted, frame.snapshot.time_s)
+        self.camera_wall.feed(frame)
         self.signals_panel.update_frame(frame)
         if self.inspector.pick is not None:
             self.inspector.update_frame(frame, self.ready, self.map.incidents)
@@ -365,6 +387,15 @@ class MainWindow(QMainWindow):
     def _on_events(self, message: Events) -> None:
         self.events_panel.add_events(message.events)
 
+    def _on_faults(self, message: InjectedFaults) -> None:
+        if self.ready is not None and message.generation == self.ready.generation:
+            self.injected_faults = message
+            self.devices_panel.set_faults(message.faults)
+
+    def _device_menu(self, device: str, where: QPoint) -> None:
+        self.context_menu = device_menu(self, device)
+        self.context_menu.popup(where)
+
     def _on_devices(self, status: DeviceStatus) -> None:
         if self.ready is not None and status.generation == self.ready.generation:
             self.devices_panel.set_status(status)
@@ -405,7 +436,7 @@ class MainWindow(QMainWindow):
         self.state = "failed"
         self._show_banner(f"The simulation stopped with an error: {message}")
         self.events_panel.add_events(
-            [Event(self._sim_time(), "alarm", "run", f"simulation stopped: {message}")]
+            [Event(self.sim_time(), "alarm", "run", f"simulation stopped: {message}")]
         )
 
     def _on_finished(self, finished: Finished) -> None:
@@ -431,13 +462,13 @@ class MainWindow(QMainWindow):
             except StoreError as exc:
                 kept = f" (run store: {exc})"
         self._show_banner(f"{message}.{kept}")
-        self.events_panel.add_events([Event(self._sim_time(), "alarm", "worker", message + "." + kept)])
+        self.events_panel.add_events([Event(self.sim_time(), "alarm", "worker", message + "." + kept)])
 
     def _show_banner(self, text: str, error: bool = True) -> None:
         self.banner.show_text(text, error)
         self.state_label.setText(self.state)
 
-    def _sim_time(self) -> float:
+    def sim_time(self) -> float:
         if self.last_frame is not None:
             return self.last_frame.snapshot.time_s
         return self.ready.begin_s if self.ready is not None else 0.0
@@ -450,6 +481,8 @@ class MainWindow(QMainWindow):
             return
         if pick.kind == "signal":
             self.signals_panel.select(pick.id)
+        if pick.kind == "camera":
+            self.camera_wall.open_camera(pick.id)
         lane = self._lane_of(pick)
         if lane is not None:
             self.incidents_panel.set_target(*lane)
@@ -497,6 +530,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.status_timer.stop()
         self.training_panel.shutdown()
+        self.camera_wall.shutdown()
         if self.candidate is not None:
             self.candidate.stop(1.0)
         self.bridge.stop(3.0)

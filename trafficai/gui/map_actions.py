@@ -1,6 +1,7 @@
 """What the operator can do from the map: the context menu of a picked object (close, block or
-reopen lanes, scale demand, override a signal, mark a detector failed or back in service, follow a
-vehicle) and the dialogs it opens."""
+reopen lanes, scale demand, override a signal, mark a detector failed or back in service, inject or
+clear a fault on it, follow a vehicle) and the dialogs it opens; an action the operator's role may
+not take is disabled (``gui/role_gate.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMenu
 
+from trafficai.gui.fault_dialog import add_fault_actions
 from trafficai.gui.map.picking import Pick
 from trafficai.runtime.commands import (
     MAX_ROUTE_DEMAND,
@@ -19,6 +21,7 @@ from trafficai.runtime.commands import (
     CloseLane,
     MarkDetector,
     OpenLane,
+    Override,
     RouteDemand,
 )
 from trafficai.runtime.messages import IncidentView
@@ -54,24 +57,27 @@ def _lane_actions(window: MainWindow, menu: QMenu, lane_id: str, position: float
     assert window.ready is not None
     lanes = window.ready.geometry.lanes
     edge = lanes.edges[lanes.index()[lane_id]]
-    send, user = window.send, window.user
+    send, user, gate = window.send, window.user, window.gate.gate
     closed = any(lane_id in inc.lanes and inc.closes_lanes for inc in window.map.incidents)
     if closed:
-        menu.addAction(f"Reopen lane {lane_id}", lambda: send(OpenLane(lane_id, user)))
+        gate(menu.addAction(f"Reopen lane {lane_id}", lambda: send(OpenLane(lane_id, user))), OpenLane)
     else:
-        menu.addAction(f"Close lane {lane_id}", lambda: send(CloseLane(lane_id, user)))
-        menu.addAction(f"Close edge {edge}", lambda: send(CloseEdge(edge, user)))
-    menu.addAction(
+        gate(menu.addAction(f"Close lane {lane_id}", lambda: send(CloseLane(lane_id, user))), CloseLane)
+        gate(menu.addAction(f"Close edge {edge}", lambda: send(CloseEdge(edge, user))), CloseEdge)
+    block = menu.addAction(
         f"Block lane {lane_id} here for 10 min", lambda: send(BlockLane(lane_id, position, 600.0, user))
     )
-    menu.addAction(f"Scale demand through edge {edge}…", lambda: window.ask_route_demand(edge))
+    gate(block, BlockLane)
+    scale = menu.addAction(f"Scale demand through edge {edge}…", lambda: window.ask_route_demand(edge))
+    gate(scale, RouteDemand)
     scaled = route_demand_on(window.map.incidents, edge)
     if scaled is not None:
         incident_id = scaled.id
-        menu.addAction(
+        clear = menu.addAction(
             f"Clear demand scaling through {edge} ({scaled.demand_factor:g}x)",
             lambda: send(ClearIncident(incident_id, user)),
         )
+        gate(clear, ClearIncident)
 
 
 def map_menu(window: MainWindow, pick: Pick | None) -> QMenu:
@@ -82,14 +88,16 @@ def map_menu(window: MainWindow, pick: Pick | None) -> QMenu:
         _lane_actions(window, menu, *lane)
     if pick is not None and pick.kind == "signal":
         signal_id = pick.id
-        menu.addAction(f"Override signal {signal_id}...", lambda: focus_signal(window, signal_id))
+        override = menu.addAction(f"Override signal {signal_id}...", lambda: focus_signal(window, signal_id))
+        window.gate.gate(override, Override)
         if window.last_frame is not None and any(
             v.signal_id == signal_id and v.override for v in window.last_frame.signals
         ):
-            menu.addAction(
+            clear = menu.addAction(
                 f"Clear override on {signal_id}",
                 lambda: window.send(ClearOverride(signal_id, window.user)),
             )
+            window.gate.gate(clear, ClearOverride)
     if pick is not None and pick.kind in ("e1", "e2"):
         _detector_actions(window, menu, pick.id)
     if pick is not None and pick.kind == "vehicle":
@@ -108,11 +116,16 @@ def _detector_actions(window: MainWindow, menu: QMenu, detector: str) -> None:
     health = frame.detector_health.get(detector) if frame is not None else None
     send, user = window.send, window.user
     if health is not None and health.state != "ok":
-        menu.addAction(
+        back = menu.addAction(
             f"Mark detector {detector} back in service", lambda: send(MarkDetector(detector, True, user))
         )
+        window.gate.gate(back, MarkDetector)
     if health is None or not health.reason.startswith(MARKED_FAILED):
-        menu.addAction(f"Mark detector {detector} failed", lambda: send(MarkDetector(detector, False, user)))
+        failed = menu.addAction(
+            f"Mark detector {detector} failed", lambda: send(MarkDetector(detector, False, user))
+        )
+        window.gate.gate(failed, MarkDetector)
+    add_fault_actions(window, menu, detector)
 
 
 def route_demand_dialog(window: MainWindow, edge: str) -> QInputDialog:

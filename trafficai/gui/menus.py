@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMenu
 
 from trafficai.core.scenario import available_scenarios
 from trafficai.errors import TrafficAIError
+from trafficai.gui.fault_dialog import add_clear_actions, open_fault_dialog
 
 if TYPE_CHECKING:
     from trafficai.gui.main_window import MainWindow
@@ -52,6 +53,28 @@ def build_menus(window: MainWindow) -> None:
     whatif.setToolTip("Fork branches from now and compare their KPIs; the live run keeps running")
     whatif.triggered.connect(window.ask_whatif)
     sim_menu.addAction(whatif)
+    window.whatif_action = whatif
+    add_fault_menu(window, sim_menu)
+
+
+def add_fault_menu(window: MainWindow, sim_menu: QMenu) -> None:
+    """Simulation → Inject fault… and Clear injected fault (the faults acting now)."""
+    sim_menu.addSeparator()
+    inject = QAction("Inject device &fault…", window)
+    inject.setToolTip("A detector reports false readings from a time you choose: the run's ground truth")
+    inject.triggered.connect(lambda: open_fault_dialog(window))
+    sim_menu.addAction(inject)
+    window.inject_fault_action = inject
+    clear = sim_menu.addMenu("Clear injected fault")
+    clear.aboutToShow.connect(lambda: _fill_clear_menu(window, clear))
+    window.clear_fault_menu = clear
+
+
+def _fill_clear_menu(window: MainWindow, menu: QMenu) -> None:
+    menu.clear()
+    add_clear_actions(window, menu)
+    if menu.isEmpty():
+        menu.addAction("(no injected fault acts now)").setEnabled(False)
 
 
 def open_file_dialog(window: MainWindow) -> None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 PREFERRED_SIZE = QSize(1600, 1000)
 MAX_MINIMUM_SIZE = QSize(1280, 720)  # the window never asks for more than this
 SIDE_SHARE = (0.24, 0.18)  # left (signals) and right (inspector) docks, of the window width
-BOTTOM_SHARE = 0.34  # the bottom docks (KPIs, incidents, events, training), of the window height
+BOTTOM_SHARE = 0.34  # the bottom docks (KPIs, incidents, events, training, devices, camera wall)
 
 
 def initial_size(available: QSize, preferred: QSize = PREFERRED_SIZE) -> QSize:
@@ -48,11 +48,14 @@ def build_docks(window: MainWindow) -> None:
     add_dock(window, "events", "Events and alarms", window.events_panel, bottom)
     add_dock(window, "training", "RL training", window.training_panel, bottom)
     add_dock(window, "devices", "Devices", window.devices_panel, bottom)
+    add_dock(window, "cameras", "Camera wall", window.camera_wall.panel, bottom)
+    window.docks["cameras"].visibilityChanged.connect(window.camera_wall.set_visible)
     docks = window.docks
     window.tabifyDockWidget(docks["kpis"], docks["incidents"])
     window.tabifyDockWidget(docks["incidents"], docks["events"])
     window.tabifyDockWidget(docks["events"], docks["training"])
     window.tabifyDockWidget(docks["training"], docks["devices"])
+    window.tabifyDockWidget(docks["devices"], docks["cameras"])
     docks["kpis"].raise_()
 
 

@@ -18,7 +18,7 @@ from trafficai.runtime.commands import describe
 
 logger = logging.getLogger(__name__)
 
-TARGET_FIELDS = ("signal_id", "lane_id", "edge_id", "incident_id", "detector", "name", "key")
+TARGET_FIELDS = ("signal_id", "lane_id", "edge_id", "incident_id", "detector", "device", "name", "key")
 
 
 def command_target(command: Any) -> str:

@@ -46,6 +46,8 @@ COMMAND_ROLES: dict[type, Role] = {
     c.SetController: Role.MANAGE,
     c.DemandScale: Role.MANAGE,
     c.MarkDetector: Role.MANAGE,
+    c.InjectFault: Role.MANAGE,  # the devices' data changes under the controllers that read it
+    c.ClearFault: Role.MANAGE,
 }
 
 # commands worth an audit row (the clock and the view are not operator actions)

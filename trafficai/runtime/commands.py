@@ -213,6 +213,31 @@ class ForkWhatIf:
     user: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class InjectFault:
+    """Inject a device fault into the live run (``runtime/live_faults.py``): ``kind`` (one of
+    ``config.FAULT_KINDS``) on detector ``device``, ``delay_s`` simulated seconds from now, for
+    ``duration_s`` (None: until cleared), ``param`` its strength (None: the kind's default). Ground
+    truth of the run as a ``--fault`` is: recorded in the run store, audited."""
+
+    device: str
+    kind: str
+    delay_s: float = 0.0
+    duration_s: float | None = None
+    param: float | None = None
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearFault:
+    """End injected fault number ``index`` (``InjectedFaults``) now; ``device`` names its device,
+    so a stale list cannot end another fault."""
+
+    index: int
+    device: str
+    user: str = ""
+
+
 Command = (
     Play
     | Pause
@@ -238,6 +263,8 @@ Command = (
     | AcknowledgeAlarm
     | Resume
     | ForkWhatIf
+    | InjectFault
+    | ClearFault
 )
 
 

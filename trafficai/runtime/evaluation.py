@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trafficai.config import IncidentSection, RunConfig, SafetyConfig, SimConfig
+from trafficai.config import IncidentSection, ObserveSection, RunConfig, SafetyConfig, SimConfig
 from trafficai.control.registry import BASELINES, MODEL_PREFIX
 from trafficai.core.kpis import RUN_KPI_KEYS
 from trafficai.core.scenario import resolve_scenario
@@ -44,6 +44,7 @@ class EvalPlan:
     pooled: int = 1  # the first ``pooled`` controllers are training seeds of one learner
     explicit: tuple[str, ...] = ()  # asked for by name: a refusal of one of them is an error
     incidents: tuple[IncidentSection, ...] = ()  # scripted, the same in every episode
+    observe: ObserveSection = ObserveSection()  # what every controller observes (oracle, loops, cameras)
 
 
 POOLED = "pooled"
@@ -153,6 +154,7 @@ def run_one(plan: EvalPlan, controller: str, seed: int) -> dict[str, float]:
         sim=SimConfig(seed=seed, time_to_teleport=plan.time_to_teleport),
         safety=plan.safety,
         incidents=plan.incidents,
+        observe=plan.observe,
     )
     return run_headless(config).kpis
 

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from trafficai.control.registry import make_controller
 from trafficai.errors import TrafficAIError
+from trafficai.runtime.authorization import command_user
 from trafficai.runtime.commands import (
     AcknowledgeAlarm,
     BlockLane,
+    ClearFault,
     ClearIncident,
     ClearOverride,
     CloseEdge,
@@ -23,6 +25,7 @@ from trafficai.runtime.commands import (
     Command,
     DemandScale,
     ForkWhatIf,
+    InjectFault,
     Inspect,
     Jump,
     MarkDetector,
@@ -41,8 +44,10 @@ from trafficai.runtime.commands import (
     Step,
     describe,
 )
+from trafficai.runtime.resume import clock
 
 if TYPE_CHECKING:
+    from trafficai.runtime.live_faults import LiveFaults
     from trafficai.runtime.sim_worker import SimWorker
 
 C = TypeVar("C")
@@ -281,6 +286,52 @@ def mark_detector(worker: SimWorker, command: MarkDetector) -> None:
     assert worker.life is not None  # need_sim: a simulation runs, so its life cycle exists
     event = worker.life.mark_detector(command.detector, command.in_service, command.user, command.reason)
     worker.pending_events.append(event)
+    worker.budget.dirty = True
+
+
+# -- injected faults (runtime/live_faults.py) ----------------------------------------------------
+
+
+def _live_faults(worker: SimWorker) -> LiveFaults:
+    worker.need_sim()
+    if worker.live_faults is None:
+        raise TrafficAIError("the simulation is not running")
+    return worker.live_faults
+
+
+@handles(InjectFault)
+def inject_fault(worker: SimWorker, command: InjectFault) -> None:
+    """The fault acts from its start: ground truth in the run store, an audit row, an event."""
+    live = _live_faults(worker)
+    fault = live.inject(command)
+    user = command_user(command, worker.config.user)
+    detail = {"fault": fault.describe(), **fault.model_dump(), "source": "gui"}
+    worker.audit.record(user, "fault.inject", fault.device, detail)
+    start = live.plan.begin_s + fault.at
+    until = f" for {fault.duration:g} s" if fault.duration is not None else " until cleared"
+    param = f" ({fault.param:g})" if fault.param is not None else ""
+    worker.event(
+        "warning",
+        "fault",
+        f"fault injected: {fault.kind}{param} on {fault.device} from {clock(start)}{until}",
+        fault.device,
+        user,
+    )
+    worker.publish(live.view(worker.generation))
+    worker.budget.dirty = True
+
+
+@handles(ClearFault)
+def clear_fault(worker: SimWorker, command: ClearFault) -> None:
+    live = _live_faults(worker)
+    fault = live.clear(command)
+    user = command_user(command, worker.config.user)
+    worker.audit.record(user, "fault.clear", fault.device, {"fault": fault.describe(), **fault.model_dump()})
+    worker.event(
+        "info", "fault", f"fault cleared: {fault.kind} on {fault.device} after {fault.duration:g} s",
+        fault.device, user,
+    )  # fmt: skip
+    worker.publish(live.view(worker.generation))
     worker.budget.dirty = True
 
 

@@ -49,6 +49,7 @@ from trafficai.errors import StoreError, TrafficAIError
 from trafficai.iot.message_faults import MessageFaults
 from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.devices import LiveDevices
+from trafficai.runtime.observe import make_observer
 from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
 from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.health import FAILED, DetectorHealth, DetectorHealthMonitor
@@ -79,8 +80,10 @@ class RunLifecycle:
         tolerate_store_errors: bool = False,
         devices: DeviceNetworkSettings | None = None,  # None: the detectors are not devices
         area_detectors: bool = True,  # False: E2 bins are not stored
+        live_faults: bool = False,  # faults may be injected while it runs (runtime/live_faults.py)
     ) -> None:
         self.area_detectors = area_detectors
+        self.live_faults = live_faults
         self.config = config
         self.scenario = scenario
         self.observers = tuple(observers)
@@ -97,6 +100,7 @@ class RunLifecycle:
         self._device_settings = devices
         self.devices: LiveDevices | None = None
         self._device_events: list[Event] = []  # raised while starting, returned by the next sample
+        self._substituted: frozenset[str] = frozenset()  # loops read from a substitute (last sample)
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -164,8 +168,18 @@ class RunLifecycle:
             faults=self.config.faults,
             fault_seed=sim.seed,
             substitute=health_limits(self.config, self.scenario).substitute,
-            vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras),
+            vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras)
+            or self.config.observe.source == "cameras",
+            live_faults=self.live_faults,
         )
+        try:
+            backend = self.sim.backend
+            self.sim.loop.observer = make_observer(
+                self.config.observe, backend.geometry, backend.step_length_s, sim.seed
+            )
+        except BaseException:
+            self.sim.close()
+            raise
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
         limits = health_limits(self.config, self.scenario)
         self.health = DetectorHealthMonitor(self.sim.backend.geometry, limits=limits)
@@ -274,6 +288,7 @@ class RunLifecycle:
         if self.health is not None:
             events.extend(self.health.observe(raw_readings(self.backend, snapshot)))
             substitute_failed_loops(self.backend, self.health)
+            events.extend(self._substitution_events(snapshot.time_s))
         for observer in self.observers:
             events.extend(observer.observe(snapshot))
         return events
@@ -281,6 +296,28 @@ class RunLifecycle:
     def detector_health(self) -> dict[str, DetectorHealth]:
         """Every detector's health now (empty before open())."""
         return self.health.states() if self.health is not None else {}
+
+    def substituted_loops(self) -> frozenset[str]:
+        """The loops whose readings the controllers get substituted now (none without ``[health]
+        substitute``)."""
+        substitution = getattr(self.sim.backend, "substitution", None) if self.sim is not None else None
+        if not isinstance(substitution, Substitution) or not substitution.failed.any():
+            return frozenset()
+        ids = self.sim.backend.geometry.e1.ids if self.sim is not None else ()
+        return frozenset(d for d, failed in zip(ids, substitution.failed, strict=False) if failed)
+
+    def _substitution_events(self, time_s: float) -> list[Event]:
+        """A warning when the controllers start reading a substitute for a loop, info when it ends."""
+        now = self.substituted_loops()
+        before, self._substituted = self._substituted, now
+        if now == before:
+            return []
+        started = [(d, "warning", "controllers read a substitute") for d in sorted(now - before)]
+        ended = [(d, "info", "controllers read it again") for d in sorted(before - now)]
+        return [
+            Event(time_s, severity, "substitution", f"detector {d}: {what}", d, "system")
+            for d, severity, what in started + ended
+        ]
 
     def mark_detector(self, detector: str, in_service: bool, user: str = "", reason: str = "") -> Event:
         """An operator marks a detector failed or back in service; the event that logs it (the

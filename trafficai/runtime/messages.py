@@ -19,7 +19,8 @@ from trafficai.sensors.intervals import IntervalStats
 
 @dataclass(frozen=True, slots=True)
 class CameraView:
-    """Where a scenario's camera stands and looks (degrees, SUMO convention: 0 = north, clockwise)."""
+    """Where a scenario's camera stands and looks (degrees, SUMO convention: 0 = north, clockwise):
+    the manifest's cameras and the approach cameras placed over its main junctions, full pose."""
 
     id: str
     junction: str
@@ -28,6 +29,11 @@ class CameraView:
     heading: float
     fov: float
     range_m: float = 60.0
+    height: float = 8.0  # m above the ground
+    tilt: float = 20.0  # deg below the horizon
+    image_width: int = 1280
+    image_height: int = 720
+    frame_rate: float = 25.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +144,8 @@ class SimFrame:
     tracked_since_s: float = -float("inf")
     # detector id -> health, judged by the worker at simulation rate (the GUI only shows it)
     detector_health: dict[str, DetectorHealth] = field(default_factory=dict)
+    # loops whose readings the controllers get substituted now ([health] substitute; failed loops)
+    substituted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +285,35 @@ class ForecastUpdate:
     quality_samples: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class FaultView:
+    """One injected fault of the live run (simulation seconds): number ``index`` of the run's
+    faults, from ``at_s`` to ``until_s`` (None: until cleared); ``user``: who injected it from the
+    GUI ('' for the run's own ``--fault`` / ``[[faults]]``)."""
+
+    index: int
+    device: str
+    kind: str
+    at_s: float
+    until_s: float | None
+    param: float | None
+    user: str = ""
+
+    def state(self, time_s: float) -> str:
+        """pending | active | ended at simulation time ``time_s``."""
+        if time_s < self.at_s:
+            return "pending"
+        return "active" if self.until_s is None or time_s < self.until_s else "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class InjectedFaults:
+    """The live run's injected faults, sent at the start and after each injection or clearing."""
+
+    generation: int
+    faults: tuple[FaultView, ...]
+
+
 Message = (
     Ready
     | SimFrame
@@ -292,4 +329,5 @@ Message = (
     | DeviceStatus
     | WhatIfResults
     | ForecastUpdate
+    | InjectedFaults
 )

@@ -36,6 +36,7 @@ from trafficai.runtime.commands import Command
 from trafficai.runtime.incident_schedule import IncidentSchedule
 from trafficai.runtime.inspection import Inspection
 from trafficai.runtime.lifecycle import RunLifecycle, SnapshotObserver
+from trafficai.runtime.live_faults import LiveFaults
 from trafficai.runtime.live_forecast import LiveForecaster
 from trafficai.runtime.live_kpis import LiveKpis
 from trafficai.runtime.messages import (
@@ -130,6 +131,7 @@ class SimWorker:
         self.devices_sent: DeviceStatus | None = None
         self.branches = BranchRunner()  # what-if branches forked from the live run (ForkWhatIf)
         self.forecaster: LiveForecaster | None = None  # a trained forecast model of the scenario
+        self.live_faults: LiveFaults | None = None  # faults injected from the GUI (per simulation)
 
     @property
     def speed(self) -> float | None:
@@ -206,6 +208,7 @@ class SimWorker:
         kpis: dict[str, float] = {}
         self.backend = None
         self.loop = None
+        self.live_faults = None
         if life is None:
             return kpis
         if life.sim is not None:
@@ -370,6 +373,7 @@ class SimWorker:
             snapshot = replace(snapshot, vehicles=vehicles, vehicle_types=types)
             views = signal_views(backend, loop, self.operator)
             health = self.life.detector_health() if self.life is not None else {}
+            substituted = self.life.substituted_loops() if self.life is not None else frozenset()
         except TrafficAIError as exc:
             self._fail(str(exc))
             return
@@ -389,6 +393,7 @@ class SimWorker:
                 inspected=self.inspection.details(backend),
                 tracked_since_s=self.tracked_since_s,
                 detector_health=health,
+                substituted=substituted,
             )
         )
         self.budget.sent(now, time.perf_counter(), backend.step)

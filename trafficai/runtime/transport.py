@@ -40,7 +40,8 @@ class MessageStream:
         self._thread.start()
         self.broken = False
 
-    def put(self, message: Message) -> None:
+    def put(self, message: Message | object) -> None:
+        """Any picklable message (the vision worker sends its own); SimFrames are marked as frames."""
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         seq = message.seq if isinstance(message, SimFrame) else 0
         self._queue.put(

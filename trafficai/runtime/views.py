@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from trafficai.control.loop import ControlLoop
 from trafficai.control.registry import controller_names
+from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import Scenario
 from trafficai.runtime.messages import CameraView, Ready, SignalView
 from trafficai.runtime.operator_state import OperatorState
 from trafficai.sim.backend import SimBackend
+from trafficai.sensors.cameras import CameraSpec
 from trafficai.sim.net_loader import signal_timings
+from trafficai.vision.placement import scenario_cameras
 
 
 def ready_message(
@@ -28,7 +31,7 @@ def ready_message(
         source=str(scenario.source),
         description=scenario.description,
         geometry=geometry,
-        cameras=tuple(CameraView(c.id, c.junction, c.x, c.y, c.heading, c.fov) for c in scenario.cameras),
+        cameras=camera_views(scenario, geometry),
         greens={s.id: loop.safety.greens(s.id) for s in geometry.signals},
         controllable=tuple(s.id for s in geometry.signals if loop.safety.controllable(s.id)),
         controllers=controller_names(),
@@ -91,3 +94,25 @@ class SignalTracker:
     def take(self) -> tuple[tuple[int, float, str], ...]:
         changes, self.changes = tuple(self.changes), []
         return changes
+
+
+def camera_view(c: CameraSpec) -> CameraView:
+    return CameraView(
+        c.id,
+        c.junction,
+        c.x,
+        c.y,
+        c.heading,
+        c.fov,
+        c.range_m,
+        c.height,
+        c.tilt,
+        c.image_width,
+        c.image_height,
+        c.frame_rate,
+    )
+
+
+def camera_views(scenario: Scenario, geometry: NetGeometry) -> tuple[CameraView, ...]:
+    """The manifest's cameras and approach cameras over its main junctions (vision.placement)."""
+    return tuple(camera_view(c) for c in scenario_cameras(scenario, geometry))

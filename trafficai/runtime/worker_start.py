@@ -13,6 +13,7 @@ from trafficai.errors import StoreError, TrafficAIError
 from trafficai.runtime.incident_schedule import IncidentSchedule
 from trafficai.runtime.incident_watch import IncidentWatch
 from trafficai.runtime.lifecycle import RunLifecycle
+from trafficai.runtime.live_faults import LiveFaults
 from trafficai.runtime.live_forecast import open_live_forecaster
 from trafficai.runtime.resume import resumed
 from trafficai.runtime.views import ready_message
@@ -50,6 +51,7 @@ def open_live_simulation(worker: SimWorker, scenario: Scenario, resume: SavedSta
         sample_interval_s=cfg.kpi_interval_s,
         tolerate_store_errors=True,
         devices=cfg.devices,
+        live_faults=True,  # the operator may inject faults (runtime/live_faults.py)
     )
     worker.life = life
     sim = life.open(
@@ -85,6 +87,8 @@ def open_live_simulation(worker: SimWorker, scenario: Scenario, resume: SavedSta
         worker.generation, scenario, sim.backend, sim.loop, controller, life.run_id, worker.demand
     )
     worker.publish(ready)
+    worker.live_faults = LiveFaults(life)
+    worker.publish(worker.live_faults.view(worker.generation))
     worker.event("info", "run", f"simulation of {scenario.name} started (controller {controller})")
     for warning in sim.backend.load_warnings[:MAX_LOAD_WARNINGS]:
         worker.event("warning", "sumo", str(warning))

@@ -110,14 +110,23 @@ class LoopFaults:
     def __init__(
         self, faults: Sequence[FaultSection], geometry: NetGeometry, seed: int, begin_s: float
     ) -> None:
-        check_devices(faults, geometry)
-        index = {det_id: i for i, det_id in enumerate(geometry.e1.ids)}
-        self.loop_faults = [
-            (n, f, index[f.device]) for n, f in enumerate(faults) if f.kind in LOOP_FAULT_KINDS
-        ]
+        self.geometry = geometry
+        self._index = {det_id: i for i, det_id in enumerate(geometry.e1.ids)}
         self.seed = seed
         self.begin_s = begin_s
         self._onset: dict[int, LoopValue] = {}
+        self.faults: tuple[FaultSection, ...] = ()
+        self.loop_faults: list[tuple[int, FaultSection, int]] = []
+        self.update(faults)
+
+    def update(self, faults: Sequence[FaultSection]) -> None:
+        """The run's faults from now on, all kinds (a live run adds faults at the end and ends them
+        in place: each keeps its position ``n``, so its seed and its onset stay)."""
+        check_devices(faults, self.geometry)
+        self.faults = tuple(faults)
+        self.loop_faults = [
+            (n, f, self._index[f.device]) for n, f in enumerate(self.faults) if f.kind in LOOP_FAULT_KINDS
+        ]
 
     def apply(self, det: DetectorArrays, time_s: float, step: int) -> DetectorArrays:
         if not self.loop_faults or det.e1_count.size == 0:
@@ -153,6 +162,10 @@ class FaultyBackend:
         self._backend = backend
         self._faults = faults
 
+    @property
+    def fault_plan(self) -> LoopFaults:
+        return self._faults
+
     def snapshot(self, vehicles: bool = True, parts: frozenset[str] | None = None) -> Snapshot:
         snap = self._backend.snapshot(vehicles) if parts is None else self._backend.snapshot(vehicles, parts)
         faulty = self._faults.apply(snap.detectors, snap.time_s, self._backend.step)
@@ -167,15 +180,25 @@ class FaultyBackend:
         return getattr(self._backend, name)
 
 
-def with_faults(backend: SimBackend, faults: Sequence[FaultSection], seed: int) -> SimBackend:
-    """``backend`` itself without loop faults, else wrapped so that its snapshots carry them."""
-    if not faults:
+def with_faults(
+    backend: SimBackend, faults: Sequence[FaultSection], seed: int, *, live: bool = False
+) -> SimBackend:
+    """``backend`` itself without loop faults, else wrapped so that its snapshots carry them;
+    ``live`` (the GUI's run): always wrapped, so that faults can be injected while it runs
+    (:func:`fault_plan`, ``LoopFaults.update``)."""
+    if not faults and not live:
         return backend
     check_devices(faults, backend.geometry, backend.scenario.name)
     plan = LoopFaults(faults, backend.geometry, seed, backend.scenario.begin_s)
-    if not plan.loop_faults:
+    if not plan.loop_faults and not live:
         return backend
     return cast(SimBackend, FaultyBackend(backend, plan))
+
+
+def fault_plan(backend: SimBackend) -> LoopFaults | None:
+    """The injected faults a backend's snapshots carry (None: it was opened without them)."""
+    plan = getattr(backend, "fault_plan", None)
+    return plan if isinstance(plan, LoopFaults) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ A ``RunStore`` wraps one connection: use one per thread.
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import sqlite3
@@ -190,11 +191,25 @@ class RunStore:
             if updated.rowcount == 0:
                 raise self._not_found(run_id)
 
+    def set_run_faults(self, run_id: str, faults: Sequence[Mapping[str, Any]]) -> None:
+        """The run's injected faults (its ground truth), replacing the config's ``faults`` list: a
+        fault injected while the run goes on (the GUI) is recorded as a ``--fault`` one is."""
+        with self._transaction(f"record the faults of run {run_id}") as conn:
+            row = conn.execute("SELECT config_json FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise self._not_found(run_id)
+            config = json.loads(row[0])
+            config["faults"] = [dict(f) for f in faults]
+            conn.execute(
+                "UPDATE runs SET config_json = ? WHERE id = ?", (_to_json(config, "run config"), run_id)
+            )
+
     def prune_bins(self, older_than_days: float, now: datetime | None = None) -> int:
-        """Retention: delete the raw detector bins (series scope ``detector``) of runs started more
-        than ``older_than_days`` days before ``now``; the runs, their KPIs, network and signal
-        series, events and health records stay. Returns the rows deleted."""
-        if older_than_days < 0:
+        """Retention: delete the raw detector bins of runs started more than ``older_than_days``
+        days before ``now``: their series of scope ``detector`` and the bins their devices published
+        (``iot_bins``); the runs, their KPIs, network and signal series, events and health records
+        stay. Returns the rows deleted."""
+        if not (older_than_days >= 0 and math.isfinite(older_than_days)):
             raise StoreError(f"--older-than must be 0 days or more, got {older_than_days:g}")
         cutoff = (now or datetime.now(UTC)).timestamp() - older_than_days * 86400.0
         with self._transaction("prune detector bins") as conn:
@@ -203,10 +218,15 @@ class RunStore:
                 for run_id, started in conn.execute("SELECT id, started_at FROM runs")
                 if datetime.fromisoformat(started).timestamp() < cutoff
             ]
+            device_bins = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'iot_bins'"
+            ).fetchone()
             deleted = 0
             for run_id in old:
                 cursor = conn.execute("DELETE FROM series WHERE run_id = ? AND scope = 'detector'", (run_id,))
                 deleted += cursor.rowcount
+                if device_bins is not None:
+                    deleted += conn.execute("DELETE FROM iot_bins WHERE run_id = ?", (run_id,)).rowcount
         return deleted
 
     # -- reading (every run_id may be a unique prefix) -------------------------------------------

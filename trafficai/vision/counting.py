@@ -190,3 +190,38 @@ def zone_occupancy(lines: tuple[CountLine, ...], xy: F64, zone_m: float = QUEUE_
         ]
         counts[line.name] = int(sum(inside))
     return counts
+
+
+@dataclass(frozen=True, slots=True)
+class LaneStats:
+    """Tracked vehicles inside one lane's zone: how many, how many halting, their mean speed."""
+
+    vehicles: int = 0
+    halting: int = 0
+    mean_speed_mps: float | None = None
+
+
+def lane_stats(
+    lines: tuple[CountLine, ...],
+    xy: F64,
+    speed: NDArray[np.floating],
+    zone_m: float = QUEUE_ZONE_M,
+) -> dict[tuple[str, int], LaneStats]:
+    """Per (line, lane): the vehicles whose ground point lies in the ``zone_m`` before the stop
+    line (and up to the band past it), the halting ones (< 1 m/s) and their mean speed."""
+    out: dict[tuple[str, int], LaneStats] = {}
+    for line in lines:
+        members: dict[int, list[float]] = {k: [] for k in range(len(line.lanes))}
+        if len(xy):
+            along, lateral = line.local(xy)
+            for i in range(len(along)):
+                if not (-zone_m <= along[i] <= 1.0):
+                    continue
+                lane = line.lane_of(float(lateral[i]), 0.0)
+                if lane is not None:
+                    members[lane].append(float(speed[i]))
+        for k, speeds in members.items():
+            halting = sum(1 for s in speeds if s < HALTING_MPS)
+            mean = float(np.mean(speeds)) if speeds else None
+            out[(line.name, k)] = LaneStats(len(speeds), halting, mean)
+    return out

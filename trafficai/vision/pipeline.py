@@ -14,8 +14,10 @@ from trafficai.sensors.cameras import CameraSpec
 from trafficai.vision.counting import (
     CountLine,
     Crossing,
+    LaneStats,
     LineCounter,
     camera_lines,
+    lane_stats,
     queue_lengths,
     zone_occupancy,
 )
@@ -59,6 +61,8 @@ class CameraReading:
     crossings: tuple[Crossing, ...]
     queues_m: dict[tuple[str, int], float]
     occupancy: dict[str, int]
+    # per SUMO lane id of the count lines: tracked vehicles in the zone before the stop line
+    lanes: dict[str, LaneStats] = field(default_factory=dict)
 
     def as_sensor(self) -> CameraCounts:
         """The reading as the sensors layer carries it (counts, queues per lane, occupancy)."""
@@ -70,7 +74,16 @@ class CameraReading:
             lanes.setdefault(line, {})[lane] = metres
         queues = {line: tuple(v for _, v in sorted(per.items())) for line, per in lanes.items()}
         return CameraCounts(
-            self.camera, self.time_s, crossings=crossings, queue_m=queues, occupancy=dict(self.occupancy)
+            self.camera,
+            self.time_s,
+            crossings=crossings,
+            queue_m=queues,
+            occupancy=dict(self.occupancy),
+            lane_vehicles={lane: s.vehicles for lane, s in self.lanes.items()},
+            lane_halting={lane: s.halting for lane, s in self.lanes.items()},
+            lane_speed_mps={
+                lane: s.mean_speed_mps for lane, s in self.lanes.items() if s.mean_speed_mps is not None
+            },
         )
 
 
@@ -102,9 +115,18 @@ class CameraPipeline:
         lengths = np.array([SHAPES[t.cls].length for t in tracks])
         queues = queue_lengths(self.lines, xy, speeds, lengths)
         occupancy = zone_occupancy(self.lines, xy)
+        ids = self.geometry.lanes.ids
+        lanes = {
+            ids[line.lanes[k]]: stats
+            for line in self.lines
+            for (name, k), stats in lane_stats((line,), xy, speeds).items()
+            if name == line.name
+        }
         if int(time_s * 10) % 300 == 0:
             self.counter.forget_before(time_s - 30.0)
-        return CameraReading(self.camera.id, time_s, tuple(tracks), tuple(crossings), queues, occupancy)
+        return CameraReading(
+            self.camera.id, time_s, tuple(tracks), tuple(crossings), queues, occupancy, lanes
+        )
 
 
 def _speed(track: Track) -> float:

@@ -200,10 +200,14 @@ HEALTH_COLORS: dict[str, RGB] = {"ok": (90, 200, 255), "suspect": (255, 179, 71)
 OFFLINE_FILL: RGB = (55, 58, 64)
 OFFLINE_RING: RGB = (220, 224, 230)
 DEVICE_DOWN = frozenset({"offline", "silent"})
+# a loop whose readings the controllers get substituted (it is failed: a red fill) has a thick ring
+# in the healthy colour: something healthy stands in for it
+SUBSTITUTED_RING: RGB = HEALTH_COLORS["ok"]
 
 
 class DetectorLayer:
-    """Induction loops (squares) and lane-area detectors (diamonds), coloured by health."""
+    """Induction loops (squares) and lane-area detectors (diamonds), coloured by health; offline
+    devices dark with a light ring, substituted loops with a thick blue ring."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.item = pg.ScatterPlotItem(pxMode=True, size=6, pen=theme.pen(0, 0, 0, 1.0))
@@ -211,6 +215,7 @@ class DetectorLayer:
         plot.addItem(self.item)
         self.health: list[str] = []
         self.device_states: list[str] = []  # per detector: online | offline | silent | unknown
+        self.substituted: list[bool] = []  # per detector: the controllers read a substitute
         self.n_e1 = 0
 
     def set_geometry(self, geometry: NetGeometry) -> None:
@@ -220,6 +225,7 @@ class DetectorLayer:
         symbols = ["s"] * len(e1) + ["d"] * len(e2)
         self.health = ["ok"] * (len(e1) + len(e2))
         self.device_states = ["unknown"] * (len(e1) + len(e2))
+        self.substituted = [False] * (len(e1) + len(e2))
         self.item.setData(
             pos=np.vstack([e1, e2]) if len(symbols) else np.zeros((0, 2)),
             symbol=symbols,
@@ -239,13 +245,25 @@ class DetectorLayer:
         self.device_states = list(states)
         self._paint()
 
+    def set_substituted(self, substituted: Sequence[bool]) -> None:
+        """Which detectors the controllers read a substitute for."""
+        if list(substituted) == self.substituted or len(substituted) != len(self.health):
+            return
+        self.substituted = list(substituted)
+        self._paint()
+
     def _paint(self) -> None:
         down = [s in DEVICE_DOWN for s in self.device_states] or [False] * len(self.health)
         fills = [OFFLINE_FILL if off else HEALTH_COLORS.get(h, HEALTH_COLORS["suspect"]) for h, off in zip(
             self.health, down, strict=True
         )]  # fmt: skip
         self.item.setBrush([theme.brush(*rgb) for rgb in fills])
-        self.item.setPen([theme.pen(*OFFLINE_RING, 1.5) if off else theme.pen(0, 0, 0, 1.0) for off in down])
+        substituted = self.substituted or [False] * len(self.health)
+        self.item.setPen([
+            theme.pen(*OFFLINE_RING, 1.5) if off else theme.pen(*SUBSTITUTED_RING, 2.5) if sub
+            else theme.pen(0, 0, 0, 1.0)
+            for off, sub in zip(down, substituted, strict=True)
+        ])  # fmt: skip
 
 
 class CameraLayer:

@@ -226,6 +226,7 @@ class NetworkMap(QWidget):
         if health:
             states = [health[d].state if d in health else "ok" for d in self._detector_ids]
             self.detector_layer.set_health(states)
+        self.detector_layer.set_substituted([d in frame.substituted for d in self._detector_ids])
         self._dirty = True
 
     def set_device_states(self, states: Mapping[tuple[str, str], str]) -> None:

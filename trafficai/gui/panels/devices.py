@@ -1,5 +1,7 @@
-"""Connected devices: the inventory with each device's status, last seen, stored bins, sequence
-gaps, drops by reason and its latest bin with a sparkline of the last ones.
+"""Connected devices: the inventory with each device's status, its health (as the worker judged
+it; "substituted" when the controllers read a substitute for it, and the fault injected on it),
+last seen, stored bins, sequence gaps, drops by reason and its latest bin with a sparkline of the
+last ones. Right-click a device to inject a fault on it or clear one (``gui/fault_dialog.py``).
 
 Fed by the worker's :class:`~trafficai.runtime.messages.DeviceStatus` (about once a second while
 something changes); the table model changes in place, so a selection and the scroll position stay.
@@ -9,17 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from trafficai.gui import theme
 from trafficai.gui.panels.events import clock
 from trafficai.gui.widgets.table_model import ColumnsModel, Index
-from trafficai.runtime.messages import DeviceStatus, DeviceView
+from trafficai.runtime.messages import DeviceStatus, DeviceView, FaultView
+from trafficai.sensors.health import DetectorHealth
 
-COLUMNS = ("device", "detector", "status", "last seen", "bins", "gaps", "drops", "latest", "trend")
+COLUMNS = ("device", "detector", "status", "health", "last seen", "bins", "gaps", "drops", "latest", "trend")
 STATE_COLORS = {"online": "#5ad17a", "offline": theme.MUTED, "silent": "#ffb347", "unknown": theme.MUTED}
+HEALTH_COLORS = {
+    "ok": theme.TEXT,
+    "suspect": theme.SEVERITY_COLORS["warning"],
+    "failed": theme.SEVERITY_COLORS["alarm"],
+}
 SPARK = "▁▂▃▄▅▆▇█"
 _SHORT = {"count": "n", "occupancy": "occ", "speed": "v", "vehicles": "veh", "halting": "halt"}
 
@@ -44,6 +52,17 @@ def latest_text(values: Sequence[tuple[str, float]]) -> str:
     return " · ".join(parts)
 
 
+def health_text(health: DetectorHealth | None, substituted: bool, faults: Sequence[str]) -> str:
+    """``failed: locked on · substituted · stuck-off injected`` (``ok`` when nothing is wrong)."""
+    parts = [f"{health.state}: {health.reason}" if health is not None and health.reason else (
+        health.state if health is not None else "ok"
+    )]  # fmt: skip
+    if substituted:
+        parts.append("substituted")
+    parts += [f"{kind} injected" for kind in faults]
+    return " · ".join(parts)
+
+
 def network_text(status: DeviceStatus | None) -> str:
     """The panel's headline: the transport, and the totals."""
     if status is None:
@@ -65,6 +84,16 @@ class DeviceModel(ColumnsModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.devices: tuple[DeviceView, ...] = ()
+        self.health: dict[str, str] = {}  # detector id -> health text, only where not plain "ok"
+        self.states: dict[str, str] = {}  # detector id -> ok | suspect | failed
+
+    def set_health(self, texts: dict[str, str], states: dict[str, str]) -> None:
+        if texts == self.health and states == self.states:
+            return
+        self.health, self.states = texts, states
+        if self.devices:
+            column = COLUMNS.index("health")
+            self.dataChanged.emit(self.index(0, column), self.index(len(self.devices) - 1, column))
 
     def row_count(self) -> int:
         return len(self.devices)
@@ -85,6 +114,7 @@ class DeviceModel(ColumnsModel):
             d.id,
             d.source,
             d.state,
+            self.health.get(d.source, "ok"),
             clock(d.last_seen_s) if d.last_seen_s is not None else "-",
             str(d.stored),
             str(d.gaps),
@@ -101,15 +131,21 @@ class DeviceModel(ColumnsModel):
         device = self.devices[index.row()]
         if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] == "status":
             return QColor(STATE_COLORS.get(device.state, theme.TEXT))
+        if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] == "health":
+            return QColor(HEALTH_COLORS.get(self.states.get(device.source, "ok"), theme.TEXT))
         if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] in ("gaps", "drops"):
             return QColor(theme.SEVERITY_COLORS["warning"]) if device.gaps or device.drops else None
         return None
 
 
 class DevicesPanel(QWidget):
+    context_requested = Signal(str, QPoint)  # detector id, global position
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.status: DeviceStatus | None = None
+        self.faults: tuple[FaultView, ...] = ()
+        self._health: tuple[dict[str, DetectorHealth], frozenset[str], float] = ({}, frozenset(), 0.0)
         self.headline = theme.steady(QLabel(network_text(None)))
         self.model = DeviceModel(self)
         self.view = QTableView()
@@ -118,6 +154,8 @@ class DevicesPanel(QWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().setVisible(False)
         self.view.setMinimumHeight(60)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("latest"), QHeaderView.ResizeMode.Stretch)
@@ -132,5 +170,31 @@ class DevicesPanel(QWidget):
 
     def clear(self) -> None:
         self.status = None
+        self.faults = ()
         self.headline.setText(network_text(None))
         self.model.set_devices(())
+        self.model.set_health({}, {})
+
+    def set_health(
+        self, health: dict[str, DetectorHealth], substituted: frozenset[str], time_s: float
+    ) -> None:
+        """The worker's latest judgement (each frame): the health column follows it."""
+        self._health = (health, substituted, time_s)
+        faulty: dict[str, list[str]] = {}
+        for fault in self.faults:
+            if fault.state(time_s) == "active":
+                faulty.setdefault(fault.device, []).append(fault.kind)
+        wrong = {d for d, h in health.items() if h.state != "ok"} | set(substituted) | set(faulty)
+        texts = {d: health_text(health.get(d), d in substituted, faulty.get(d, ())) for d in wrong}
+        self.model.set_health(texts, {d: health[d].state for d in wrong if d in health})
+
+    def set_faults(self, faults: tuple[FaultView, ...]) -> None:
+        """The run's injected faults (shown in the health column while they act)."""
+        self.faults = faults
+        self.set_health(*self._health)
+
+    def _context_menu(self, where: QPoint) -> None:
+        index = self.view.indexAt(where)
+        if index.isValid() and index.row() < len(self.model.devices):
+            device = self.model.devices[index.row()].source
+            self.context_requested.emit(device, self.view.viewport().mapToGlobal(where))

@@ -1,0 +1,57 @@
+"""``--observe`` and the ``--camera-*`` options of ``run`` and ``evaluate``: what controllers see."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from trafficai.cli.parsing import csv_values
+from trafficai.config import ObserveSection, drop_none, format_validation_error
+from trafficai.errors import ConfigError
+
+ObserveOpt = Annotated[
+    str | None,
+    typer.Option(help="What controllers observe: oracle (simulator state, default) | loops | cameras"),
+]
+CameraRuntimeOpt = Annotated[
+    str | None,
+    typer.Option(help="With --observe cameras: truth (ground-truth boxes, default) | openvino | onnx | torch"),
+]
+CameraFpsOpt = Annotated[float | None, typer.Option(help="Camera frames per second in the loop (default 5)")]
+CameraDropOpt = Annotated[float | None, typer.Option(help="Share of camera frames lost, e.g. 0.1")]
+CameraOfflineOpt = Annotated[str | None, typer.Option(help="Comma-separated camera ids down from the start")]
+CameraLightOpt = Annotated[str | None, typer.Option(help="day | dusk | night (rendered frames)")]
+CameraFallbackOpt = Annotated[
+    str | None, typer.Option(help="Lanes no online camera sees: loops (default) | none (read empty)")
+]
+
+
+def observe_flags(
+    observe: str | None,
+    runtime: str | None = None,
+    fps: float | None = None,
+    drop: float | None = None,
+    offline: str | None = None,
+    light: str | None = None,
+    fallback: str | None = None,
+) -> dict[str, Any]:
+    """The ``observe`` table of the run config from the flags (unset ones: None, dropped later)."""
+    return {
+        "source": observe,
+        "camera_runtime": runtime,
+        "camera_fps": fps,
+        "camera_drop_rate": drop,
+        "camera_offline": csv_values(offline) or None,
+        "camera_light": light,
+        "camera_fallback": fallback,
+    }
+
+
+def observe_section(flags: dict[str, Any]) -> ObserveSection:
+    """The validated ``observe`` settings of ``flags`` (one line naming the field when wrong)."""
+    try:
+        return ObserveSection(**drop_none(flags))
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, "observe options")) from None
