@@ -61,7 +61,9 @@ def federated(
     chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
     unknown = [m for m in chosen if m not in METHODS]
     if unknown or not chosen:
-        raise ConfigError(f"--methods: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(METHODS)}")
+        raise ConfigError(
+            f"--methods: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(METHODS)}"
+        )
     if dp_noise < 0 or (dp_clip is not None and dp_clip <= 0):
         raise ConfigError("--dp-clip must be > 0 and --dp-noise >= 0")
     if steps < 8:
@@ -83,7 +85,9 @@ def federated(
     texts = [s.text for s in parsed]
     overlap = [h.text for h in held if h.text in texts]
     if overlap:
-        raise ConfigError(f"--heldout {overlap[0]} is also a training site: a held-out site is never trained on")
+        raise ConfigError(
+            f"--heldout {overlap[0]} is also a training site: a held-out site is never trained on"
+        )
     train_infos = [inspect_site(s) for s in parsed]
     held_infos = [inspect_site(s) for s in held]
 
@@ -127,8 +131,9 @@ def _print(payload: dict[str, Any]) -> None:
     if "heldout_federated_vs_local_pct" in payload:
         out.print(f"held out, federated vs local-only: {payload['heldout_federated_vs_local_pct']:+.2f} %")
     out.print(
-        f"bytes per round {payload['bytes_per_round']:,.0f} (total {payload['bytes_total']:,}); raw 30-s bins "
-        f"would be {payload['raw_bins_bytes_per_round']:,} per round ({payload['raw_bins_bytes_total']:,} in all)"
+        f"bytes per round {payload['bytes_per_round']:,.0f} (total {payload['bytes_total']:,}); "
+        f"raw 30-s bins would be {payload['raw_bins_bytes_per_round']:,} per round "
+        f"({payload['raw_bins_bytes_total']:,} in all)"
     )
 
 

@@ -30,7 +30,14 @@ import numpy as np
 
 from trafficai.config import RunConfig, SimConfig
 from trafficai.control.rl.config import EnvConfig
-from trafficai.control.rl.portable import Params, PolicySpec, PortableController, SiteLearner, initial_params, site_env
+from trafficai.control.rl.portable import (
+    Params,
+    PolicySpec,
+    PortableController,
+    SiteLearner,
+    initial_params,
+    site_env,
+)
 from trafficai.errors import ConfigError
 from trafficai.federated.sites import SiteInfo
 from trafficai.federated.traffic import raw_bins_bytes
@@ -93,7 +100,9 @@ def _train_local(config: EnvConfig, spec: PolicySpec, params: Params, budget: Bu
     return new
 
 
-def _train_centralised(configs: Sequence[EnvConfig], spec: PolicySpec, params: Params, budget: Budget, seed: int) -> Params:
+def _train_centralised(
+    configs: Sequence[EnvConfig], spec: PolicySpec, params: Params, budget: Budget, seed: int
+) -> Params:
     with SiteLearner(configs, spec, seed=seed, rollout_steps=budget.steps) as learner:
         new, _ = learner.train(params, budget.rounds * budget.steps)
     return new
@@ -151,14 +160,24 @@ def compare(
         stage(f"federated: {budget.rounds} rounds x {len(train)} sites ({settings.strategy})")
         began = time.perf_counter()
         job = FederatedJob(
-            tuple(configs), budget.rounds, budget.steps, start, spec, settings.strategy,
-            settings.learner_seed, settings.dp_clip, settings.dp_noise, num_cpus=settings.jobs,
+            tuple(configs),
+            budget.rounds,
+            budget.steps,
+            start,
+            spec,
+            settings.strategy,
+            settings.learner_seed,
+            settings.dp_clip,
+            settings.dp_noise,
+            num_cpus=settings.jobs,
         )
         outcome = run_federated(job)
         result.train_wall_s["federated"] = time.perf_counter() - began
         models["federated"] = outcome.params
         result.bytes_per_round, result.bytes_total = outcome.bytes_per_round, outcome.bytes_total
-        result.rounds_bytes = [{"round": r.round, "down": r.bytes_down, "up": r.bytes_up} for r in outcome.rounds]
+        result.rounds_bytes = [
+            {"round": r.round, "down": r.bytes_down, "up": r.bytes_up} for r in outcome.rounds
+        ]
     if "centralised" in settings.methods:
         stage("centralised: one learner on every site's simulation at once")
         began = time.perf_counter()

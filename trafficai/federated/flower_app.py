@@ -44,7 +44,7 @@ class FederatedJob:
     rounds: int
     steps_per_round: int  # decision steps each site trains per round
     initial: Params
-    spec: PolicySpec = PolicySpec()
+    spec: PolicySpec = field(default_factory=PolicySpec)
     strategy: str = "fedavg"
     learner_seed: int = 0
     dp_clip: float | None = None
@@ -160,10 +160,10 @@ def train_on_site(message: Message, context: Context) -> Message:
     site = site.model_copy(update={"seed": site.seed + server_round - 1})  # a new episode each round
     spec = PolicySpec(pad_phases=int(config["pad-phases"]))  # type: ignore[arg-type]
     params = message.content["arrays"].to_numpy_ndarrays()  # type: ignore[union-attr]
-    with SiteLearner(
-        [site], spec, seed=int(config["learner-seed"]) + index, rollout_steps=int(config["steps"])  # type: ignore[arg-type]
-    ) as learner:
-        new, examples = learner.train(params, int(config["steps"]))  # type: ignore[arg-type]
+    steps = int(config["steps"])  # type: ignore[arg-type]
+    learner_seed = int(config["learner-seed"]) + index  # type: ignore[arg-type]
+    with SiteLearner([site], spec, seed=learner_seed, rollout_steps=steps) as learner:
+        new, examples = learner.train(params, steps)
     reply = RecordDict({"arrays": _arrays(new), "metrics": MetricRecord({"num-examples": examples})})
     return Message(content=reply, reply_to=message)
 

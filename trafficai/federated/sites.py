@@ -91,7 +91,8 @@ def inspect_site(site: Site) -> SiteInfo:
         if not controllable:
             what = "no traffic lights" if not geometry.signals else "no signal with two or more green stages"
             raise ScenarioError(
-                f"site {site.text}: no controllable signal ({what} in {scenario.source}): nothing to train there"
+                f"site {site.text}: no controllable signal ({what} in {scenario.source}): "
+                "nothing to train there"
             )
         signals = controllable
         if site.district is not None:

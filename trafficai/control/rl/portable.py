@@ -138,7 +138,9 @@ def set_params(policy: Any, params: Sequence[NDArray[np.floating]]) -> None:
     new = {}
     for (key, current), value in zip(state.items(), params, strict=True):
         if tuple(current.shape) != tuple(value.shape):
-            raise ModelError(f"parameter {key}: shape {tuple(value.shape)}, the policy's is {tuple(current.shape)}")
+            raise ModelError(
+                f"parameter {key}: shape {tuple(value.shape)}, the policy's is {tuple(current.shape)}"
+            )
         new[key] = torch.as_tensor(np.asarray(value, dtype=np.float32))
     policy.load_state_dict(new)
 
@@ -209,14 +211,18 @@ class SiteLearner:
         model.set_logger(Logger(folder=None, output_formats=[]))
         return model
 
-    def train(self, params: Sequence[NDArray[np.floating]] | None, steps: int, *, fresh: bool = True) -> tuple[Params, int]:
+    def train(
+        self, params: Sequence[NDArray[np.floating]] | None, steps: int, *, fresh: bool = True
+    ) -> tuple[Params, int]:
         """Learn for ``steps`` decision steps of every site; ``fresh``: a new optimiser first."""
         if self.model is None or fresh:
             self.model = self._make_model()
         if params is not None:
             set_params(self.model.policy, params)
         before = int(self.model.num_timesteps)
-        self.model.learn(total_timesteps=steps * self.env.num_envs, reset_num_timesteps=False, progress_bar=False)
+        self.model.learn(
+            total_timesteps=steps * self.env.num_envs, reset_num_timesteps=False, progress_bar=False
+        )
         return get_params(self.model.policy), int(self.model.num_timesteps) - before
 
     def close(self) -> None:
@@ -235,7 +241,10 @@ class PortableController(Controller):
     name = "portable-rl"
 
     def __init__(
-        self, params: Sequence[NDArray[np.floating]], spec: PolicySpec = PolicySpec(), decision_interval_s: float = 5.0
+        self,
+        params: Sequence[NDArray[np.floating]],
+        spec: PolicySpec = PolicySpec(),
+        decision_interval_s: float = 5.0,
     ) -> None:
         self.spec = spec
         self.policy = build_policy(spec)
@@ -250,7 +259,10 @@ class PortableController(Controller):
         size = observation_size(topology, PORTABLE_OBSERVATION)
         if size != self.spec.obs_size:  # pragma: no cover - fixed by the feature set
             raise ModelError(f"observation size {size}, the portable policy takes {self.spec.obs_size}")
-        assert feature_slices(topology, PORTABLE_OBSERVATION)["phase_pressure"].start == self.spec.slices()["phase_pressure"][0]
+        assert (
+            feature_slices(topology, PORTABLE_OBSERVATION)["phase_pressure"].start
+            == self.spec.slices()["phase_pressure"][0]
+        )
         self.topology = topology
 
     def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
