@@ -67,6 +67,7 @@ COMMANDS = (
     Command(("forecast", "train"), "single", None, "--set"),
     Command(("forecast", "eval"), "single", None, "--set"),
     Command(("sweep",), None, None, "--address"),
+    Command(("federated",), "single", "--rounds", "--heldout", takes_extra=True),
 )
 IDS = [" ".join(c.words) for c in COMMANDS]
 

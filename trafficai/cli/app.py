@@ -7,6 +7,7 @@ import typer
 from trafficai.cli import (
     audit,
     bench,
+    federated,
     forecast,
     gui,
     history,
@@ -44,6 +45,7 @@ def build_app() -> typer.Typer:
     history.register(app)
     forecast.register(app)
     sweep.register(app)
+    federated.register(app)
     return app
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trafficai.config import RunConfig
+from trafficai.control.controller import Controller
 from trafficai.control.registry import make_controller
 from trafficai.core.events import Event
 from trafficai.core.kpis import BinAccumulator, QueueTracker, network_sample, signal_samples
@@ -174,17 +175,22 @@ def run_headless(
     annotations: Mapping[str, Any] | None = None,
     area_detectors: bool = True,
     sample_interval_s: float | None = None,
+    controller: Controller | None = None,
 ) -> RunResult:
     """Run a scenario to its end (or ``config.end_s``) and record it. Raises TrafficAIError subclasses.
     ``devices``: the detectors publish their bins as connected devices (None: no devices);
     ``annotations``: extra top-level keys of the recorded config (history days keep their plan
     there); ``area_detectors`` False: E2 bins are not stored; ``sample_interval_s``: how often
-    detectors are read into bins (None: the decision interval)."""
+    detectors are read into bins (None: the decision interval); ``controller``: an already built
+    controller (e.g. a policy held in memory) instead of ``config.controller``'s."""
     from trafficai.runtime.lifecycle import RunLifecycle  # it builds on BinRecorder, defined here
 
     scenario = resolve_scenario(config.scenario)
-    controller_name = config.controller or scenario.default_controller
-    controller = make_controller(controller_name)
+    if controller is None:
+        controller_name = config.controller or scenario.default_controller
+        controller = make_controller(controller_name)
+    else:
+        controller_name = controller.name
     life = RunLifecycle(
         config,
         scenario,

@@ -219,21 +219,27 @@ class SharedPolicyVecEnv(_VecEnvBase):  # type: ignore[misc,valid-type]
         n_workers: int = 1,
         start_method: str = "spawn",
         worker_factory: WorkerFactory | None = None,
+        *,
+        site_configs: Sequence[EnvConfig] | None = None,
     ) -> None:
         """``worker_factory``: makes every simulation (e.g. as Ray actors); default: simulation 0
-        in this process, the others in spawned worker processes. The seeds are the same either way."""
+        in this process, the others in spawned worker processes. The seeds are the same either way.
+        ``site_configs``: one simulation per given config (federated sites) instead of ``n_workers``."""
         self.config = config
-        self.n_workers = n_workers
+        configs = (
+            list(site_configs) if site_configs else [worker_config(config, k) for k in range(n_workers)]
+        )
+        self.n_workers = n_workers = len(configs)
         workers: list[EnvWorker] = []
         try:
             if worker_factory is not None:
                 for k in range(n_workers):
-                    workers.append(worker_factory(worker_config(config, k), k))
+                    workers.append(worker_factory(configs[k], k))
             else:
                 # simulation 0 runs in this process: it steps while the others do, instead of waiting
                 context = mp.get_context(start_method)
-                workers.extend(_Remote(worker_config(config, k), k, context) for k in range(1, n_workers))
-                workers.insert(0, _Local(worker_config(config, 0)))
+                workers.extend(_Remote(configs[k], k, context) for k in range(1, n_workers))
+                workers.insert(0, _Local(configs[0]))
         except BaseException:
             for worker in workers:
                 worker.close()
@@ -242,26 +248,46 @@ class SharedPolicyVecEnv(_VecEnvBase):  # type: ignore[misc,valid-type]
         first = workers[0].describe()
         self.signal_ids: tuple[str, ...] = tuple(first["signal_ids"])
         self.n_signals = len(self.signal_ids)
+        widths = [len(w.describe()["signal_ids"]) for w in workers]
+        self._offsets = [0, *np.cumsum(widths).tolist()]
+        self._slot_signal = [s for w in workers for s in w.describe()["signal_ids"]]
+        sizes = {int(w.describe()["obs_size"]) for w in workers}
+        if len(sizes) > 1:
+            self.close_workers(workers)
+            raise TrafficAIError(f"the sites' observations differ in size ({sorted(sizes)}): pad them alike")
         self._mask = np.concatenate([np.asarray(w.describe()["mask"]) for w in workers], axis=0)
         observation_space = spaces.Box(low=first["low"], high=first["high"], dtype=np.float32)
         self.n_actions = int(first["n_actions"])
         action_space: spaces.Discrete[np.int64] = spaces.Discrete(self.n_actions)
-        super().__init__(self.n_signals * n_workers, observation_space, action_space)
+        super().__init__(self._offsets[-1], observation_space, action_space)
         self._returns = np.zeros(self.num_envs, np.float64)
         self._lengths = np.zeros(self.num_envs, np.int64)
         self._episode_start = [time.perf_counter()] * n_workers
         self._actions: NDArray[np.int64] | None = None
         self.closed = False
 
+    @classmethod
+    def of_sites(cls, configs: Sequence[EnvConfig], start_method: str = "spawn") -> SharedPolicyVecEnv:
+        """One simulation per config (sites with different networks, same observation size): the
+        slots of every site in one VecEnv, so one learner trains on all of them at once."""
+        if not configs:
+            raise TrafficAIError("no sites to train on")
+        return cls(configs[0], start_method=start_method, site_configs=configs)
+
+    @staticmethod
+    def close_workers(workers: Sequence[_Local | _Remote]) -> None:
+        for worker in workers:
+            worker.close()
+
     def _slots(self, k: int) -> slice:
-        return slice(k * self.n_signals, (k + 1) * self.n_signals)
+        return slice(self._offsets[k], self._offsets[k + 1])
 
     # -- VecEnv API ---------------------------------------------------------------------------
 
     def reset(self) -> NDArray[np.float32]:
         seeds = getattr(self, "_seeds", [None] * self.num_envs)
         for k, worker in enumerate(self.workers):
-            worker.reset_async(seeds[k * self.n_signals] if seeds else None)
+            worker.reset_async(seeds[self._offsets[k]] if seeds else None)
         obs = [worker.reset_wait() for worker in self.workers]
         self._episode_start = [time.perf_counter()] * self.n_workers
         self._returns[:] = 0.0
@@ -320,7 +346,7 @@ class SharedPolicyVecEnv(_VecEnvBase):  # type: ignore[misc,valid-type]
         if attr_name == "render_mode":
             return [None] * n
         if attr_name == "signal_ids":
-            return [self.signal_ids[i % self.n_signals] for i in self._indices(indices)]
+            return [self._slot_signal[i] for i in self._indices(indices)]
         raise AttributeError(f"SharedPolicyVecEnv slots have no attribute {attr_name!r}")
 
     def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:

@@ -1,0 +1,279 @@
+"""A signal policy that fits any site: per-intersection, fixed-size, index-free observations.
+
+Federated training (``trafficai federated``) moves one policy between sites whose networks differ:
+different numbers of signals, lanes and stages. The portable policy therefore observes each
+signal only through per-stage and per-signal features (no per-lane block, whose width depends on
+the site), padded to a fixed number of stages (:data:`PORTABLE_PHASES`), and scores stages with
+the shared stage scorer of :class:`~.policies.PhaseScoringPolicy`. One parameter vector then
+drives every signal of every site (parameter sharing, as ``trafficai train`` does within a site).
+
+This module holds the torch / SB3 side (the only layer allowed to import them): building the
+policy, reading and writing its parameters as numpy arrays (what travels between sites),
+training it on one site or on several pooled sites for a number of decision steps
+(:class:`SiteLearner`), and a :class:`PortableController` that drives a headless run with given
+parameters, so a policy is evaluated with the same KPIs as every other controller.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from trafficai.control.controller import ControlContext, Controller
+from trafficai.control.rl.config import EnvConfig, ObservationConfig, ObservationFeature, RewardConfig
+from trafficai.control.rl.controller import snapshot_parts
+from trafficai.control.rl.observations import (
+    PhaseState,
+    SignalTopology,
+    build_topology,
+    feature_slices,
+    observation_size,
+    observe,
+)
+from trafficai.control.safety import SignalStatus
+from trafficai.core.snapshot import Snapshot
+from trafficai.errors import ModelError
+
+PORTABLE_FEATURES: tuple[ObservationFeature, ...] = (
+    "phase",
+    "min_green",
+    "time_in_green",
+    "phase_queue",
+    "phase_density",
+    "phase_pressure",
+)
+PORTABLE_PHASES = 4  # stages padded to this; a site with a signal of more stages is refused
+PORTABLE_OBSERVATION = ObservationConfig(features=PORTABLE_FEATURES)
+PORTABLE_REWARD = RewardConfig(kind="delay", scale=0.05)  # the zoo policies' reward
+NET_ARCH = (32, 32)
+Params = list[NDArray[np.float32]]
+
+
+def site_env(
+    scenario: str,
+    *,
+    signals: tuple[str, ...] = (),
+    demand_scale: float = 1.0,
+    episode_s: float | None = 600.0,
+    seed: int = 1,
+    pad_phases: int = PORTABLE_PHASES,
+) -> EnvConfig:
+    """The training environment of one site: portable observations, the zoo's reward."""
+    return EnvConfig(
+        scenario=scenario,
+        signals=signals,
+        demand_scale=demand_scale,
+        episode_s=episode_s,
+        seed=seed,
+        pad_phases=pad_phases,
+        observation=PORTABLE_OBSERVATION,
+        reward=PORTABLE_REWARD,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    """Everything that fixes the shape of the portable policy (same on every site)."""
+
+    pad_phases: int = PORTABLE_PHASES
+    net_arch: tuple[int, ...] = NET_ARCH
+
+    @property
+    def obs_size(self) -> int:
+        return self.slices()["mask"][1]
+
+    def slices(self) -> dict[str, tuple[int, int]]:
+        widths = {"phase": self.pad_phases, "min_green": 1, "time_in_green": 1}
+        out, start = {}, 0
+        for feature in (*PORTABLE_FEATURES, "mask"):
+            width = widths.get(feature, self.pad_phases)
+            out[feature] = (start, start + width)
+            start += width
+        return out
+
+
+def _policy_kwargs(spec: PolicySpec) -> dict[str, Any]:
+    from trafficai.control.rl.policies import SIGNAL_FEATURES, STAGE_FEATURES
+
+    slices = spec.slices()
+    arch = list(spec.net_arch)
+    return {
+        "net_arch": {"pi": arch, "vf": arch},
+        "stage_blocks": [slices[f][0] for f in STAGE_FEATURES],
+        "signal_features": [slices[f][0] for f in SIGNAL_FEATURES if f in slices],
+    }
+
+
+def build_policy(spec: PolicySpec, seed: int = 0) -> Any:
+    """A fresh portable policy (torch module), its weights drawn from ``seed``."""
+    import torch
+    from gymnasium import spaces
+
+    from trafficai.control.rl.policies import PhaseScoringPolicy
+
+    torch.manual_seed(seed)
+    low = np.zeros(spec.obs_size, np.float32)
+    low[slice(*spec.slices()["phase_pressure"])] = -1.0
+    observation_space = spaces.Box(low=low, high=np.ones(spec.obs_size, np.float32), dtype=np.float32)
+    action_space: spaces.Discrete[np.int64] = spaces.Discrete(spec.pad_phases)
+    return PhaseScoringPolicy(observation_space, action_space, lambda _: 3e-4, **_policy_kwargs(spec))
+
+
+def get_params(policy: Any) -> Params:
+    """The policy's parameters in a fixed order (its state dict's), as float32 numpy arrays."""
+    return [t.detach().cpu().numpy().astype(np.float32, copy=True) for t in policy.state_dict().values()]
+
+
+def set_params(policy: Any, params: Sequence[NDArray[np.floating]]) -> None:
+    import torch
+
+    state = policy.state_dict()
+    if len(params) != len(state):
+        raise ModelError(f"{len(params)} parameter arrays for a policy of {len(state)}")
+    new = {}
+    for (key, current), value in zip(state.items(), params, strict=True):
+        if tuple(current.shape) != tuple(value.shape):
+            raise ModelError(
+                f"parameter {key}: shape {tuple(value.shape)}, the policy's is {tuple(current.shape)}"
+            )
+        new[key] = torch.as_tensor(np.asarray(value, dtype=np.float32))
+    policy.load_state_dict(new)
+
+
+def initial_params(spec: PolicySpec, seed: int = 0) -> Params:
+    return get_params(build_policy(spec, seed))
+
+
+class SiteLearner:
+    """PPO on the signals of one site (or several pooled sites) for a budget of decision steps.
+
+    ``configs``: one environment per site; with more than one, every site runs in its own process
+    and one learner sees all of them at once (centralised training on all sites' data). Each call
+    of :meth:`train` starts from the given parameters with a fresh optimiser, collects
+    ``steps`` decisions on every site (one PPO rollout of ``rollout_steps``, repeated) and returns
+    the new parameters and the number of agent decisions it learned from.
+    """
+
+    def __init__(
+        self,
+        configs: Sequence[EnvConfig],
+        spec: PolicySpec = PolicySpec(),
+        *,
+        seed: int = 0,
+        rollout_steps: int = 120,
+        learning_rate: float = 1e-3,
+    ) -> None:
+        from trafficai.control.rl.vec_env import SharedPolicyVecEnv
+
+        self.spec = spec
+        self.env = SharedPolicyVecEnv.of_sites(list(configs))
+        if self.env.observation_space.shape != (spec.obs_size,):
+            self.env.close()
+            raise ModelError(
+                f"observation size {self.env.observation_space.shape} does not fit the portable policy "
+                f"({spec.obs_size})"
+            )
+        self.seed = seed
+        self.rollout_steps = rollout_steps
+        self.learning_rate = learning_rate
+        self.model: Any = None
+
+    def _make_model(self) -> Any:
+        import torch
+        from stable_baselines3 import PPO
+        from stable_baselines3.common.logger import Logger
+
+        from trafficai.control.rl.policies import PhaseScoringPolicy
+
+        torch.set_num_threads(1)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*mini-batch size.*", category=UserWarning)
+            model = PPO(
+                PhaseScoringPolicy,
+                self.env,
+                learning_rate=self.learning_rate,
+                n_steps=self.rollout_steps,
+                batch_size=min(256, self.rollout_steps * self.env.num_envs),
+                n_epochs=8,
+                gamma=0.95,
+                gae_lambda=0.95,
+                ent_coef=0.01,
+                seed=self.seed,
+                device="cpu",
+                verbose=0,
+                policy_kwargs=_policy_kwargs(self.spec),
+            )
+        model.set_logger(Logger(folder=None, output_formats=[]))
+        return model
+
+    def train(
+        self, params: Sequence[NDArray[np.floating]] | None, steps: int, *, fresh: bool = True
+    ) -> tuple[Params, int]:
+        """Learn for ``steps`` decision steps of every site; ``fresh``: a new optimiser first."""
+        if self.model is None or fresh:
+            self.model = self._make_model()
+        if params is not None:
+            set_params(self.model.policy, params)
+        before = int(self.model.num_timesteps)
+        self.model.learn(
+            total_timesteps=steps * self.env.num_envs, reset_num_timesteps=False, progress_bar=False
+        )
+        return get_params(self.model.policy), int(self.model.num_timesteps) - before
+
+    def close(self) -> None:
+        self.env.close()
+
+    def __enter__(self) -> SiteLearner:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class PortableController(Controller):
+    """Drives a run with portable-policy parameters (deterministic: the best-scored stage)."""
+
+    name = "portable-rl"
+
+    def __init__(
+        self,
+        params: Sequence[NDArray[np.floating]],
+        spec: PolicySpec = PolicySpec(),
+        decision_interval_s: float = 5.0,
+    ) -> None:
+        self.spec = spec
+        self.policy = build_policy(spec)
+        set_params(self.policy, params)
+        self.decision_interval_s = decision_interval_s
+        self.needs = snapshot_parts(PORTABLE_OBSERVATION)
+        self.topology: SignalTopology | None = None
+
+    def reset(self, context: ControlContext) -> None:
+        super().reset(context)
+        topology = build_topology(context.geometry, context.signal_ids, pad_phases=self.spec.pad_phases)
+        size = observation_size(topology, PORTABLE_OBSERVATION)
+        if size != self.spec.obs_size:  # pragma: no cover - fixed by the feature set
+            raise ModelError(f"observation size {size}, the portable policy takes {self.spec.obs_size}")
+        assert (
+            feature_slices(topology, PORTABLE_OBSERVATION)["phase_pressure"].start
+            == self.spec.slices()["phase_pressure"][0]
+        )
+        self.topology = topology
+
+    def decide(self, snapshot: Snapshot, status: Mapping[str, SignalStatus]) -> dict[str, int]:
+        assert self.topology is not None
+        topology = self.topology
+        statuses = [status[s] for s in topology.signal_ids]
+        obs = observe(topology, PORTABLE_OBSERVATION, snapshot, PhaseState.from_statuses(statuses))
+        actions, _ = self.policy.predict(obs, deterministic=True)
+        out: dict[str, int] = {}
+        for i, st in enumerate(statuses):
+            if st.controlled:
+                action = int(actions[i])
+                out[st.signal_id] = action if action < topology.n_greens[i] else st.current_green
+        return out
