@@ -377,6 +377,9 @@ class HealthSection(Frozen):
     # the loop, so 5 gives city 1 false alarm per hour (0.2 per 100 detector-hours; target <= 1);
     # 10 gives none but 2-3x slower detection (stuck-off median 372 s against 162 s)
     witness_departures: float = Field(5.0, gt=0)
+    # a stop-line loop reading empty this long at red while its area holds a standing vehicle (the
+    # queue's front stands over it), then silent while that queue leaves at green: card off
+    witness_red_s: float = Field(20.0, gt=0)
     witness_idle_s: float = Field(600.0, gt=0)  # an area detector is a witness this long after a vehicle
     expected_alpha: float = Field(1e-4, gt=0, lt=1)  # Poisson: so few counts this improbable
     rate_tau_s: float = Field(900.0, gt=0)  # time constant of a loop's learned count rate

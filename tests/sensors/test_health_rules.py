@@ -124,3 +124,36 @@ def test_a_frozen_reading_is_no_change() -> None:
     frozen_count = healthy_day(600)[0]
     events = run(monitor, range(0, 1200, 5), lambda t, c: (0.4, frozen_count) if t >= 600 else (0.0, c))
     assert [e for e in events if e.object_id == "stop_N"], events
+
+
+def queue_at_red(t: int) -> tuple[int, int, float, float]:
+    """The area at stop_N: three vehicles standing at red, two moving (the queue left) at green."""
+    return (3, 3, 0.4, 0.0) if cycle_state(t) == "rGrG" else (2, 0, 0.2, 8.0)
+
+
+def test_a_loop_empty_under_a_standing_queue_then_silent_as_it_leaves_fails_in_one_cycle() -> None:
+    monitor = DetectorHealthMonitor(cross_geometry())
+    frozen_count = healthy_day(600)[0]
+
+    def loop_n(t: int, c: int) -> tuple[float, int]:
+        if t >= 600:
+            return 0.0, frozen_count  # stuck off
+        return (1.0 if cycle_state(t) == "rGrG" else 0.0), c  # the queue's front stands over it
+
+    events = run(monitor, range(0, 1200, 5), loop_n, area_of=queue_at_red)
+    first = [e for e in events if e.object_id == "stop_N"]
+    # red from 630 s: 20 s of it under the standing queue, then the queue leaves at 660 s
+    assert first and first[0].severity == "alarm" and "at red" in first[0].message, first
+    assert first[0].time_s == 660.0
+    healthy = DetectorHealthMonitor(cross_geometry())
+    healthy_loop = lambda t, c: ((1.0 if cycle_state(t) == "rGrG" else 0.0), c)  # noqa: E731
+    assert [e for e in run(healthy, range(0, 1200, 5), healthy_loop, area_of=queue_at_red)] == []
+
+
+def test_a_queue_behind_a_lane_blocked_inside_the_area_is_no_evidence_at_red() -> None:
+    """An incident inside the area: vehicles stand there at red and green, none over the loop."""
+    monitor = DetectorHealthMonitor(cross_geometry())
+    blocked = lambda t: (1, 0, 0.1, 8.0) if t < 600 else (4, 4, 0.5, 0.0)  # noqa: E731
+    events = run(monitor, range(0, 1800, 5), lambda t, c: (0.0, c if t < 600 else healthy_day(600)[0]),
+                 area_of=blocked)  # fmt: skip
+    assert not [e for e in events if "at red" in e.message], events

@@ -8,6 +8,10 @@ Failures (fast, strong evidence):
 - **witness: card off** — vehicles left the area detector at green (its downstream end is the
   loop) and the loop counted none of them (a vehicle standing in the area at red is no evidence:
   it may stand behind a blocked lane, not over the loop);
+- **witness: silent at red** — a stop-line loop read empty through ``witness_red_s`` of red while
+  its area detector held a standing vehicle (the queue's front stands over the loop), and then
+  counted nothing while that queue left at green (the area holds no standing vehicle any more). The
+  green half guards against a lane blocked inside the area (an incident): that queue never leaves;
 - **too few counts** — no vehicle over a stretch of green in which the loop's own recent rate
   (learned from this run, so it follows the time of day) made zero improbable (Poisson);
 - **erratic occupancy** — occupied readings over an empty area in several samples of consecutive
@@ -32,6 +36,7 @@ from trafficai.sensors.health_rules import (
     I64,
     Mask,
     area_witness,
+    at_area_end,
     conservation_broken,
     conservation_pairs,
     decay_rate,
@@ -43,7 +48,7 @@ from trafficai.sensors.health_rules import (
 )
 
 BIN_S = 30.0
-FAILURES = ("witness on", "witness off", "few counts", "erratic")
+FAILURES = ("witness on", "witness off", "witness red", "few counts", "erratic")
 
 
 class LoopBinSums:
@@ -59,6 +64,7 @@ class LoopBinSums:
         self.samples = np.zeros(n)
         self.green_s = np.zeros(n)
         self.erratic = np.zeros(n, np.int64)
+        self.standing_s = np.zeros(n)  # time its area held a standing vehicle
         self.rate_s = np.zeros(n)  # the seconds a loop's learned rate is per (green, area not empty)
 
 
@@ -67,6 +73,7 @@ class LoopEvidence:
         n = len(geometry.e1)
         self.n, self.limits = n, limits
         self.witness = area_witness(geometry)
+        self.stop_line = at_area_end(geometry, self.witness)
         self.pairs = conservation_pairs(geometry)
         self.free_flow = np.ones(n, dtype=bool)  # loops on lanes without a signal (set by the monitor)
         self.conditions: dict[str, Mask] = {}
@@ -86,6 +93,9 @@ class LoopEvidence:
         self._num, self._den = np.zeros(n), np.zeros(n)
         self._on_s, self._departed = np.zeros(n), np.zeros(n)
         self._was_on = np.zeros(n, dtype=bool)
+        self._red_s = np.zeros(n)
+        self._was_red = np.zeros(n, dtype=bool)
+        self._red_silent = np.zeros(n, dtype=bool)  # a queue stood over it at red, unseen
         self._area_before = np.full(n, np.nan)
         self._stretch_expected = np.zeros(n)
         self._stretch_s = np.zeros(n)
@@ -96,7 +106,8 @@ class LoopEvidence:
     def forget(self, i: int) -> None:
         for standing in self.conditions.values():
             standing[i] = False
-        for array in (self._on_s, self._departed, self._stretch_expected, self._stretch_s, self._spike):
+        self._red_silent[i] = False
+        for array in (self._on_s, self._red_s, self._departed, self._stretch_expected, self._stretch_s, self._spike):
             array[i] = 0.0
 
     @property
@@ -166,12 +177,34 @@ class LoopEvidence:
                 f"left its area over it at green, none counted"
             ),
         )
+        self._silent_at_red(t, dt, hits, occupancy, moving, alive, area_halting)
         # a count is due only while vehicles over the loop can move: green, and its area (if any)
         # holds a vehicle that is not standing (a queue blocked at green is no evidence)
         eligible = moving & ((self.witness < 0) | (seen & (area_halting < area_vehicles)))
         self._count_test(dt, hits, eligible, healthy)
         self._bin.rate_s += np.where(eligible, dt, 0.0)
+        self._bin.standing_s += np.where(np.nan_to_num(area_halting, nan=0.0) >= 1, dt, 0.0)
         self._fill_bin(dt, hits, occupancy, speed, moving, alive & (area_vehicles == 0))
+
+    def _silent_at_red(
+        self, t: float, dt: float, hits: I64, occupancy: F64, moving: Mask, alive: Mask, halting: F64
+    ) -> None:
+        standing = np.nan_to_num(halting, nan=0.0) >= 1
+        red_queue = ~moving & alive & self.stop_line & standing & (occupancy <= 0.0)
+        self._red_s = run_seconds(self._red_s, dt, red_queue, self._was_red)
+        self._was_red = red_queue
+        seen = (hits > 0) | (occupancy > 0.0)
+        self._red_silent = (self._red_silent | (self._red_s >= self.limits.witness_red_s)) & ~seen
+        left = moving & alive & self._red_silent & np.isfinite(halting) & ~standing
+        self._raise(
+            "witness red",
+            left,
+            hits > 0,
+            lambda i: (
+                "card off: read empty at red under a standing queue, then counted none of it at green"
+            ),
+        )
+        self._red_silent &= ~left
 
     def _count_test(self, dt: float, hits: I64, eligible: Mask, healthy: Mask) -> None:
         lim = self.limits
@@ -268,9 +301,11 @@ class LoopEvidence:
         green_share = np.array([x.green_s / max(x.seconds, 1e-9) for x in recent])
         rate = np.divide(self._num, self._den, out=np.zeros(self.n), where=self._den > 0)
         expected = rate * np.array([x.rate_s for x in recent]).sum(axis=0)
+        standing = np.array([x.standing_s for x in recent])
         found = pems_categories(
-            counts, occupancy, samples, expected_samples, green_share, expected, self.limits.pems_limits()
-        )
+            counts, occupancy, samples, expected_samples, green_share, expected, self.limits.pems_limits(),
+            standing,
+        )  # fmt: skip
         hit = np.zeros(self.n, dtype=bool)
         for i in range(self.n):
             names = [name for name, mask in found.items() if mask[i]]

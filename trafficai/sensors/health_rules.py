@@ -43,6 +43,16 @@ def area_witness(geometry: NetGeometry) -> I64:
     return out
 
 
+def at_area_end(geometry: NetGeometry, witness: I64, tolerance_m: float = 3.0) -> Mask:
+    """Per loop: its witness ends at it (a stop-line loop: the front vehicle of a queue standing
+    in the area stands over the loop)."""
+    out = np.zeros(len(geometry.e1), dtype=bool)
+    for i in np.flatnonzero(witness >= 0):
+        end = float(geometry.e2.positions[int(witness[i])])
+        out[i] = abs(end - float(geometry.e1.positions[i])) <= tolerance_m
+    return out
+
+
 def run_seconds(previous_s: F64, dt_s: float, condition: Mask, was: Mask) -> F64:
     """Time a condition has held at consecutive samples (an interval counts when it held at both
     ends); a sample without it starts again at 0."""
@@ -107,6 +117,7 @@ def pems_categories(
     green_share: F64,
     expected_counts: F64,
     limits: dict[str, float],
+    standing_share: F64 | None = None,
 ) -> dict[str, Mask]:
     """Caltrans PeMS diagnostics over a rolling window of bins ((k, n) arrays; ``expected_samples``
     (k,), ``expected_counts`` (n,): what the loop's recent rate says it should have counted).
@@ -121,7 +132,8 @@ def pems_categories(
       stop-line loop reads full occupancy through every red);
     - intermittent: zero flow with occupancy strictly between 0 and full in >= 20 % (PeMS: 2 % of
       a day) and at least 3 of the bins that were green throughout (a vehicle standing over the
-      loop at red is not evidence);
+      loop at red is not evidence, nor is one standing in the area at green, ``standing_share`` > 0:
+      a left-turner waiting for a gap stands half over the loop, counted only when it goes);
     - constant: no change of the occupancy over the window (above 0, below full: a standing
       queue reads full for as long as it stands).
     """
@@ -137,7 +149,8 @@ def pems_categories(
         expected_counts >= limits["card_off_min_expected"]
     )
     high = (counts > limits["high_flow_per_30s"]).sum(axis=0) / k >= limits["high_value_share"]
-    odd = green & (counts <= 0) & (occupancy > 0.0) & (occupancy < FULL)
+    calm = np.ones_like(green) if standing_share is None else standing_share <= 0.0
+    odd = green & calm & (counts <= 0) & (occupancy > 0.0) & (occupancy < FULL)
     n_green = np.maximum(green.sum(axis=0), 1)
     intermittent = (odd.sum(axis=0) / n_green >= limits["intermittent_share"]) & (odd.sum(axis=0) >= 3)
     constant = (np.ptp(occupancy, axis=0) < 1e-9) & (occupancy[0] > 0.0) & (occupancy[0] < FULL)
