@@ -4,7 +4,10 @@ one lane-blocking incident (or none, same seed), and every loop's 30 s bins reco
 The detectors are replayed over these recordings afterwards (``incident_eval.py``), so one
 simulation serves every detector, every threshold and every detector spacing (a spacing is a
 subset of the loops). Ground truth comes from SUMO: the incident's lane, position and time, and
-the length of the standing queue on the blocked lane (halting vehicles x ``JAM_SPACING_M``).
+the standing queue behind the block: every ``QUEUE_SAMPLE_S`` the halting vehicles on the blocked
+lane upstream of the stopped vehicle are projected onto the lane, and the queue reaches back to the
+rear of the last one still in a contiguous chain (gaps of at most ``QUEUE_GAP_M``). Vehicles
+queued at the signal downstream of the block are not part of it.
 """
 
 from __future__ import annotations
@@ -24,10 +27,15 @@ from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ScenarioError
 from trafficai.sensors.loop_pairs import F64, LoopBinner
+from trafficai.sim.backend import SimBackend
 from trafficai.sim.net_loader import lane_geometry, read_net
 
 EXTRA_LOOP_PREFIX = "aidloop_"
 JAM_SPACING_M = 7.5  # SUMO's default car: 5 m long + 2.5 m minimum gap
+QUEUE_GAP_M = 12.0  # front-to-front gap above which a halting vehicle is not in the queue
+VEHICLE_M = 5.0  # a queue reaches back to the rear of its last vehicle
+HALTING_M_S = 0.1  # SUMO's halting speed
+QUEUE_SAMPLE_S = 5.0
 MIN_INCIDENT_LANE_M = 120.0
 LOOP_END_MARGIN_M = 30.0  # no extra loop this close to a lane's end (its stop-line loop is there)
 
@@ -51,7 +59,9 @@ class Recording:
     occupancy: F64
     speed: F64
     count: F64
-    queue_m: F64  # per bin: longest standing queue seen on the incident lane (0 without one)
+    queue_m: F64  # per bin: longest queue behind the block seen in the bin (0 without one)
+    queue_t: F64 = field(default_factory=lambda: np.zeros(0))  # sample times of queue_samples
+    queue_samples: F64 = field(default_factory=lambda: np.zeros(0))  # queue behind the block (m)
     events: list[str] = field(default_factory=list)
 
 
@@ -126,26 +136,62 @@ def draw_incident(
     )
 
 
-class _Recorder:
-    """The observer that keeps every loop bin and the incident lane's standing queue."""
+def lane_positions(shape: F64, xy: F64) -> F64:
+    """Distance along the polyline ``shape`` (k, 2) of each point of ``xy`` (n, 2), projected on
+    its nearest segment."""
+    a, b = shape[:-1], shape[1:]
+    seg = b - a
+    seg_len = np.maximum(np.hypot(seg[:, 0], seg[:, 1]), 1e-9)
+    start = np.concatenate(([0.0], np.cumsum(seg_len)[:-1]))
+    rel = xy[:, None, :] - a[None, :, :]
+    t = np.clip((rel * seg[None]).sum(axis=2) / seg_len**2, 0.0, 1.0)
+    foot = a[None] + t[..., None] * seg[None]
+    dist = np.hypot(*(xy[:, None, :] - foot).transpose(2, 0, 1))
+    best = np.argmin(dist, axis=1)
+    rows = np.arange(len(xy))
+    return start[best] + t[rows, best] * seg_len[best]  # type: ignore[no-any-return]
 
-    def __init__(self, incident_lane: str | None) -> None:
-        self.incident_lane = incident_lane
+
+def queue_behind(positions: F64, block_m: float) -> float:
+    """Length (m) of the queue behind a stopped vehicle whose front is at ``block_m``: from its
+    front back to the rear of the last halting vehicle in a contiguous chain (0: no queue)."""
+    behind = np.sort(positions[positions < block_m - 1.0])[::-1]
+    front, tail = block_m, None
+    for pos in behind:
+        if front - pos > QUEUE_GAP_M:
+            break
+        front = tail = float(pos)
+    return 0.0 if tail is None else block_m - (tail - VEHICLE_M)
+
+
+class _Recorder:
+    """The observer that keeps every loop bin and the queue behind the block."""
+
+    def __init__(self) -> None:
         self.binner: LoopBinner | None = None
-        self.lane_index = -1
         self.rows: list[tuple[float, F64, F64, F64, float]] = []
         self.queue = 0.0
+        self.samples: list[tuple[float, float]] = []
 
     def observe(self, snapshot: Snapshot) -> list[Event]:
         if self.binner is None:
             self.binner = LoopBinner(len(snapshot.detectors.e1_occupancy))
-        if self.lane_index >= 0 and snapshot.lanes.halting.size:
-            self.queue = max(self.queue, float(snapshot.lanes.halting[self.lane_index]) * JAM_SPACING_M)
         done = self.binner.sample(snapshot)
         if done is not None:
             self.rows.append((done.end_s, done.occupancy, done.speed, done.count, self.queue))
             self.queue = 0.0
         return []
+
+    def measure_queue(self, time_s: float, backend: SimBackend, lane: int, block_m: float) -> None:
+        vehicles, _ = backend.vehicle_state()
+        on = (vehicles.lane == lane) & (vehicles.speed < HALTING_M_S)
+        if not on.any():
+            length = 0.0
+        else:
+            shape = backend.geometry.lanes.shapes[lane]
+            length = queue_behind(lane_positions(shape, vehicles.xy[on].astype(np.float64)), block_m)
+        self.samples.append((time_s, length))
+        self.queue = max(self.queue, length)
 
 
 def simulate(task: RunTask) -> Recording:
@@ -161,20 +207,26 @@ def simulate(task: RunTask) -> Recording:
         sim=SimConfig(seed=task.seed, demand_scale=task.demand),
         incidents=(task.incident,) if task.incident is not None else (),
     )
-    recorder = _Recorder(task.incident.target if task.incident else None)
+    recorder = _Recorder()
     life = RunLifecycle(config, scenario, observers=[recorder])
     life.record(None, scenario.default_controller)
     notes: list[str] = []
     try:
         backend = life.open(warnings=False).backend
         geometry = backend.geometry
-        if task.incident is not None:
-            recorder.lane_index = geometry.lanes.index()[task.incident.target]
+        inc = task.incident
+        lane = geometry.lanes.index()[inc.target] if inc is not None else -1
+        block_m = inc.position if inc is not None and inc.position is not None else 0.0
+        window = (inc.at, inc.at + (inc.duration or 0.0)) if inc is not None else (0.0, -1.0)
+        every = max(1, round(QUEUE_SAMPLE_S / backend.step_length_s))
         life.attach(make_controller(scenario.default_controller))
         incidents = ScriptedIncidents(config, backend)
         while backend.step < backend.end_step:
             incidents.advance()
             _, events = life.step()
+            elapsed = backend.time_s - scenario.begin_s
+            if lane >= 0 and backend.step % every == 0 and window[0] <= elapsed <= window[1]:
+                recorder.measure_queue(elapsed, backend, lane, block_m)
             notes += [
                 f"{e.kind}: {e.message}" for e in incidents.take_events() + events if e.severity != "info"
             ]
@@ -194,5 +246,7 @@ def simulate(task: RunTask) -> Recording:
         stack(2),
         stack(3),
         np.array([r[4] for r in rows]),
-        notes,
+        queue_t=np.array([t for t, _ in recorder.samples]),
+        queue_samples=np.array([q for _, q in recorder.samples]),
+        events=notes,
     )

@@ -1,6 +1,6 @@
 """Automatic incident detection over 30 s loop bins: pure detectors, vectorised over loop pairs.
 
-Three detectors, each ``update(bin) -> list[Alarm]`` over the pairs of ``loop_pairs.loop_pairs``:
+Four detectors, each ``update(bin) -> list[Alarm]`` over the pairs of ``loop_pairs.loop_pairs``:
 
 - :class:`California8` — California algorithm #8 (Payne & Tignor, 1978): the occupancy tests of
   the California algorithms on a pair of stations, with the states of #8 (incident-free,
@@ -23,6 +23,10 @@ Three detectors, each ``update(bin) -> list[Alarm]`` over the pairs of ``loop_pa
   incident starves it; a queue spilling back from further downstream does not), for
   ``persistence`` bins, after ``warmup`` bins of learning.
 
+- :class:`FlowBalance` — ``BaselineAnomaly``'s queue test or a starved section (input-output
+  balance): the downstream loop counts far fewer vehicles than the pair's learned transfer ratio
+  predicts from the upstream count, while no queue covers it.
+
 Every detector latches per pair: one alarm when its condition starts, none until it has cleared.
 """
 
@@ -32,6 +36,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -250,8 +255,78 @@ class BaselineAnomaly(PairDetector):
         }
 
 
+class FlowBalance(BaselineAnomaly):
+    """:class:`BaselineAnomaly`'s queue test, or a starved section: vehicles cross the upstream
+    loop but do not arrive at the downstream one.
+
+    Each pair learns how many of the vehicles counted upstream arrive downstream (the ratio of
+    two exponentially weighted count sums: about 1 along a lane, a turning share across a junction,
+    more where other lanes merge in). Over the last ``starve_window`` bins the downstream loop
+    *expects* ratio x the upstream count; the section is starved when it expects at least
+    ``min_expected`` vehicles, counted at most ``max_fraction`` of them, and its downstream loop is
+    not covered by a queue of its own (mean occupancy <= ``down_occupancy``: a loop under a
+    standing queue counts nothing either). Only pairs whose upstream loop carries traffic (learned
+    ``min_rate`` vehicles per bin) and feeds most of the downstream loop (ratio <= ``max_ratio``)
+    are judged: a minor feeder of a merge says little about what the downstream loop counts. A blocked lane starves its downstream loop at once,
+    before the queue behind the block grows back to the upstream loop. The ratio is not learned
+    while a section is starved, so an incident does not become the norm.
+    """
+
+    name = "flow-balance"
+
+    def __init__(
+        self,
+        pairs: Sequence[LoopPair],
+        starve_window: int = 3,
+        min_expected: float = 4.0,
+        max_fraction: float = 0.2,
+        down_occupancy: float = 0.15,
+        ratio_half_life_bins: float = 20.0,
+        starve_persistence: int = 1,
+        max_ratio: float = 1.5,
+        min_rate: float = 0.5,
+        **queue_test: Any,
+    ) -> None:
+        super().__init__(pairs, **queue_test)
+        self.history_bins = max(self.window, starve_window)
+        self.history = deque(self.history, maxlen=self.history_bins)
+        self.starve_window, self.min_expected, self.max_fraction = starve_window, min_expected, max_fraction
+        self.down_occupancy, self.starve_persistence = down_occupancy, starve_persistence
+        self.max_ratio, self.min_rate = max_ratio, min_rate
+        self.beta = 1.0 - 0.5 ** (1.0 / ratio_half_life_bins)
+        self.sum_up = np.zeros(len(self.pairs))
+        self.sum_down = np.zeros(len(self.pairs))
+        self.starve_run = np.zeros(len(self.pairs), dtype=np.int64)
+
+    def judge(self, loop_bin: LoopBin) -> tuple[Mask, dict[str, F64]]:
+        queue, evidence = super().judge(loop_bin)
+        recent = list(self.history)[-self.starve_window :]
+        counts = np.sum([b.count for b in recent], axis=0)
+        occ_down = np.mean([b.occupancy for b in recent], axis=0)[self.down]
+        ratio = self.sum_down / np.maximum(self.sum_up, _EPS)
+        # judged where the upstream loop carries traffic and feeds most of the downstream one (a
+        # minor feeder of a merge says little about what the downstream loop should count)
+        fed = (self.sum_up >= self.min_rate) & (ratio <= self.max_ratio)
+        expected = np.where(fed, ratio, 0.0) * counts[self.up]
+        arrived = counts[self.down]
+        starved = (
+            (len(recent) >= self.starve_window)
+            & (self.bins_seen > self.warmup)
+            & (expected >= self.min_expected)
+            & (arrived <= self.max_fraction * expected)
+            & (occ_down <= self.down_occupancy)
+        )
+        self.starve_run = np.where(starved, self.starve_run + 1, 0)
+        learn = ~starved
+        self.sum_up[learn] += self.beta * (loop_bin.count[self.up][learn] - self.sum_up[learn])
+        self.sum_down[learn] += self.beta * (loop_bin.count[self.down][learn] - self.sum_down[learn])
+        evidence.update(expected_down=expected, counted_down=arrived)
+        return queue | (self.starve_run >= self.starve_persistence), evidence
+
+
 DETECTORS: dict[str, type[PairDetector]] = {
     California8.name: California8,
     FixedThreshold.name: FixedThreshold,
     BaselineAnomaly.name: BaselineAnomaly,
+    FlowBalance.name: FlowBalance,
 }
