@@ -30,9 +30,7 @@ class Recording(MaxPressureController):
         return super().decide(snapshot, status)
 
 
-@pytest.mark.parametrize(
-    "controller", [Recording, pytest.param(SotlController, marks=pytest.mark.slow)]
-)
+@pytest.mark.parametrize("controller", [Recording, pytest.param(SotlController, marks=pytest.mark.slow)])
 def test_camera_fed_control_is_safe_and_sees_only_sensed_lanes(controller: type) -> None:
     scenario = resolve_scenario("single")
     backend = open_backend(scenario, SumoOptions(seed=2, end_s=60.0, warnings=False), vehicles=True)

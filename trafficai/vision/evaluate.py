@@ -125,12 +125,14 @@ def _record_moves(
         tally.last_motion[(camera, track.id)] = (float(track.velocity[0]), float(track.velocity[1]))
     by_name = {line.name: line for line in lines}
     for c in reading.crossings:
-        tally.measured_moves.append((f"{camera}/{c.line}", by_name[c.line].lanes[c.lane], str(c.track_id), c.time_s))
+        lane = by_name[c.line].lanes[c.lane]
+        tally.measured_moves.append((f"{camera}/{c.line}", lane, str(c.track_id), c.time_s))
     for (name, time_s), vid in zip(real, vehicles, strict=True):
         if vid not in routes:
             routes[vid] = tuple(backend.vehicle_route(vid))
         route = routes[vid]
-        exit_edge = route[route.index(name) + 1] if name in route and route.index(name) + 1 < len(route) else ""
+        at = route.index(name) + 1 if name in route else len(route)
+        exit_edge = route[at] if at < len(route) else ""
         tally.truth_moves.append((f"{camera}/{name}", exit_edge, time_s))
 
 
@@ -145,7 +147,10 @@ def _turning(
         v = tally.last_motion.get((camera, int(track)), (0.0, 0.0))
         heading = signed_angle(direction[key], v) if float(np.hypot(*v)) >= 1.0 else None
         measured.append((key, movements.of_crossing(lane, heading) or "unknown"))
-    truth = [(key, movements.of_exit(key.split("/", 1)[1], exit_edge) or "unknown") for key, exit_edge, _ in tally.truth_moves]
+    truth = [
+        (key, movements.of_exit(key.split("/", 1)[1], exit_edge) or "unknown")
+        for key, exit_edge, _ in tally.truth_moves
+    ]
     m, t = movement_counts(measured), movement_counts(truth)
     keys = sorted(set(m) | set(t))
     errors = {k: abs(m.get(k, 0) - t.get(k, 0)) / t[k] for k in keys if t.get(k, 0) >= 10}

@@ -60,7 +60,8 @@ class Movements:
                 if link.in_lane < 0 or link.out_lane < 0:
                     continue
                 angle = signed_angle(
-                    _direction(lanes.shapes[link.in_lane], True), _direction(lanes.shapes[link.out_lane], False)
+                    _direction(lanes.shapes[link.in_lane], True),
+                    _direction(lanes.shapes[link.out_lane], False),
                 )
                 move = turn_class(angle)
                 served = self.lane_moves.get(link.in_lane, ())
