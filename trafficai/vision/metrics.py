@@ -166,14 +166,14 @@ class HotaAccumulator:
         for g_ids, t_ids, iou in self.frames:
             if not g_ids or not t_ids:
                 continue
-            rows = np.array([gi[g] for g in g_ids])
-            cols = np.array([ti[t] for t in t_ids])
-            score = alignment[np.ix_(rows, cols)] * iou
+            row_idx = np.array([gi[g] for g in g_ids])
+            col_idx = np.array([ti[t] for t in t_ids])
+            score = alignment[np.ix_(row_idx, col_idx)] * iou
             for r, c in _max_assignment(score):
                 for a, alpha in enumerate(HOTA_ALPHAS):
                     if iou[r, c] >= alpha - np.finfo(float).eps:
                         tp[a] += 1
-                        matches[a, rows[r], cols[c]] += 1
+                        matches[a, row_idx[r], col_idx[c]] += 1
         hota, deta, assa = [], [], []
         for a in range(len(HOTA_ALPHAS)):
             m = matches[a]
