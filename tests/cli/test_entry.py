@@ -61,6 +61,7 @@ COMMANDS = (
     Command(("vision", "dataset"), None, "--frames", "--out"),
     Command(("vision", "train"), None, "--epochs", "--data"),
     Command(("vision", "eval"), None, "--minutes", "--runtime"),
+    Command(("vision", "loop-eval"), "single", "--seeds", "--sources"),
     Command(("incidents", "eval"), "single", "--runs", "--levels"),
     Command(("whatif",), "single", "--horizon", "--controller", required=("--at", "60")),
     Command(("history",), "single", "--days", "--controller"),

@@ -75,5 +75,5 @@ def test_degradations_drop_frames_and_take_cameras_offline(geometry: NetGeometry
 
 
 def test_an_unknown_offline_camera_is_one_clear_error(geometry: NetGeometry) -> None:
-    with pytest.raises(ConfigError, match="camera_offline: camera.s. nope"):
+    with pytest.raises(ConfigError, match=r"camera_offline: camera.s. nope"):
         VisionCameras(geometry, 1.0, LoopCameraSettings(offline=("nope",)))

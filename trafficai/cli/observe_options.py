@@ -17,7 +17,9 @@ ObserveOpt = Annotated[
 ]
 CameraRuntimeOpt = Annotated[
     str | None,
-    typer.Option(help="With --observe cameras: truth (ground-truth boxes, default) | openvino | onnx | torch"),
+    typer.Option(
+        help="With --observe cameras: truth (ground-truth boxes, default) | openvino | onnx | torch"
+    ),
 ]
 CameraFpsOpt = Annotated[float | None, typer.Option(help="Camera frames per second in the loop (default 5)")]
 CameraDropOpt = Annotated[float | None, typer.Option(help="Share of camera frames lost, e.g. 0.1")]

@@ -166,7 +166,9 @@ def bench_vision(
 
 def loop_eval(
     scenario: Annotated[str, typer.Argument(help="Scenario name, folder or .sumocfg")],
-    controllers: Annotated[str, typer.Option(help="Comma-separated controllers")] = "max-pressure,sotl,greedy,rl",
+    controllers: Annotated[
+        str, typer.Option(help="Comma-separated controllers")
+    ] = "max-pressure,sotl,greedy,rl",
     seeds: Annotated[int, typer.Option(help="SUMO seeds 1..N, the same for every source")] = 5,
     end: Annotated[float, typer.Option(help="Simulated seconds per run")] = 600.0,
     sources: Annotated[
@@ -180,6 +182,9 @@ def loop_eval(
     ] = "truth",
     camera_fps: Annotated[float, typer.Option(help="Camera frames per second in the loop")] = 5.0,
     jobs: Annotated[int, typer.Option(help="Runs in parallel (one SUMO process each)")] = 1,
+    record: Annotated[
+        Path | None, typer.Option(help="Append each run to this file; runs already in it are skipped")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
     """Mean delay of each controller on oracle state, loops and cameras (and degraded cameras),
@@ -209,14 +214,18 @@ def loop_eval(
         camera_fps,
     )
     if as_json:
-        print_json(run_loop_eval(plan, jobs))
+        print_json(run_loop_eval(plan, jobs, record=record))
         return
     with progress_bar("{task.completed}/{task.total} runs") as progress:
         task = progress.add_task(f"loop-eval {scenario}", total=len(plan.tasks()))
         result = run_loop_eval(
-            plan, jobs, lambda done, _n, label: progress.update(task, completed=done, description=label)
+            plan,
+            jobs,
+            lambda done, _n, label: progress.update(task, completed=done, description=label),
+            record,
         )
-    table = Table(title=f"{scenario} · {seeds} seeds · {end:g} s · cameras {camera_runtime} at {camera_fps:g} fps")
+    title = f"{scenario} · {seeds} seeds · {end:g} s · cameras {camera_runtime} at {camera_fps:g} fps"
+    table = Table(title=title)
     for column in ("controller", "source", "mean delay (s)", "std", "/ oracle", "seed range", "/ loops"):
         table.add_column(column, justify="left" if column in ("controller", "source") else "right")
     for row in result["rows"]:

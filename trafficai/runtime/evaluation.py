@@ -44,7 +44,8 @@ class EvalPlan:
     pooled: int = 1  # the first ``pooled`` controllers are training seeds of one learner
     explicit: tuple[str, ...] = ()  # asked for by name: a refusal of one of them is an error
     incidents: tuple[IncidentSection, ...] = ()  # scripted, the same in every episode
-    observe: ObserveSection = ObserveSection()  # what every controller observes (oracle, loops, cameras)
+    # what every controller observes (oracle, loops, cameras)
+    observe: ObserveSection = field(default_factory=ObserveSection)
 
 
 POOLED = "pooled"

@@ -4,19 +4,21 @@ Each controller runs on the same scenario, seeds and horizon under every observa
 ``oracle`` (the simulator's lane state), ``loops`` (the scenario's detectors), ``cameras`` (the
 perception pipeline) and the camera degradations: ``drop10`` (10 % of frames lost), ``offline1``
 (the first control camera, in id order, down from the start; its lanes read the loops),
-``offline1-bare`` (the same with no loops to fall back on: its lanes read empty) and ``night`` (rendered at night; only
-meaningful with a real detector runtime: ground-truth boxes do not depend on light). Each
-(controller, source, seed) is one headless run; the table gives the mean delay over seeds and its
-ratio to the same controller's oracle mean, with the range of the per-seed ratios.
+``offline1-bare`` (the same with no loops to fall back on: its lanes read empty) and ``night``
+(rendered at night; only meaningful with a real detector runtime: ground-truth boxes do not depend
+on light). Each (controller, source, seed) is one headless run; the table gives the mean delay over
+seeds and its ratio to the same controller's oracle mean, with the range of the per-seed ratios.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing as mp
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from trafficai.config import ObserveSection, RunConfig, SimConfig
@@ -52,7 +54,7 @@ class LoopEvalPlan:
     controllers: tuple[str, ...]
     seeds: tuple[int, ...]
     end_s: float
-    variants: tuple[str, ...] = SOURCES + ("drop10", "offline1")
+    variants: tuple[str, ...] = (*SOURCES, "drop10", "offline1-bare")
     degraded_controllers: tuple[str, ...] = ()  # degradations only for these; empty: all
     camera_runtime: str = "truth"
     camera_fps: float = 5.0
@@ -79,26 +81,63 @@ def run_variant(plan: LoopEvalPlan, controller: str, variant: str, seed: int) ->
     return controller, variant, seed, float(run_headless(config).kpis["mean_delay_s"])
 
 
-def loop_eval(plan: LoopEvalPlan, jobs: int = 1, progress: Progress | None = None) -> dict[str, Any]:
-    """Every run of the plan, then the summary (means, ratios to oracle and to loops)."""
+def _run_key(plan: LoopEvalPlan, controller: str, variant: str, seed: int) -> str:
+    return json.dumps(
+        [plan.scenario, controller, variant, seed, plan.end_s, plan.camera_runtime, plan.camera_fps]
+    )
+
+
+def _recorded(path: Path | None) -> dict[str, float]:
+    """Runs already in the record file (one JSON object per line; a torn last line is skipped)."""
+    if path is None or not path.is_file():
+        return {}
+    done: dict[str, float] = {}
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+            done[str(row["key"])] = float(row["mean_delay_s"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return done
+
+
+def loop_eval(
+    plan: LoopEvalPlan, jobs: int = 1, progress: Progress | None = None, record: Path | None = None
+) -> dict[str, Any]:
+    """Every run of the plan, then the summary (means, ratios to oracle and to loops). With
+    ``record``, each finished run is appended to that file and runs already in it are not run
+    again (an interrupted evaluation resumes)."""
     for variant in plan.variants:
         variant_observe(variant, plan.camera_runtime, plan.camera_fps)  # refuse a typo up front
     if "oracle" not in plan.variants:
         raise ConfigError("the sources must include oracle (ratios are relative to it)")
-    tasks = plan.tasks()
+    done = _recorded(record)
     delays: dict[tuple[str, str, int], float] = {}
+    tasks = []
+    for task in plan.tasks():
+        key = _run_key(plan, *task)
+        if key in done:
+            delays[task] = done[key]
+        else:
+            tasks.append(task)
+
+    def keep(c: str, v: str, s: int, d: float) -> None:
+        delays[(c, v, s)] = d
+        if record is not None:
+            with record.open("a") as f:
+                f.write(json.dumps({"key": _run_key(plan, c, v, s), "mean_delay_s": d}) + "\n")
+
     if jobs <= 1:
         for k, task in enumerate(tasks):
-            c, v, s, d = run_variant(plan, *task)
-            delays[(c, v, s)] = d
+            keep(*run_variant(plan, *task))
             if progress is not None:
-                progress(k + 1, len(tasks), f"{c} · {v} · seed {s}")
+                progress(k + 1, len(tasks), f"{task[0]} · {task[1]} · seed {task[2]}")
     else:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
             futures = [pool.submit(run_variant, plan, *task) for task in tasks]
             for k, future in enumerate(as_completed(futures)):
                 c, v, s, d = future.result()
-                delays[(c, v, s)] = d
+                keep(c, v, s, d)
                 if progress is not None:
                     progress(k + 1, len(tasks), f"{c} · {v} · seed {s}")
     return summarise(plan, delays)

@@ -117,7 +117,12 @@ def lane_arrays(geometry: NetGeometry, sensed: SensedLanes) -> LaneArrays:
     occupancy = np.clip(vehicles * VEHICLE_SPACE_M / lengths, 0.0, 1.0).astype(np.float32)
     zeros = np.zeros(len(vehicles), np.float32)
     return LaneArrays(
-        frozen(vehicles), frozen(halting), frozen(occupancy), frozen(speed), frozen(zeros), frozen(zeros.copy())
+        frozen(vehicles),
+        frozen(halting),
+        frozen(occupancy),
+        frozen(speed),
+        frozen(zeros),
+        frozen(zeros.copy()),
     )
 
 

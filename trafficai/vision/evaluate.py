@@ -28,6 +28,7 @@ from trafficai.vision.pipeline import CameraPipeline, CameraReading
 from trafficai.vision.placement import scenario_cameras
 from trafficai.vision.render import FrameTruth, Renderer
 from trafficai.vision.scene import SHAPES, VehicleView, vehicle_view
+from trafficai.vision.turning import Movements, movement_counts, signed_angle
 
 INTERVAL_S = 300.0
 
@@ -52,6 +53,11 @@ class _Tally:
     id_pairs: list[tuple[int, str]] = field(default_factory=list)
     track_dets: int = 0
     truth_dets: int = 0
+    hota: metrics.HotaAccumulator = field(default_factory=metrics.HotaAccumulator)
+    id_switches: dict[str, metrics.IdSwitches] = field(default_factory=dict)  # per camera
+    last_motion: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)  # heading
+    measured_moves: list[tuple[str, int, str, float]] = field(default_factory=list)  # camera/line
+    truth_moves: list[tuple[str, str, float]] = field(default_factory=list)  # (camera/line, move, t)
 
 
 class TruthCrossings:
@@ -60,9 +66,11 @@ class TruthCrossings:
     def __init__(self, lines: tuple[CountLine, ...]) -> None:
         self.lines = lines
         self.last: dict[tuple[str, str], tuple[float, float]] = {}
+        self.vehicles: list[str] = []  # the vehicle of each crossing of the last update, in order
 
     def update(self, view: VehicleView, time_s: float) -> list[tuple[str, float]]:
         found = []
+        self.vehicles = []
         for line in self.lines:
             along, lateral = line.local(view.xy)
             for vid, s, lat in zip(view.ids, along, lateral, strict=True):
@@ -73,6 +81,7 @@ class TruthCrossings:
                 if previous is not None and previous[1] < 0 <= s:
                     t0, s0 = previous
                     found.append((line.name, t0 + (time_s - t0) * (-s0 / (s - s0))))
+                    self.vehicles.append(vid)
                 self.last[key] = (time_s, float(s))
         return found
 
@@ -82,9 +91,14 @@ def _score_frame(tally: _Tally, reading: CameraReading, truth: FrameTruth, view:
     boxes, ids = truth.boxes[keep], [v for v, k in zip(truth.ids, keep, strict=True) if k]
     tally.truth_dets += len(ids)
     tally.track_dets += len(reading.tracks)
+    track_ids = [t.id for t in reading.tracks]
+    iou = metrics.box_iou(np.array([t.box for t in reading.tracks]).reshape(-1, 4), boxes)
+    keyed = [f"{reading.camera}/{v}" for v in ids]  # a vehicle seen by two cameras: two tracks
+    cam_tracks = [f"{reading.camera}/{t}" for t in track_ids]
+    tally.hota.add(keyed, cam_tracks, iou.T)
+    tally.id_switches.setdefault(reading.camera, metrics.IdSwitches()).add(ids, track_ids, iou.T)
     if not ids or not reading.tracks:
         return
-    iou = metrics.box_iou(np.array([t.box for t in reading.tracks]), boxes)
     speed_of = dict(zip(view.ids, view.speed, strict=True))
     for r, track in enumerate(reading.tracks):
         c = int(np.argmax(iou[r]))
@@ -94,6 +108,57 @@ def _score_frame(tally: _Tally, reading: CameraReading, truth: FrameTruth, view:
         speed = track.speed()
         if speed is not None:
             tally.speed_errors.append(speed - float(speed_of[ids[c]]))
+
+
+def _record_moves(
+    tally: _Tally,
+    camera: str,
+    lines: tuple[CountLine, ...],
+    reading: CameraReading,
+    real: list[tuple[str, float]],
+    vehicles: list[str],
+    routes: dict[str, tuple[str, ...]],
+    backend: Any,
+) -> None:
+    """Keep each track's last motion, the measured crossings' tracks and the true crossings' exits."""
+    for track in reading.tracks:
+        tally.last_motion[(camera, track.id)] = (float(track.velocity[0]), float(track.velocity[1]))
+    by_name = {line.name: line for line in lines}
+    for c in reading.crossings:
+        lane = by_name[c.line].lanes[c.lane]
+        tally.measured_moves.append((f"{camera}/{c.line}", lane, str(c.track_id), c.time_s))
+    for (name, time_s), vid in zip(real, vehicles, strict=True):
+        if vid not in routes:
+            routes[vid] = tuple(backend.vehicle_route(vid))
+        route = routes[vid]
+        at = route.index(name) + 1 if name in route else len(route)
+        exit_edge = route[at] if at < len(route) else ""
+        tally.truth_moves.append((f"{camera}/{name}", exit_edge, time_s))
+
+
+def _turning(
+    tally: _Tally, cams: list[tuple[CameraSpec, tuple[CountLine, ...]]], movements: Movements
+) -> dict[str, Any]:
+    """Counts per (camera/line, movement), measured against the routes, and their errors."""
+    direction = {f"{c.id}/{line.name}": line.direction for c, lines in cams for line in lines}
+    measured: list[tuple[str, str]] = []
+    for key, lane, track, _t in tally.measured_moves:
+        camera = key.split("/", 1)[0]
+        v = tally.last_motion.get((camera, int(track)), (0.0, 0.0))
+        heading = signed_angle(direction[key], v) if float(np.hypot(*v)) >= 1.0 else None
+        measured.append((key, movements.of_crossing(lane, heading) or "unknown"))
+    truth = [
+        (key, movements.of_exit(key.split("/", 1)[1], exit_edge) or "unknown")
+        for key, exit_edge, _ in tally.truth_moves
+    ]
+    m, t = movement_counts(measured), movement_counts(truth)
+    keys = sorted(set(m) | set(t))
+    errors = {k: abs(m.get(k, 0) - t.get(k, 0)) / t[k] for k in keys if t.get(k, 0) >= 10}
+    return {
+        "turning_counts": {k: {"measured": m.get(k, 0), "truth": t.get(k, 0)} for k in keys},
+        "turning_wape": metrics.wape([m.get(k, 0) for k in keys], [t.get(k, 0) for k in keys]),
+        "turning_max_error": max(errors.values()) if errors else None,
+    }
 
 
 def _queue_truth(lines: tuple[CountLine, ...], view: VehicleView) -> dict[tuple[str, int], float]:
@@ -138,6 +203,8 @@ def evaluate_live(plan: LivePlan, detector: Detector) -> dict[str, Any]:
         renderers = [Renderer(c, backend.geometry) for c, _ in cams]
         pipes = [CameraPipeline(c, backend.geometry, detector, lines) for c, lines in cams]
         truths = [TruthCrossings(lines) for _, lines in cams]
+        routes: dict[str, tuple[str, ...]] = {}
+        movements = Movements(backend.geometry)
         start = scenario.begin_s + plan.warmup_s
         end = start + plan.duration_s
         while backend.time_s < end and backend.step < backend.end_step:
@@ -153,12 +220,15 @@ def evaluate_live(plan: LivePlan, detector: Detector) -> dict[str, Any]:
                 reading = pipes[k].process(frame.image, t, frame.truth)
                 tally.truth += [(f"{camera.id}/{name}", s) for name, s in real]
                 tally.measured += [(f"{camera.id}/{c.line}", c.time_s) for c in reading.crossings]
+                _record_moves(tally, camera.id, lines, reading, real, truths[k].vehicles, routes, backend)
                 _score_frame(tally, reading, frame.truth, view)
                 if backend.step % int(plan.fps) == 0:
                     true_q = _queue_truth(lines, view)
                     tally.queue_errors += [reading.queues_m[key] - true_q[key] for key in true_q]
         keys = sorted({f"{c.id}/{line.name}" for c, lines in cams for line in lines})
-        return _summary(tally, keys, start, end, [c.id for c, _ in cams])
+        summary = _summary(tally, keys, start, end, [c.id for c, _ in cams])
+        summary.update(_turning(tally, cams, movements))
+        return summary
     finally:
         backend.close()
 
@@ -192,6 +262,20 @@ def _summary(tally: _Tally, keys: list[str], start: float, end: float, cameras: 
         "speed_rmse_mps": metrics.rmse(tally.speed_errors),
         "speed_median_abs_mps": metrics.median_abs(tally.speed_errors),
         "idf1": metrics.idf1(tally.id_pairs, tally.track_dets, tally.truth_dets),
+        **_tracking(tally),
+    }
+
+
+def _tracking(tally: _Tally) -> dict[str, Any]:
+    hota = tally.hota.result()
+    switches = sum(s.switches for s in tally.id_switches.values())
+    vehicles = sum(len(s.vehicles) for s in tally.id_switches.values())
+    return {
+        "hota": 100.0 * hota["hota"],
+        "deta": 100.0 * hota["deta"],
+        "assa": 100.0 * hota["assa"],
+        "id_switches": switches,
+        "id_switches_per_100": 100.0 * switches / vehicles if vehicles else None,
     }
 
 

@@ -99,7 +99,9 @@ class BoxProjector:
             total = max(float(cv2.contourArea(hulls[k])), 1.0)
             inside = max(_pixels_inside(hulls[k], w, h), 1.0)
             pts = pixels[k]
-            box = np.clip([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], 0, [w, h, w, h])
+            box = np.clip(
+                [pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], 0, [w, h, w, h]
+            )
             if box[2] - box[0] < 1 or box[3] - box[1] < 1:
                 continue
             occlusion = 1.0 - min(seen / inside, 1.0)
@@ -243,7 +245,9 @@ class VisionCameras:
         _check(settings, self.cameras_spec)
         first = tuple(sorted(c.id for c in self.cameras_spec)[: settings.offline_first])
         self.offline = frozenset(settings.offline + first)
-        self.conditions = night_conditions() if settings.light == "night" else replace(CLEAR, light=settings.light)
+        self.conditions = (
+            night_conditions() if settings.light == "night" else replace(CLEAR, light=settings.light)
+        )
         truth = settings.runtime == "truth"
         if not truth and detector is None:
             from trafficai.vision.detect import open_detector
@@ -291,7 +295,9 @@ class VisionCameras:
             if len(truth) == 0 and not camera.pipeline.tracker.tracks and camera.latest.lane_vehicles:
                 # nothing in view and nothing tracked: the pipeline would return the same empty
                 # reading (exact shortcut: tracker and counter have nothing to update)
-                camera.latest = replace(camera.latest, time_s=time_s, crossings=dict.fromkeys(camera.latest.crossings, 0))
+                camera.latest = replace(
+                    camera.latest, time_s=time_s, crossings=dict.fromkeys(camera.latest.crossings, 0)
+                )
                 self.frames_processed += 1
                 return
             reading = camera.pipeline.process(BLANK, time_s, truth)
