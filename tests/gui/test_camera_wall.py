@@ -99,7 +99,8 @@ def test_tile_paints_boxes_ids_counts_and_queue(wall_window: MainWindow, qtbot) 
 def test_offline_source_shows_offline_with_reason(wall_window: MainWindow) -> None:
     wall = wall_window.camera_wall
     wall.bridge.image.emit(_image("cam", [[10, 10, 50, 50]], (1,)))
-    wall.bridge.offline.emit(CameraOffline(0, "cam", "its pose sees no road (check height, heading and tilt)"))
+    reason = "its pose sees no road (check height, heading and tilt)"
+    wall.bridge.offline.emit(CameraOffline(0, "cam", reason))
     tile = wall.panel.tile("cam")
     assert tile is not None and tile.offline and "sees no road" in tile.offline_reason
     tile.grab()

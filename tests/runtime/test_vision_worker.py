@@ -92,7 +92,9 @@ def test_camera_that_sees_no_road_is_offline_and_the_others_run() -> None:
     steps = tiny_batches(30)
     scene, batch = next(steps)
     good = next(c for c in scene.cameras if c.id.startswith("auto_"))
-    sky = CameraSpec("sky", good.junction, good.x, good.y, height=8.0, tilt=-40.0, image_width=320, image_height=192)
+    sky = CameraSpec(
+        "sky", good.junction, good.x, good.y, height=8.0, tilt=-40.0, image_width=320, image_height=192
+    )
     engine = _engine_with((good, sky), scene)
     results = {c: engine.process(c, batch) for c in ("sky", good.id)}
     steps.close()

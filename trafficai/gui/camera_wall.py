@@ -87,7 +87,8 @@ class CameraWallController(QObject):
 
     @staticmethod
     def _copy(source: CameraTile, target: CameraTile) -> None:
-        target.image, target.reading, target.offline_reason = source.image, source.reading, source.offline_reason
+        target.image, target.reading = source.image, source.reading
+        target.offline_reason = source.offline_reason
         target.update()
 
     def _tiles(self, camera: str) -> list[CameraTile]:

@@ -38,14 +38,14 @@ def variant_observe(variant: str, runtime: str, fps: float) -> ObserveSection:
     if variant in ("oracle", "loops"):
         return ObserveSection(source=variant)  # type: ignore[arg-type]
     cameras = ObserveSection(source="cameras", camera_runtime=runtime, camera_fps=fps)  # type: ignore[arg-type]
-    changes: dict[str, Any] = {
+    variants: dict[str, dict[str, Any]] = {
         "cameras": {},
         "drop10": {"camera_drop_rate": 0.1},
         "offline1": {"camera_offline_first": 1},
         "offline1-bare": {"camera_offline_first": 1, "camera_fallback": "none"},
         "night": {"camera_light": "night"},
-    }[variant]
-    return cameras.model_copy(update=changes)
+    }
+    return cameras.model_copy(update=variants[variant])
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import Scenario
 from trafficai.runtime.messages import CameraView, Ready, SignalView
 from trafficai.runtime.operator_state import OperatorState
-from trafficai.sim.backend import SimBackend
 from trafficai.sensors.cameras import CameraSpec
+from trafficai.sim.backend import SimBackend
 from trafficai.sim.net_loader import signal_timings
 from trafficai.vision.placement import scenario_cameras
 

@@ -107,7 +107,10 @@ class LoopEvidence:
         for standing in self.conditions.values():
             standing[i] = False
         self._red_silent[i] = False
-        for array in (self._on_s, self._red_s, self._departed, self._stretch_expected, self._stretch_s, self._spike):
+        arrays = (
+            self._on_s, self._red_s, self._departed, self._stretch_expected, self._stretch_s, self._spike
+        )
+        for array in arrays:
             array[i] = 0.0
 
     @property

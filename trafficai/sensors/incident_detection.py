@@ -267,8 +267,9 @@ class FlowBalance(BaselineAnomaly):
     not covered by a queue of its own (mean occupancy <= ``down_occupancy``: a loop under a
     standing queue counts nothing either). Only pairs whose upstream loop carries traffic (learned
     ``min_rate`` vehicles per bin) and feeds most of the downstream loop (ratio <= ``max_ratio``)
-    are judged: a minor feeder of a merge says little about what the downstream loop counts. A blocked lane starves its downstream loop at once,
-    before the queue behind the block grows back to the upstream loop. The ratio is not learned
+    are judged: a minor feeder of a merge says little about what the downstream loop counts. A
+    blocked lane starves its downstream loop at once, before the queue behind the block grows back
+    to the upstream loop. The ratio is not learned
     while a section is starved, so an incident does not become the norm.
     """
 

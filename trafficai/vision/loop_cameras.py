@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -87,7 +88,7 @@ class BoxProjector:
         pixels, depth, ok = self._project(vehicles, index)
         order = [int(i) for i in np.argsort(-depth) if ok[i]]  # far first
         ids = self._ids
-        hulls: dict[int, NDArray[np.int32]] = {}
+        hulls: dict[int, NDArray[Any]] = {}
         for k in order:
             hull = cv2.convexHull(np.round(pixels[k]).astype(np.int32))
             cv2.fillConvexPoly(ids, hull, k + 1)

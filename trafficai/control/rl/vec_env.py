@@ -275,7 +275,7 @@ class SharedPolicyVecEnv(_VecEnvBase):  # type: ignore[misc,valid-type]
         return cls(configs[0], start_method=start_method, site_configs=configs)
 
     @staticmethod
-    def close_workers(workers: Sequence[_Local | _Remote]) -> None:
+    def close_workers(workers: Sequence[EnvWorker]) -> None:
         for worker in workers:
             worker.close()
 

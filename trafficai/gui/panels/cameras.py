@@ -73,7 +73,7 @@ class CameraTile(QWidget):
             self.update()
 
     def show_image(self, message: CameraImage) -> None:
-        image = QImage.fromData(message.jpeg, "JPG")
+        image = QImage.fromData(message.jpeg, b"JPG")
         if image.isNull():
             self.show_offline("a frame could not be decoded")
             return
