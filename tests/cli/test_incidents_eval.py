@@ -36,7 +36,8 @@ def test_incidents_eval_on_a_tiny_configuration_prints_every_detector(tiny: str)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["runs"] == {"tuning": 2, "evaluation": 2, "levels": [1.0]}
-    assert result["best"]["detector"] == "baseline-anomaly"
+    # the best is one of ours, never a baseline (flow-balance or baseline-anomaly, by measurement)
+    assert result["best"]["detector"] in {"flow-balance", "baseline-anomaly"}
     for name in ("california8", "fixed-threshold"):
         assert set(result["baselines"][name]) == {"detection_rate", "mttd_s", "false_alarms_per_network_hour"}
     assert result["false_alarms_per_network_hour"] >= 0
