@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from trafficai.cli.parsing import csv_values
 from trafficai.config import ObserveSection, drop_none, format_validation_error
 from trafficai.errors import ConfigError
+from trafficai.runtime.device_settings import check_choice
 
 ObserveOpt = Annotated[
     str | None,
@@ -60,7 +61,10 @@ def observe_flags(
     fallback: str | None = None,
     weights: str | None = None,
 ) -> dict[str, Any]:
-    """The ``observe`` table of the run config from the flags (unset ones: None, dropped later)."""
+    """The ``observe`` table of the run config from the flags (unset ones: None, dropped later);
+    a ConfigError naming the option for an unknown detector or light."""
+    check_choice("--camera-detector", runtime, ("truth", "openvino", "onnx", "torch"))
+    check_choice("--camera-light", light, ("day", "dusk", "night"))
     return {
         "camera_weights": weights,
         "source": observe,

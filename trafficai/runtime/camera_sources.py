@@ -5,7 +5,9 @@ its cameras stand (``--camera-placement manifest|auto``).
 signalised junction that sees the approach's whole stop line (``vision.placement``, a pure function
 of the net: works on any ``.sumocfg``). ``truth``: perfect cameras (``sensors.camera_truth``);
 ``vision``: the perception pipeline of ``vision.loop_cameras`` (box projector or renderer ->
-detector -> ground-plane tracker -> ``LineCounter`` -> turning movements and queues), configured by
+detector -> ground-plane tracker -> ``LineCounter`` -> turning movements and queues; a crossing's
+movement is ``vision.turning.Movements.of_crossing`` on the track's last motion, so it is counted
+when its track is lost or ``DECIDE_AFTER_S`` after it crossed, in that bin), configured by
 the same ``observe.camera_*`` settings as the observation cameras of ``--observe cameras``. Built
 here so that neither ``sensors`` nor ``iot`` imports ``vision``.
 """
@@ -41,6 +43,7 @@ CAMERA_SOURCES = ("truth", "vision")
 CAMERA_PLACEMENTS = ("manifest", "auto")
 VISION_FIRMWARE = "trafficai-vision-camera-1"
 MOVING_MPS = 1.0  # a track slower than this has no heading for the turning classification
+DECIDE_AFTER_S = 10.0  # a crossing's movement is decided when its track is lost, or this long after
 
 
 def placed_cameras(scenario: Scenario, geometry: NetGeometry, placement: str) -> tuple[CameraSpec, ...]:
@@ -118,6 +121,10 @@ class VisionCameraSource:
                         by_move.setdefault((approach, move), exit_edge)
             self._exit[spec.id] = by_move
         self._tallies = {c.id: CameraTally(self._coverage[c.id]) for c in self.cameras}
+        # per camera: crossings waiting for their movement (track -> line, lane, time), and each
+        # track's last velocity and class
+        self._pending: dict[str, dict[int, tuple[str, int, float]]] = {c.id: {} for c in self.cameras}
+        self._motion: dict[str, dict[int, tuple[float, float, int]]] = {c.id: {} for c in self.cameras}
 
     def coverage(self, camera: str) -> CameraCoverage:
         return self._coverage[camera]
@@ -126,24 +133,37 @@ class VisionCameraSource:
         self.engine.frames(snapshot)
 
     def _reading(self, camera: str, reading: CameraReading) -> None:
-        from trafficai.vision.turning import signed_angle
-
         tally, lines = self._tallies[camera], self._lines[camera]
-        tracks = {t.id: t for t in reading.tracks}
+        pending, motion = self._pending[camera], self._motion[camera]
+        for track in reading.tracks:
+            motion[track.id] = (float(track.velocity[0]), float(track.velocity[1]), int(track.cls))
         for crossing in reading.crossings:
-            line = lines[crossing.line]
-            track = tracks.get(crossing.track_id)
-            v = track.velocity if track is not None else np.zeros(2)
-            heading = signed_angle(line.direction, v) if float(np.hypot(*v)) >= MOVING_MPS else None
-            move = self.movements.of_crossing(line.lanes[crossing.lane], heading)
-            exit_edge = self._exit[camera].get((line.name, move)) if move is not None else None
-            tally.crossing(line.name, exit_edge, track.cls if track is not None else 0)
+            pending[crossing.track_id] = (crossing.line, crossing.lane, crossing.time_s)
+        seen = {t.id for t in reading.tracks}
+        for track_id, (line_name, lane, at) in list(pending.items()):
+            if track_id in seen and reading.time_s - at < DECIDE_AFTER_S:
+                continue  # its turn shows in its motion past the line: wait until it is lost
+            del pending[track_id]
+            self._count(camera, lines[line_name], lane, motion.get(track_id, (0.0, 0.0, 0)))
+        for track_id in [t for t in motion if t not in seen and t not in pending]:
+            del motion[track_id]
         for (name, _lane), metres in reading.queues_m.items():
             tally.queue(name, metres)
         for lane_id, stats in reading.lanes.items():
             if stats.mean_speed_mps is not None and stats.vehicles:
                 edge = self.lane_edge.get(lane_id, "")
                 tally.speeds(edge, stats.mean_speed_mps * stats.vehicles, stats.vehicles)
+
+    def _count(self, camera: str, line: Any, lane: int, motion: tuple[float, float, int]) -> None:
+        """One crossing, its movement from the track's last motion (as ``vision evaluate`` does)."""
+        from trafficai.vision.turning import signed_angle
+
+        vx, vy, cls = motion
+        moving = float(np.hypot(vx, vy)) >= MOVING_MPS
+        heading = signed_angle(line.direction, (vx, vy)) if moving else None
+        move = self.movements.of_crossing(line.lanes[lane], heading)
+        exit_edge = self._exit[camera].get((line.name, move)) if move is not None else None
+        self._tallies[camera].crossing(line.name, exit_edge, cls)
 
     def close(self) -> dict[str, dict[str, float]]:
         """The bins of the cameras that are up (an offline camera publishes none)."""

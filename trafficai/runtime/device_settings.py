@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from trafficai.config import IotConfig, resolve_iot_config
 from trafficai.errors import ConfigError
@@ -73,7 +73,7 @@ def network_settings(
         config: IotConfig = resolve_iot_config({k: v for k, v in flags.items() if v is not None})
     except ConfigError as exc:
         return DeviceNetworkSettings(problem=str(exc))
-    kind, placement = cast(CameraKind, config.cameras), cast(CameraPlacement, config.camera_placement)
+    kind, placement = config.cameras, config.camera_placement
     if not config.enabled:
         return DeviceNetworkSettings(cameras=kind, camera_placement=placement)
     explicit_port = host_port is not None or "port" in config.model_fields_set

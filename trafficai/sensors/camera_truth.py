@@ -3,13 +3,14 @@ own vehicles (the ``truth`` :class:`~trafficai.sensors.camera_source.CameraReadi
 
 It is the default source of camera devices, because running the vision pipeline for every camera
 of a network is heavy for a headless run; its devices carry firmware ``trafficai-perfect-camera-2``
-so nobody mistakes these bins for measured ones. A camera covers the approaches of its junction it
-sees a lane of (``cameras.in_view``). A vehicle seen in view on a covered approach lane and next
-seen on one of the exits the junction's links lead to from that approach has *crossed*: it counts
-once in its class (``sensors.vehicle_classes``, the renderer's classes), its approach and its
-movement ``approach -> exit``. Queues: stop line to the farthest halted vehicle in view on the
-approach, the longest over the bin's samples; speed: the mean over the samples of the vehicles in
-view on the approach.
+so nobody mistakes these bins for measured ones. A camera covers the approaches of its junction
+whose whole stop line it sees (every lane's stop-line end in view, ``cameras.in_view``; the vision
+pipeline's count lines follow the same rule). A vehicle on a covered approach lane next seen on one
+of the exits the junction's links lead to from that approach has *crossed*: it counts once in its
+class (``sensors.vehicle_classes``, the renderer's classes), its approach and its movement
+``approach -> exit``. Queues: stop line to the farthest halted vehicle in view on the approach, the
+longest over the bin's samples; speed: the mean over the samples of the vehicles in view on the
+approach.
 
 A vehicle that skips its exit edge between two samples (an exit shorter than the distance driven
 between samples) is not counted at all, so the sums still hold.
@@ -61,11 +62,27 @@ def main_approach(geometry: NetGeometry, camera: CameraSpec) -> str:
     return max(sorted(seen), key=lambda e: seen[e]) if seen else ""
 
 
+def covered_lanes(geometry: NetGeometry, camera: CameraSpec) -> dict[int, str]:
+    """Lane index -> approach edge of the approaches whose every lane's stop-line end is in view."""
+    by_edge: dict[str, list[int]] = {}
+    for signal in geometry.signals:
+        if signal.id == camera.junction:
+            for lane in signal.incoming_lanes:
+                by_edge.setdefault(geometry.lanes.edges[lane], []).append(int(lane))
+    out: dict[int, str] = {}
+    for edge, lanes in by_edge.items():
+        ends = np.array([geometry.lanes.shapes[lane][-1] for lane in lanes])
+        if bool(in_view(camera, ends).all()):
+            out.update(dict.fromkeys(lanes, edge))
+    return out
+
+
 class _Camera:
     def __init__(self, spec: CameraSpec, geometry: NetGeometry) -> None:
         self.spec = spec
-        self.lanes = camera_approaches(geometry, spec)  # covered lane -> approach edge
+        self.lanes = covered_lanes(geometry, spec)  # covered lane -> approach edge
         self.exits = {a: frozenset(e) for a, e in junction_exits(geometry, spec.junction).items()}
+        self.lane_index = np.array(sorted(self.lanes), np.int64)
         self.coverage = coverage_of(geometry, spec.junction, self.lanes.values())
         self.tally = CameraTally(self.coverage)
         self.pending: dict[str, str] = {}  # vehicle id -> the covered approach it was seen on
@@ -114,13 +131,13 @@ class TruthCameraSource:
                 cam.tally.crossing(approach, edge, vehicle_class(vid, kind))
         if not len(vehicles):
             return
+        on_covered = np.isin(lane_of, cam.lane_index)
+        for i in np.flatnonzero(on_covered).tolist():
+            cam.pending[vehicles.ids[i]] = cam.lanes[int(lane_of[i])]
         speeds: dict[str, list[float]] = {}
-        for i in np.flatnonzero(in_view(cam.spec, vehicles.xy)).tolist():
+        for i in np.flatnonzero(on_covered & in_view(cam.spec, vehicles.xy)).tolist():
             lane = int(lane_of[i])
-            approach = cam.lanes.get(lane)
-            if approach is None:
-                continue
-            cam.pending[vehicles.ids[i]] = approach
+            approach = cam.lanes[lane]
             speed = float(vehicles.speed[i])
             speeds.setdefault(approach, []).append(speed)
             if speed < HALTED_M_S:
