@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.iot.mqtt_support import needs_mosquitto
 from trafficai.config import RunConfig, parse_fault
 from trafficai.errors import ConfigError
 from trafficai.runtime.device_settings import DeviceNetworkSettings
@@ -70,3 +71,66 @@ def test_auto_placed_cameras_on_a_scenario_without_cameras(isolated_data_dir) ->
     assert {b.device_id for b in bins} == {d.device_id for d in cams}
     _check_sums(bins)
     assert sum(_sum(b.values, "approach.") for b in bins) > 0
+
+
+@pytest.mark.mqtt
+@needs_mosquitto
+def test_certified_auto_cameras_publish_over_mosquitto_from_field_processes(  # type: ignore[no-untyped-def]
+    isolated_data_dir, tmp_path: Path
+) -> None:
+    from tests.iot.mqtt_support import run_broker
+    from trafficai.cli.iot import _scenario_devices
+    from trafficai.iot.devices import CONTROL_CENTER
+    from trafficai.iot.pki import init_pki
+
+    ids = _scenario_devices("single")  # what `trafficai iot init DIR --scenario single` certifies
+    cameras = [d for d in ids if d.startswith("cam.")]
+    assert "cam.cam_C" in cameras and sum(d.startswith("cam.auto_C_") for d in cameras) == 4
+    pki = init_pki(tmp_path / "pki", [CONTROL_CENTER, *ids])
+    for broker in run_broker(pki, tmp_path):
+        settings = DeviceNetworkSettings(
+            True, "localhost", broker.port, pki.root, processes=2, strict=True,
+            cameras="truth", camera_placement="auto",
+        )  # fmt: skip
+        cams, bins, result = _run(RunConfig(scenario="single", end_s=150, bin_s=30), settings)
+    assert sorted(d.device_id for d in cams) == sorted(c for c in cameras if c.startswith("cam.auto_"))
+    per_device: dict[str, list[int]] = {}
+    for b in bins:
+        per_device.setdefault(b.device_id, []).append(b.seq)
+    assert {d: sorted(s) for d, s in per_device.items()} == {d.device_id: [1, 2, 3, 4, 5] for d in cams}
+    _check_sums(bins)
+    assert sum(_sum(b.values, "movement.") for b in bins) > 0
+    dropped = [e.message for e in result.events if "dropped" in e.message]  # type: ignore[attr-defined]
+    assert dropped[-1].endswith(", 0 message(s) dropped"), dropped
+
+
+def _totals(bins: list[BinRow], prefix: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for b in bins:
+        for k, v in b.values.items():
+            if k.startswith(prefix):
+                out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def _wape(measured: Mapping[str, float], truth: Mapping[str, float]) -> float:
+    keys = set(measured) | set(truth)
+    return sum(abs(measured.get(k, 0.0) - truth.get(k, 0.0)) for k in keys) / max(sum(truth.values()), 1.0)
+
+
+@pytest.mark.slow
+def test_vision_camera_devices_agree_with_perfect_cameras(isolated_data_dir) -> None:  # type: ignore[no-untyped-def]
+    """The perception pipeline (ground-truth boxes -> tracker -> LineCounter -> turning) against
+    perfect cameras on the same run (same seed: devices do not change the simulation)."""
+    pytest.importorskip("cv2")
+    pytest.importorskip("lap")
+    config = RunConfig(scenario="single", end_s=600, bin_s=30)
+    _, truth, _ = _run(config, DeviceNetworkSettings(cameras="truth"))
+    cams, vision, _ = _run(config, DeviceNetworkSettings(cameras="vision"))
+    assert cams[0].firmware == "trafficai-vision-camera-1"
+    _check_sums(vision)  # a crossing with no movement would break it: none on 'single'
+    approaches = _totals(truth, "approach.")
+    assert sum(approaches.values()) > 60
+    wape = {p: _wape(_totals(vision, p), _totals(truth, p)) for p in ("approach.", "class.", "movement.")}
+    print(f"crossings {sum(approaches.values()):.0f}; vision vs truth WAPE over the run: {wape}")
+    assert wape["approach."] <= 0.10 and wape["class."] <= 0.10 and wape["movement."] <= 0.15
