@@ -47,7 +47,9 @@ def test_the_standards_field_names() -> None:
     assert entity["averageVehicleSpeed"]["value"] == 45.0  # km/h in the data model
 
 
-CAMERA = DeviceRow("cam.cam_C", "camera", "cam_C", "", "C/N_app", 20.0, -8.0, "trafficai-perfect-camera-2", "")  # noqa: E501
+CAMERA = DeviceRow(
+    "cam.cam_C", "camera", "cam_C", "", "C/N_app", 20.0, -8.0, "trafficai-perfect-camera-2", ""
+)
 CAMERA_BINS = [
     BinRow("cam.cam_C", 1, 1_704_067_200.0, 1_704_067_230.0, {
         "approach.N_app": 3.0, "class.car": 2.0, "class.truck": 1.0, "movement.N_app.C_E": 1.0,

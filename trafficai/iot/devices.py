@@ -104,9 +104,7 @@ def camera_devices(source: CameraReadingSource, geometry: NetGeometry) -> tuple[
         covers, moves = source.coverage(camera.id).names()
         cam_id = camera_device_id(camera.id)
         where = (camera.x, camera.y)
-        out.append(
-            Device(cam_id, "camera", camera.id, "", approach, *where, source.firmware, covers, moves)
-        )
+        out.append(Device(cam_id, "camera", camera.id, "", approach, *where, source.firmware, covers, moves))
     return tuple(out)
 
 

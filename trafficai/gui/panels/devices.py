@@ -59,7 +59,7 @@ def camera_text(values: Sequence[tuple[str, float]]) -> str:
             continue
         edge = name[9:]
         moves = [
-            f"→{m[len(edge) + 10:]} {v:g}" for m, v in values if m.startswith(f"movement.{edge}.") and v
+            f"→{m[len(edge) + 10 :]} {v:g}" for m, v in values if m.startswith(f"movement.{edge}.") and v
         ]
         text = f"{edge} {count:g}" + (f" ({', '.join(moves)})" if moves else "")
         if named.get(f"queue.{edge}"):
