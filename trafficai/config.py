@@ -146,7 +146,8 @@ class SimConfig(Frozen):
 class ObserveSection(Frozen):
     """What controllers observe (``--observe``): the simulator's lane state (``oracle``), the
     scenario's detectors (``loops``) or cameras through the perception pipeline (``cameras``,
-    ``trafficai.sensors.observation``); the ``camera_*`` keys apply to cameras only."""
+    ``trafficai.sensors.observation``); the ``camera_*`` keys are the camera pipeline's settings, for
+    these cameras and the ``vision`` camera devices (``[iot] cameras``) alike."""
 
     source: Literal["oracle", "loops", "cameras"] = "oracle"
     camera_runtime: Literal["truth", "openvino", "onnx", "torch"] = "truth"
@@ -288,6 +289,10 @@ class IotConfig(Frozen):
     host: str = "localhost"
     port: int = Field(8883, gt=0, lt=65536)
     certs_dir: Path | None = None
+    # camera devices (``--cameras``): none, perfect cameras or the perception pipeline (its settings:
+    # the ``observe.camera_*`` keys, shared with ``--observe cameras``); where they stand
+    cameras: Literal["off", "truth", "vision"] = "off"
+    camera_placement: Literal["manifest", "auto"] = "manifest"
 
 
 def resolve_iot_config(cli: Mapping[str, Any]) -> IotConfig:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from trafficai.core.events import Event
 from trafficai.iot.bus import Transport
+from trafficai.iot.camera_names import coverage_drop
 from trafficai.iot.devices import Device, DeviceBin
 from trafficai.iot.senml import (
     Drop,
@@ -188,6 +189,10 @@ class Ingest:
         item = decode_bin(payload, device)
         if isinstance(item, Drop):
             return item
+        if device.startswith("cam."):  # a camera names only what it covers
+            uncovered = coverage_drop(self.devices[device], item.values)
+            if uncovered is not None:
+                return uncovered
         checked = self._check_bin(item, state)
         if not isinstance(checked, Drop):
             self._note_seen(device)

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +40,7 @@ from trafficai.iot.outbox import Outbox
 from trafficai.iot.publisher import DevicePublisher, field_line, offline_will, publish_closed_bins
 from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.messages import DeviceStatus, DeviceView
-from trafficai.sensors.cameras import CameraSpec
+from trafficai.sensors.camera_source import CameraReadingSource
 from trafficai.sensors.readings import Reading
 from trafficai.storage.devices import DeviceStore
 
@@ -54,6 +54,14 @@ FLUSH_EVERY_S = 0.005  # the MQTT ingest commits and acknowledges this often
 HISTORY_BINS = 20  # bins per device kept for the panel's sparkline
 FIELD_START_S = 30.0  # scale mode: the publisher processes start and connect within this
 SILENT_AFTER_S = 90.0  # simulated: an online device not heard for three bins is "silent"
+
+
+def headline(kind: str, values: Mapping[str, float]) -> float:
+    """A bin's value in the panel's sparkline: an E1's count, an E2's vehicles, a camera's
+    crossings (its approach counts summed)."""
+    if kind == "camera":
+        return float(sum(v for k, v in values.items() if k.startswith("approach.")))
+    return float(values.get("count" if kind == "e1" else "vehicles", 0.0))
 
 
 class _IngestThread(threading.Thread):
@@ -96,13 +104,13 @@ class LiveDevices:
         settings: DeviceNetworkSettings,
         now_s: float,
         *,
-        cameras: Sequence[CameraSpec] = (),
+        cameras: CameraReadingSource | None = None,
         faults: MessageFaults | None = None,
         bin_s: float = 30.0,
     ) -> None:
-        """``cameras``: devices fed by perfect cameras (``sensors.camera_truth``); ``faults``: the
+        """``cameras``: the camera devices' source (``runtime.camera_sources``); ``faults``: the
         run's transport faults on the device messages; ``bin_s``: the heartbeat period."""
-        self.cameras = CameraFeed(cameras, geometry) if cameras else None
+        self.cameras = CameraFeed(cameras, geometry) if cameras is not None else None
         detectors = inventory(geometry)
         self.devices = detectors + (self.cameras.devices if self.cameras is not None else ())
         self.store_path, self.run_id, self.now_s = store_path, run_id, now_s
@@ -332,6 +340,11 @@ class LiveDevices:
     def wants_vehicles(self) -> bool:
         return self.cameras is not None
 
+    @property
+    def wants_every_step(self) -> bool:
+        """The camera source sees every step's vehicles (the vision pipeline), not just samples."""
+        return self.cameras is not None and bool(getattr(self.cameras.source, "every_step", False))
+
     def _check_heartbeats(self) -> None:
         ingest = self.ingest
         beats = dict(ingest.last_beat) if ingest is not None else {}
@@ -406,7 +419,6 @@ class LiveDevices:
         if state == "online" and last is not None and self.now_s - last > SILENT_AFTER_S:
             state = "silent"
         recent = self.history[device.id]
-        key = "count" if device.kind == "e1" else "vehicles"
         latest = tuple(sorted(recent[-1].values.items())) if recent else ()
         return DeviceView(
             device.id,
@@ -418,7 +430,7 @@ class LiveDevices:
             gaps.get(device.id, 0),
             tuple(drops.get(device.id, ())),
             latest,
-            tuple(float(b.values.get(key, 0.0)) for b in recent),
+            tuple(headline(device.kind, b.values) for b in recent),
         )
 
     # -- ending ----------------------------------------------------------------------------------

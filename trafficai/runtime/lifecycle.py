@@ -44,14 +44,14 @@ from trafficai.core.events import Event
 from trafficai.core.kpis import run_kpis
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import steps_for
-from trafficai.core.snapshot import Snapshot
+from trafficai.core.snapshot import ALL_PARTS, Snapshot
 from trafficai.errors import StoreError, TrafficAIError
 from trafficai.iot.message_faults import MessageFaults
 from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.devices import LiveDevices
 from trafficai.runtime.observe import make_observer
 from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
-from trafficai.sensors.cameras import CameraSpec
+from trafficai.sensors.camera_source import CameraReadingSource
 from trafficai.sensors.health import FAILED, DetectorHealth, DetectorHealthMonitor
 from trafficai.sensors.substitution import Substitution
 from trafficai.sim.backend import SimBackend
@@ -168,8 +168,7 @@ class RunLifecycle:
             faults=self.config.faults,
             fault_seed=sim.seed,
             substitute=health_limits(self.config, self.scenario).substitute,
-            vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras)
-            or self.config.observe.source == "cameras",
+            vehicles=self._wants_cameras() or self.config.observe.source == "cameras",
             live_faults=self.live_faults,
         )
         try:
@@ -206,8 +205,8 @@ class RunLifecycle:
         if settings is None or store is None or not self.run_id or self.sim is None:
             return
         backend = self.sim.backend
-        cameras = [CameraSpec.from_section(c) for c in self.scenario.cameras] if settings.cameras else []
         try:
+            cameras = self._camera_source(settings) if settings.with_cameras else None
             self.devices = LiveDevices(
                 backend.geometry, store.path, self.run_id, settings, backend.time_s, cameras=cameras,
                 faults=MessageFaults(self.config.faults, self.config.sim.seed, self.scenario.begin_s),
@@ -219,6 +218,22 @@ class RunLifecycle:
             self._device_events.append(self._event("warning", "iot", f"devices not started: {exc}"))
             return
         self._device_events += self.devices.take_events()
+
+    def _wants_cameras(self) -> bool:
+        settings = self._device_settings
+        if settings is None or not settings.with_cameras:
+            return False
+        return settings.camera_placement == "auto" or bool(self.scenario.cameras)
+
+    def _camera_source(self, settings: DeviceNetworkSettings) -> CameraReadingSource:
+        from trafficai.runtime.camera_sources import make_camera_source, placed_cameras
+
+        backend = self.backend
+        cameras = placed_cameras(self.scenario, backend.geometry, settings.camera_placement)
+        observe, seed = self.config.observe, self.config.sim.seed
+        return make_camera_source(
+            settings.cameras, cameras, backend.geometry, observe, backend.step_length_s, seed
+        )
 
     def _take_device_events(self) -> list[Event]:
         events, self._device_events = self._device_events, []
@@ -262,9 +277,16 @@ class RunLifecycle:
         """One step through the control loop; at the sampling cadence the snapshot taken before the
         step (bins, observers) and the events the sample raised."""
         due = self.backend.step % self._sample_steps == 0
-        cameras = self.devices is not None and self.devices.wants_vehicles
-        taken = self.loop.step(want_snapshot=due, vehicles=cameras and due)
-        if taken is None or not due:
+        devices = self.devices
+        cameras = devices is not None and devices.wants_vehicles
+        every = cameras and devices is not None and devices.wants_every_step  # vision camera devices
+        parts = ALL_PARTS if due else frozenset()
+        taken = self.loop.step(want_snapshot=due or every, vehicles=cameras and (due or every), parts=parts)
+        if taken is None:
+            return None, []
+        if not due:
+            if devices is not None:
+                devices.observe_snapshot(taken)
             return None, []
         return taken, self.sample(taken)
 
