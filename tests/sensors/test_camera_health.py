@@ -38,7 +38,9 @@ def night_bin(rng: random.Random) -> dict[str, float]:
             "queue.N": 0.0, "speed.N": round(rng.uniform(8, 14), 3)}  # fmt: skip
 
 
-def feed(monitor: CameraHealthMonitor, bins: list[dict[str, float]], loops: list[float], start: int = 1) -> list[str]:
+def feed(
+    monitor: CameraHealthMonitor, bins: list[dict[str, float]], loops: list[float], start: int = 1
+) -> list[str]:
     """Feed bins (and the loops' counts of the same intervals); the camera's state after each."""
     states = []
     for k, (values, count) in enumerate(zip(bins, loops, strict=True)):

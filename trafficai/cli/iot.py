@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,10 @@ from trafficai.cli.observe_options import (
 from trafficai.cli.output import err, out
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
+from trafficai.runtime.device_settings import check_choice
+
+if TYPE_CHECKING:
+    from trafficai.runtime.camera_fault_eval import CameraEvalResult
 
 
 def _require() -> None:
@@ -233,21 +237,65 @@ def iot_faults_eval(
     end: Annotated[float | None, typer.Option(help="Simulated seconds per run (default: all)")] = None,
     workers: Annotated[int, typer.Option(help="Parallel runs (each at nice 10)")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+    cameras: Annotated[
+        str, typer.Option(help="Camera fault classes: auto (when the scenario has [[cameras]]), truth, off")
+    ] = "auto",
+    loops: Annotated[bool, typer.Option(help="The loop fault classes (--no-loops: cameras only)")] = True,
 ) -> None:
     """Detector health against injected faults: recall, time to detect, false alarms, substitution."""
     import json
 
     from trafficai.runtime.fault_eval import evaluate
 
-    result = evaluate(scenario, tuple(range(seeds)), end_s=end, per_run=per_run, workers=workers)
+    camera_result = _camera_eval(scenario, cameras, seeds, per_run, end, workers)
+    result = (
+        evaluate(scenario, tuple(range(seeds)), end_s=end, per_run=per_run, workers=workers)
+        if loops
+        else None
+    )
     if as_json:
-        typer.echo(json.dumps(result.as_json()))
+        data = result.as_json() if result is not None else {}
+        if camera_result is not None:
+            data["cameras"] = camera_result.as_json()
+        typer.echo(json.dumps(data))
+        return
+    if camera_result is not None:
+        for kind, recall in camera_result.recall_by_class.items():
+            ttd = camera_result.median_ttd_s_by_class[kind]
+            out.print(f"camera {kind:14s} recall {recall:6.1%}  median time to detect {ttd:6.0f} s")
+        out.print(
+            f"camera false alarms {camera_result.false_alarms_per_100_camera_hours:.2f} per 100 healthy "
+            f"camera-hours ({camera_result.healthy_camera_hours:.1f} h)"
+        )
+    if result is None:
         return
     for kind, recall in result.recall_by_class.items():
         ttd = result.median_ttd_s_by_class[kind]
         out.print(f"{kind:10s} recall {recall:6.1%}  median time to detect {ttd:6.0f} s")
-    out.print(f"false alarms {result.false_alarms_per_100_detector_hours:.2f} per 100 healthy detector-hours "
-              f"({result.healthy_detector_hours:.0f} h); substitution WAPE {result.substitution_wape:.1%}")
+    out.print(
+        f"false alarms {result.false_alarms_per_100_detector_hours:.2f} per 100 healthy detector-hours "
+        f"({result.healthy_detector_hours:.0f} h); substitution WAPE {result.substitution_wape:.1%}"
+    )
+
+
+def _camera_eval(
+    scenario: str, cameras: str, seeds: int, per_run: int, end: float | None, workers: int
+) -> CameraEvalResult | None:
+    """The camera classes of the fault eval: ``auto`` runs them when the scenario has [[cameras]],
+    ``truth`` always (auto-placed cameras on a scenario without any), ``off`` never."""
+    check_choice("--cameras", cameras, ("auto", "truth", "off"))
+    if cameras == "off":
+        return None
+    from trafficai.core.scenario import resolve_scenario
+    from trafficai.runtime.camera_fault_eval import evaluate_cameras
+
+    has = bool(resolve_scenario(scenario).cameras)
+    if cameras == "auto" and not has:
+        return None
+    placement = "manifest" if has else "auto"
+    return evaluate_cameras(
+        scenario, tuple(range(seeds)), end_s=end, per_run=per_run, workers=workers, placement=placement
+    )
 
 
 def register_faults(group: typer.Typer) -> None:
