@@ -79,6 +79,13 @@ def _table(result: dict[str, Any]) -> None:
             )
             line = f"{spacing:>10} {name:>17} {cells[0]:>6} {cells[1]:>7} {cells[2]:>7} {cells[3]:>9}"
             out.print(f"{line}  {row['setting']}")
+    cam = result.get("cameras")
+    if cam:
+        out.print(
+            f"cameras {', '.join(cam['cameras'])}: {cam['detector']} on {cam['incidents_in_view']} incidents "
+            f"in view: DR {_fmt(cam['detection_rate'])}, MTTD {_fmt(cam['mttd_s'])} s, "
+            f"FA/net-h {cam['false_alarms_per_network_hour']}  {cam['setting']}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -36,6 +36,7 @@ import numpy as np
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import resolve_scenario
+from trafficai.runtime.incident_camera_eval import cameras_of, evaluate_cameras
 from trafficai.runtime.incident_runs import (
     EXTRA_LOOP_PREFIX,
     QUEUE_SAMPLE_S,
@@ -340,6 +341,7 @@ def evaluate(
         progress(f"simulating {len(tuning_tasks) + len(eval_tasks)} runs on {plan.jobs} processes")
         recs = run_tasks(tuning_tasks + eval_tasks, plan.jobs, cache)
         successors = lane_successors(resolve_scenario(str(folder)).net)
+        cameras = cameras_of(str(folder))
     sim_s = time.perf_counter() - started
     tuning, evaluation = recs[: len(tuning_tasks)], recs[len(tuning_tasks) :]
     geometry = recs[0].geometry
@@ -363,6 +365,9 @@ def evaluate(
             "loops": int(view.loops.size),
             "detectors": rows,
         }
+    result["cameras"] = evaluate_cameras(
+        cameras, tuning, evaluation, plan.warmup_s, plan.duration_s, plan.fa_budget_per_hour
+    )
     headline = plan.spacings[-1]
     rows = result["spacings"][headline]["detectors"]
     result.update(
