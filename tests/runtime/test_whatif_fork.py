@@ -43,7 +43,9 @@ def test_the_unchanged_forked_branch_is_the_live_run_exactly() -> None:
     assert alone.kpis == result["uninterrupted"]
 
 
-def crash_one(life: Any, spec: BranchSpec, at_s: float, horizon_s: float, sources: Sequence[str]) -> BranchResult:
+def crash_one(
+    life: Any, spec: BranchSpec, at_s: float, horizon_s: float, sources: Sequence[str]
+) -> BranchResult:
     """A branch body that dies for one branch (as a SUMO segfault would) and answers the others."""
     if spec.text == "demand=2":
         os._exit(3)

@@ -72,11 +72,10 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
         "window": (2, 3),
     },
     "flow-balance": {
-        "z": (2.5, 4.0, 99.0),  # 99: the starvation test alone
-        "starve_window": (2, 3, 4),
-        "min_expected": (3.0, 5.0, 8.0),
-        "max_fraction": (0.1, 0.25),
-        "starve_persistence": (1, 2),
+        "z": (2.5, 4.0, 99.0),  # 99: the input-output test alone
+        "min_missing": (4.0, 6.0, 8.0, 12.0, 16.0),
+        "drift": (0.5, 1.0, 2.0),
+        "down_occupancy": (0.1, 0.2),
     },
 }
 # every parameter not in the grid: the detector's default (flow-balance's queue test: baseline-anomaly's
