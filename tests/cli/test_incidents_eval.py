@@ -45,6 +45,12 @@ def test_incidents_eval_on_a_tiny_configuration_prints_every_detector(tiny: str)
     # tiny: four stop-line loops and no loop downstream of them (no pair); mid-block loops add pairs
     assert result["spacings"]["stop-line"]["loops"] == 4 and result["spacings"]["stop-line"]["pairs"] == 0
     assert result["spacings"]["100 m"]["pairs"] > 0
+    cameras = result["cameras"]  # tiny's one camera, its stopped-vehicle detector scored
+    assert cameras["cameras"] == ["cam_C"] and cameras["false_alarms_per_network_hour"] >= 0
+    assert cameras["detector"] == "camera-stopped-vehicle" and set(cameras["setting"]) == {
+        "min_stop_s",
+        "min_dist_to_end_m",
+    }
 
 
 def test_incidents_eval_refuses_a_bad_plan(tiny: str) -> None:
