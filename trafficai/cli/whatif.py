@@ -106,6 +106,7 @@ def side_by_side(state: dict[str, Any], fork: dict[str, Any]) -> dict[str, Any]:
     """The state-file method's figures beside the fork method's (same seed, same branches)."""
     return {
         "wall_s": state["wall_s"],
+        "branches_cpu_s": state["branches_cpu_s"],
         "unchanged_branch_delay_error": state["unchanged_branch_delay_error"],
         "branches": state["branches"],
         "wall_ratio_state_to_fork": round(state["wall_s"] / fork["wall_s"], 2) if fork["wall_s"] else None,

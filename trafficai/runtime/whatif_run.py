@@ -5,6 +5,7 @@ begin) to check that the branches rank the alternatives as the full re-runs do."
 
 from __future__ import annotations
 
+import resource
 import tempfile
 import time
 from collections.abc import Sequence
@@ -67,6 +68,7 @@ def fork_and_compare(
     base = BranchTask(all_specs[0], config, scenario, at_s, horizon_s, None, controller)
     if method == "fork" and not fork_supported(config.sim.backend, config.sim.sumo_gui):
         method = "state"  # no fork() of a libsumo process here: branches load SUMO's saved state
+    cpu0 = _children_cpu()
     if method == "fork":
         t0 = time.perf_counter()
         reference, branches, wall = run_with_forks(base, all_specs, jobs)
@@ -78,6 +80,8 @@ def fork_and_compare(
         reference, branches, tasks, wall, reference_wall = _by_state(base, all_specs, jobs)
     out = _compare(base, reference, branches, wall, reference_wall)
     out["method"] = method
+    # CPU of the branch processes (the reference runs in this one either way): load-independent
+    out["branches_cpu_s"] = round(_children_cpu() - cpu0, 2)
     if rerun:
         reruns = run_branches([replace(t, state=None) for t in tasks], jobs)
         out["reruns"] = [_row(r) for r in reruns]
@@ -86,6 +90,12 @@ def fork_and_compare(
             kendall_tau([branches[i].kpis[DELAY] for i in ok], [reruns[i].kpis[DELAY] for i in ok]), 3
         )
     return out
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _by_state(
