@@ -26,8 +26,8 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ScenarioError
-from trafficai.sensors.camera_incidents import HEAD_COLUMNS, CameraReadings, lane_positions
-from trafficai.sensors.cameras import CameraSpec
+from trafficai.sensors.camera_incidents import HEAD_COLUMNS, CameraReadings, lane_point, lane_positions
+from trafficai.sensors.cameras import CameraSpec, in_view
 from trafficai.sensors.loop_pairs import F64, LoopBinner
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.net_loader import lane_geometry, read_net
@@ -39,6 +39,7 @@ VEHICLE_M = 5.0  # a queue reaches back to the rear of its last vehicle
 HALTING_M_S = 0.1  # SUMO's halting speed
 QUEUE_SAMPLE_S = 5.0
 MIN_INCIDENT_LANE_M = 120.0
+CAMERA_MIN_DIST_M = 20.0  # camera incidents: this far from a lane's ends at least (not at a stop line)
 LOOP_END_MARGIN_M = 30.0  # no extra loop this close to a lane's end (its stop-line loop is there)
 
 
@@ -135,6 +136,30 @@ def draw_incident(
     rng = random.Random(seed)
     lane = candidates[rng.randrange(len(candidates))]
     position = round(float(lanes.lengths[lane]) * rng.uniform(0.35, 0.85), 1)
+    at = round(rng.uniform(*start_range))
+    return IncidentSection(
+        kind="block-lane", target=lanes.ids[lane], at=at, duration=duration_s, position=position
+    )
+
+
+def draw_camera_incident(
+    scenario: Scenario, seed: int, start_range: tuple[float, float], duration_s: float
+) -> IncidentSection | None:
+    """A lane-blocking incident at a random time, at a random place inside some camera's view
+    (every 5 m of every lane that is in view, at least ``CAMERA_MIN_DIST_M`` from the lane's ends);
+    None when no camera sees a lane."""
+    lanes = lane_geometry(read_net(scenario.net))
+    cameras = [CameraSpec.from_section(c) for c in scenario.cameras]
+    places: list[tuple[int, float]] = []
+    for i, (shape, length) in enumerate(zip(lanes.shapes, lanes.lengths, strict=True)):
+        for pos in np.arange(CAMERA_MIN_DIST_M, float(length) - CAMERA_MIN_DIST_M, 5.0):
+            point = lane_point(np.asarray(shape, dtype=np.float64), float(pos))[None, :]
+            if any(bool(in_view(c, point)[0]) for c in cameras):
+                places.append((i, round(float(pos), 1)))
+    if not places:
+        return None
+    rng = random.Random(seed)
+    lane, position = places[rng.randrange(len(places))]
     at = round(rng.uniform(*start_range))
     return IncidentSection(
         kind="block-lane", target=lanes.ids[lane], at=at, duration=duration_s, position=position
