@@ -31,11 +31,19 @@ def test_incidents_eval_on_a_tiny_configuration_prints_every_detector(tiny: str)
         "240",
         "--jobs",
         "1",
+        "--camera-runs",
+        "1",
         "--json",
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert result["runs"] == {"tuning": 2, "evaluation": 2, "levels": [1.0]}
+    assert result["runs"] == {
+        "tuning": 2,
+        "evaluation": 2,
+        "levels": [1.0],
+        "camera_tuning": 1,
+        "camera_evaluation": 1,
+    }
     # the best is one of ours, never a baseline (flow-balance or baseline-anomaly, by measurement)
     assert result["best"]["detector"] in {"flow-balance", "baseline-anomaly"}
     for name in ("california8", "fixed-threshold"):
@@ -45,6 +53,13 @@ def test_incidents_eval_on_a_tiny_configuration_prints_every_detector(tiny: str)
     # tiny: four stop-line loops and no loop downstream of them (no pair); mid-block loops add pairs
     assert result["spacings"]["stop-line"]["loops"] == 4 and result["spacings"]["stop-line"]["pairs"] == 0
     assert result["spacings"]["100 m"]["pairs"] > 0
+    cameras = result["cameras"]  # tiny's one camera, its stopped-vehicle detector scored
+    assert cameras["cameras"] == ["cam_C"] and cameras["false_alarms_per_network_hour"] >= 0
+    assert cameras["incidents_in_view"] == 1  # the camera run's stopped vehicle, drawn in view
+    assert cameras["detector"] == "camera-stopped-vehicle" and set(cameras["setting"]) == {
+        "min_stop_s",
+        "min_dist_to_end_m",
+    }
 
 
 def test_incidents_eval_refuses_a_bad_plan(tiny: str) -> None:

@@ -56,13 +56,13 @@ def test_a_crashed_branch_is_reported_and_the_others_finish() -> None:
 
 
 @pytest.mark.sumo
-def test_unchanged_branch_reproduces_the_live_run_on_a_tiny_network() -> None:
+def test_unchanged_state_branch_reproduces_the_live_run_on_a_tiny_network() -> None:
     scenario = resolve_scenario(TINY)
     config = RunConfig(scenario=TINY, sim=SimConfig(seed=5))
     specs = [parse_branch("controller=max-pressure"), parse_branch("incident=close-lane:nowhere_0")]
     with pytest.raises(ConfigError, match="no lane 'nowhere_0'"):
         fork_and_compare(config, scenario, "fixed", 240.0, 240.0, specs, jobs=2)
-    result = fork_and_compare(config, scenario, "fixed", 240.0, 240.0, specs[:1], jobs=2)
+    result = fork_and_compare(config, scenario, "fixed", 240.0, 240.0, specs[:1], jobs=2, method="state")
     unchanged, pressure = result["branches"]
     assert unchanged["branch"] == "unchanged" and "error" not in unchanged
     assert result["unchanged_branch_delay_error"] is not None

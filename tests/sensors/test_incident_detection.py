@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.sensors.fakes import cross_geometry
-from trafficai.sensors.incident_detection import BaselineAnomaly, California8, FixedThreshold
+from trafficai.sensors.incident_detection import BaselineAnomaly, California8, FixedThreshold, FlowBalance
 from trafficai.sensors.loop_pairs import LoopBin, LoopPair, loop_pairs
 
 PAIR = LoopPair(0, 1, "up", "down", ("a_0", "b_0"), ("a", "b"), 300.0, (0.0, 0.0))
@@ -19,7 +19,9 @@ def series(up: list[float], down: list[float], speed_up: float = 10.0) -> list[L
     ]
 
 
-def alarms_of(detector: California8 | FixedThreshold | BaselineAnomaly, bins: list[LoopBin]) -> list[float]:
+def alarms_of(
+    detector: California8 | FixedThreshold | BaselineAnomaly | FlowBalance, bins: list[LoopBin]
+) -> list[float]:
     return [a.time_s for b in bins for a in detector.update(b)]
 
 
@@ -81,6 +83,30 @@ def test_baseline_ignores_a_queue_spilling_back_from_downstream() -> None:
     quiet = [0.05] * 20 + [0.95] * 10
     down = [0.1] * 20 + [0.9] * 10  # downstream congested too: not an incident between them
     assert alarms_of(BaselineAnomaly([PAIR], window=1), series(quiet, down)) == []
+
+
+def counted(up: list[float], down: list[float], occ_down: float = 0.05) -> list[LoopBin]:
+    return [
+        LoopBin(30.0 * (k + 1), np.array([0.05, occ_down]), np.array([10.0, 10.0]), np.array([u, d]))
+        for k, (u, d) in enumerate(zip(up, down, strict=True))
+    ]
+
+
+def test_flow_balance_lets_a_signal_store_and_release_vehicles() -> None:
+    # 6 vehicles per bin in; out in pulses (red: none, green: 12): the balance comes back each cycle
+    up = [6.0] * 60
+    down = [0.0 if k % 2 else 12.0 for k in range(60)]
+    assert alarms_of(FlowBalance([PAIR], min_missing=8.0, drift=1.0, z=99.0), counted(up, down)) == []
+
+
+def test_flow_balance_accumulates_the_vehicles_a_blocked_lane_swallows() -> None:
+    up = [6.0] * 40
+    down = [6.0] * 20 + [1.0] * 20  # blocked from bin 21 on: 5 vehicles go missing every bin
+    detector = FlowBalance([PAIR], min_missing=7.0, drift=1.0, z=99.0)
+    assert alarms_of(detector, counted(up, down)) == [30.0 * 22]  # 4 missing, then 7.8: the second bin
+    # a queue of its own over the downstream loop: it counts nothing because it is covered
+    covered = FlowBalance([PAIR], min_missing=8.0, drift=1.0, z=99.0)
+    assert alarms_of(covered, counted(up, down, occ_down=0.6)) == []
 
 
 def test_loop_pairs_follow_lanes_and_connections() -> None:

@@ -27,6 +27,12 @@ def incidents_eval(
     incident_s: Annotated[
         float, typer.Option("--incident-duration", help="Seconds each lane stays blocked")
     ] = 600.0,
+    camera_runs: Annotated[
+        int,
+        typer.Option(
+            help="Incident runs per level inside a camera's view, for the camera detector (0: none)"
+        ),
+    ] = 8,
     jobs: Annotated[int, typer.Option(help="Parallel simulation processes (run at nice 10)")] = 2,
     cache: Annotated[
         Path | None, typer.Option(help="Keep each run's recording here; an interrupted evaluation resumes")
@@ -48,7 +54,15 @@ def incidents_eval(
     if duration <= warmup + incident_s:
         raise ConfigError(f"--duration {duration:g} must exceed --warmup plus --incident-duration")
     plan = EvalPlan(
-        scenario, level_values, runs, tuning_runs, duration, warmup, incident_s, jobs=max(1, jobs)
+        scenario,
+        level_values,
+        runs,
+        tuning_runs,
+        duration,
+        warmup,
+        incident_s,
+        jobs=max(1, jobs),
+        camera_runs=max(0, camera_runs),
     )
     result = evaluate(plan, (lambda m: err.print(m)) if not json_out else (lambda _: None), cache)
     if json_out:
@@ -79,6 +93,13 @@ def _table(result: dict[str, Any]) -> None:
             )
             line = f"{spacing:>10} {name:>17} {cells[0]:>6} {cells[1]:>7} {cells[2]:>7} {cells[3]:>9}"
             out.print(f"{line}  {row['setting']}")
+    cam = result.get("cameras")
+    if cam:
+        out.print(
+            f"cameras {', '.join(cam['cameras'])}: {cam['detector']} on {cam['incidents_in_view']} incidents "
+            f"in view: DR {_fmt(cam['detection_rate'])}, MTTD {_fmt(cam['mttd_s'])} s, "
+            f"FA/net-h {cam['false_alarms_per_network_hour']}  {cam['setting']}"
+        )
 
 
 def register(app: typer.Typer) -> None:

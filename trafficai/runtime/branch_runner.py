@@ -1,6 +1,10 @@
-"""What-if branches forked from the live simulation: the worker saves SUMO's state now and this
-runner runs the branches in separate processes on a background thread, so the live run keeps
-stepping; the serve loop collects the results with :meth:`BranchRunner.take`."""
+"""What-if branches forked from the live simulation, collected on a background thread so the live
+run keeps stepping; the serve loop takes the results with :meth:`BranchRunner.take`.
+
+Two ways (``handlers.fork_whatif`` picks): :meth:`BranchRunner.start_forked` gathers branches that
+are ``fork()``ed copies of the worker process (``runtime/whatif_fork.py``: exact, no start-up; Linux
+and libsumo), :meth:`BranchRunner.start` runs branches in new processes that load the state the
+worker saved now (the fallback)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 from trafficai.errors import TrafficAIError
 from trafficai.runtime.messages import WhatIfResults
 from trafficai.runtime.whatif import UNCHANGED, BranchResult, BranchSpec, BranchTask, run_branch, run_branches
+from trafficai.runtime.whatif_fork import ForkedBranches
 
 
 class BranchRunner:
@@ -45,6 +50,23 @@ class BranchRunner:
             rows = tuple((r.branch, r.kpis, r.error) for r in results)
             with self._lock:
                 self._done = WhatIfResults(at_s, horizon_s, rows, round(time.perf_counter() - started, 2))
+
+        self._thread = threading.Thread(target=work, name="whatif-branches", daemon=True)
+        self._thread.start()
+
+    def start_forked(self, forked: ForkedBranches) -> None:
+        """Gather branches already forked (``whatif_fork.fork_branches``), ``jobs`` at a time."""
+        if self.busy:
+            raise TrafficAIError("what-if branches are already running; wait for their results")
+        forked.jobs = self.jobs
+
+        def work() -> None:
+            started = time.perf_counter()
+            results = forked.collect()
+            rows = tuple((r.branch, r.kpis, r.error) for r in results)
+            wall = round(time.perf_counter() - started + forked.forked_s, 2)
+            with self._lock:
+                self._done = WhatIfResults(forked.at_s, forked.horizon_s, rows, wall)
 
         self._thread = threading.Thread(target=work, name="whatif-branches", daemon=True)
         self._thread.start()

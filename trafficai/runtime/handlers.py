@@ -47,8 +47,10 @@ from trafficai.runtime.commands import (
 from trafficai.runtime.resume import clock
 
 if TYPE_CHECKING:
+    from trafficai.runtime.lifecycle import RunLifecycle
     from trafficai.runtime.live_faults import LiveFaults
     from trafficai.runtime.sim_worker import SimWorker
+    from trafficai.runtime.whatif import BranchSpec
 
 C = TypeVar("C")
 Handler = Callable[["SimWorker", Any], None]
@@ -345,30 +347,65 @@ def resume(worker: SimWorker, command: Resume) -> None:
 
 @handles(ForkWhatIf)
 def fork_whatif(worker: SimWorker, command: ForkWhatIf) -> None:
-    """Save SUMO's state now and run the branches in separate processes; the live run goes on."""
-    import tempfile
-    from pathlib import Path
-
-    from trafficai.runtime.whatif import BranchTask, check_targets, parse_branch
+    """Branches from now, the live run going on: ``fork()``ed copies of this process where it can
+    (exact: ``runtime/whatif_fork.py``), else SUMO's state saved now and loaded in new processes."""
+    from trafficai.runtime.whatif import check_targets, parse_branch
+    from trafficai.runtime.whatif_fork import fork_supported
 
     backend, _ = worker.need_sim()
     life = worker.life
     if life is None:
         raise TrafficAIError("the simulation is not running")
+    if worker.branches.busy:
+        raise TrafficAIError("what-if branches are already running; wait for their results")
     specs = [parse_branch(text) for text in command.branches]  # ConfigError: one line, refused
     lanes = backend.geometry.lanes
     check_targets(specs, set(lanes.ids), set(lanes.edges))
     if not (math.isfinite(command.horizon_s) and command.horizon_s > 0):
         raise TrafficAIError(f"what-if horizon must be positive, got {command.horizon_s:g}")
+    at_s = backend.time_s
+    sim = life.config.sim
+    if fork_supported(sim.backend, sim.sumo_gui):
+        _fork_branches(worker, life, specs, command.horizon_s)
+        how = "forked"
+    else:
+        _state_branches(worker, life, specs, command.horizon_s)
+        how = "from a saved state"
+    names = ", ".join(command.branches) or "unchanged only"
+    worker.event("info", "whatif", f"what-if {how} at {at_s:g} s: {names}", user=command.user)
+
+
+def _fork_branches(worker: SimWorker, life: RunLifecycle, specs: list[BranchSpec], horizon_s: float) -> None:
+    from trafficai.runtime.whatif import UNCHANGED, BranchSpec, source_edges
+    from trafficai.runtime.whatif_fork import fork_branches
+    from trafficai.sim.net_loader import lane_successors
+
+    every = [BranchSpec(UNCHANGED), *[s for s in specs if s.text != UNCHANGED]]
+    sources: tuple[str, ...] = ()
+    if any(s.demand is not None for s in every):
+        lanes = life.backend.geometry.lanes
+        sources = source_edges(
+            lane_successors(life.scenario.net), dict(zip(lanes.ids, lanes.edges, strict=True))
+        )
+    fd = worker.resume_points.dir_fd
+    forked = fork_branches(
+        life, every, horizon_s, worker.branches.jobs, sources, state_dirs=(fd,) if fd is not None else ()
+    )
+    worker.branches.start_forked(forked)
+
+
+def _state_branches(worker: SimWorker, life: RunLifecycle, specs: list[BranchSpec], horizon_s: float) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from trafficai.runtime.whatif import BranchTask
+
     scratch = Path(tempfile.mkdtemp(prefix="trafficai-whatif-"))
     state = scratch / "now.xml.gz"
-    backend.save_state(state)
-    at_s = backend.time_s
+    life.backend.save_state(state)
+    at_s = life.backend.time_s
     controller = worker.controller or life.scenario.default_controller
     tasks = [
-        BranchTask(spec, life.config, life.scenario, at_s, command.horizon_s, state, controller)
-        for spec in specs
+        BranchTask(spec, life.config, life.scenario, at_s, horizon_s, state, controller) for spec in specs
     ]
-    worker.branches.start(tasks, at_s, command.horizon_s, scratch)
-    names = ", ".join(command.branches) or "unchanged only"
-    worker.event("info", "whatif", f"what-if forked at {at_s:g} s: {names}", user=command.user)
+    worker.branches.start(tasks, at_s, horizon_s, scratch)

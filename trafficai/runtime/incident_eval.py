@@ -36,12 +36,14 @@ import numpy as np
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import resolve_scenario
+from trafficai.runtime.incident_camera_eval import cameras_of, evaluate_cameras
 from trafficai.runtime.incident_runs import (
     EXTRA_LOOP_PREFIX,
     QUEUE_SAMPLE_S,
     Recording,
     RunTask,
     derived_scenario,
+    draw_camera_incident,
     draw_incident,
     simulate,
 )
@@ -53,6 +55,7 @@ DETECT_GRACE_S = 60.0
 SUSTAIN_S = 60.0  # the queue must cover the loop this long, without a break, to have "reached" it
 NICE = 10
 EVAL_SEED0, TUNING_SEED0 = 1000, 50_000
+CAMERA_EVAL_SEED0, CAMERA_TUNING_SEED0 = 3000, 60_000
 
 # the grids searched on the tuning runs (every other parameter: the detector's published default)
 GRIDS: dict[str, dict[str, Sequence[Any]]] = {
@@ -71,11 +74,10 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
         "window": (2, 3),
     },
     "flow-balance": {
-        "z": (2.5, 4.0, 99.0),  # 99: the starvation test alone
-        "starve_window": (2, 3, 4),
-        "min_expected": (3.0, 5.0, 8.0),
-        "max_fraction": (0.1, 0.25),
-        "starve_persistence": (1, 2),
+        "z": (2.5, 4.0, 99.0),  # 99: the input-output test alone
+        "min_missing": (4.0, 6.0, 8.0, 12.0, 16.0),
+        "drift": (0.5, 1.0, 2.0),
+        "down_occupancy": (0.1, 0.2),
     },
 }
 # every parameter not in the grid: the detector's default (flow-balance's queue test: baseline-anomaly's
@@ -99,6 +101,7 @@ class EvalPlan:
     spacings: tuple[str, ...] = ("stop-line", "200 m", "100 m")
     fa_budget_per_hour: float = 0.5
     jobs: int = 2
+    camera_runs: int = 8  # per level: incident runs with the stopped vehicle inside a camera's view
 
 
 @dataclass
@@ -294,6 +297,26 @@ def plan_tasks(plan: EvalPlan, scenario_dir: str) -> tuple[list[RunTask], list[R
     return out
 
 
+def camera_tasks(plan: EvalPlan, scenario_dir: str) -> tuple[list[RunTask], list[RunTask]]:
+    """(tuning, evaluation) incident runs whose stopped vehicle stands inside a camera's view, for
+    the camera detector only (its false alarms come from the incident-free runs): ``camera_runs``
+    per level, half as many for tuning, on seeds of their own."""
+    scenario = resolve_scenario(scenario_dir)
+    if plan.camera_runs <= 0 or not scenario.cameras:
+        return [], []
+    start = (plan.warmup_s + 120.0, max(plan.warmup_s + 120.0, plan.duration_s - plan.incident_s - 60.0))
+    out: tuple[list[RunTask], list[RunTask]] = ([], [])
+    counts = ((CAMERA_TUNING_SEED0, max(1, plan.camera_runs // 2)), (CAMERA_EVAL_SEED0, plan.camera_runs))
+    for which, (seed0, n) in enumerate(counts):
+        for li, level in enumerate(plan.levels):
+            for i in range(n):
+                seed = seed0 + 100 * li + i
+                inc = draw_camera_incident(scenario, seed, start, plan.incident_s)
+                if inc is not None:
+                    out[which].append(RunTask(scenario_dir, seed, level, plan.duration_s, inc))
+    return out
+
+
 def _cache_name(task: RunTask) -> str:
     inc = f"{task.incident.describe()}@{task.incident.position}" if task.incident is not None else "none"
     key = f"{task.seed}-{task.demand:g}-{task.end_s:g}-{inc}"
@@ -337,11 +360,17 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="trafficai-incidents-") as tmp:
         folder = derived_scenario(plan.scenario, Path(tmp) / "scenario", plan.spacing_m)
         tuning_tasks, eval_tasks = plan_tasks(plan, str(folder))
-        progress(f"simulating {len(tuning_tasks) + len(eval_tasks)} runs on {plan.jobs} processes")
-        recs = run_tasks(tuning_tasks + eval_tasks, plan.jobs, cache)
+        cam_tuning_tasks, cam_eval_tasks = camera_tasks(plan, str(folder))
+        every = tuning_tasks + eval_tasks + cam_tuning_tasks + cam_eval_tasks
+        progress(f"simulating {len(every)} runs on {plan.jobs} processes")
+        recs = run_tasks(every, plan.jobs, cache)
         successors = lane_successors(resolve_scenario(str(folder)).net)
+        cameras = cameras_of(str(folder))
     sim_s = time.perf_counter() - started
-    tuning, evaluation = recs[: len(tuning_tasks)], recs[len(tuning_tasks) :]
+    n_tuning, n_eval, n_cam = len(tuning_tasks), len(eval_tasks), len(cam_tuning_tasks)
+    tuning, evaluation = recs[:n_tuning], recs[n_tuning : n_tuning + n_eval]
+    cam_tuning = recs[n_tuning + n_eval : n_tuning + n_eval + n_cam]
+    cam_eval = recs[n_tuning + n_eval + n_cam :]
     geometry = recs[0].geometry
     result: dict[str, Any] = {"scenario": plan.scenario, "spacings": {}}
     for spacing in plan.spacings:
@@ -363,6 +392,14 @@ def evaluate(
             "loops": int(view.loops.size),
             "detectors": rows,
         }
+    result["cameras"] = evaluate_cameras(
+        cameras,
+        [*tuning, *cam_tuning],
+        [*evaluation, *cam_eval],
+        plan.warmup_s,
+        plan.duration_s,
+        plan.fa_budget_per_hour,
+    )
     headline = plan.spacings[-1]
     rows = result["spacings"][headline]["detectors"]
     result.update(
@@ -378,7 +415,13 @@ def evaluate(
         detection_rate=rows[BEST]["detection_rate"],
         mttd_s=rows[BEST]["mttd_s"],
         false_alarms_per_network_hour=rows[BEST]["false_alarms_per_network_hour"],
-        runs={"tuning": len(tuning_tasks), "evaluation": len(eval_tasks), "levels": list(plan.levels)},
+        runs={
+            "tuning": len(tuning_tasks),
+            "evaluation": len(eval_tasks),
+            "levels": list(plan.levels),
+            "camera_tuning": len(cam_tuning_tasks),
+            "camera_evaluation": len(cam_eval_tasks),
+        },
         simulated_s_per_run=plan.duration_s,
         wall_s=round(time.perf_counter() - started, 1),
         simulation_wall_s=round(sim_s, 1),

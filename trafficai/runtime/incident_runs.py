@@ -26,6 +26,8 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import Scenario, resolve_scenario
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ScenarioError
+from trafficai.sensors.camera_incidents import HEAD_COLUMNS, CameraReadings, lane_point, lane_positions
+from trafficai.sensors.cameras import CameraSpec, in_view
 from trafficai.sensors.loop_pairs import F64, LoopBinner
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.net_loader import lane_geometry, read_net
@@ -37,6 +39,7 @@ VEHICLE_M = 5.0  # a queue reaches back to the rear of its last vehicle
 HALTING_M_S = 0.1  # SUMO's halting speed
 QUEUE_SAMPLE_S = 5.0
 MIN_INCIDENT_LANE_M = 120.0
+CAMERA_MIN_DIST_M = 20.0  # camera incidents: this far from a lane's ends at least (not at a stop line)
 LOOP_END_MARGIN_M = 30.0  # no extra loop this close to a lane's end (its stop-line loop is there)
 
 
@@ -62,6 +65,9 @@ class Recording:
     queue_m: F64  # per bin: longest queue behind the block seen in the bin (0 without one)
     queue_t: F64 = field(default_factory=lambda: np.zeros(0))  # sample times of queue_samples
     queue_samples: F64 = field(default_factory=lambda: np.zeros(0))  # queue behind the block (m)
+    # the cameras' readings (``camera_incidents.HEAD_COLUMNS``) every QUEUE_SAMPLE_S, and the times
+    camera_t: F64 = field(default_factory=lambda: np.zeros(0))
+    camera_heads: F64 = field(default_factory=lambda: np.zeros((0, len(HEAD_COLUMNS))))
     events: list[str] = field(default_factory=list)
 
 
@@ -136,20 +142,28 @@ def draw_incident(
     )
 
 
-def lane_positions(shape: F64, xy: F64) -> F64:
-    """Distance along the polyline ``shape`` (k, 2) of each point of ``xy`` (n, 2), projected on
-    its nearest segment."""
-    a, b = shape[:-1], shape[1:]
-    seg = b - a
-    seg_len = np.maximum(np.hypot(seg[:, 0], seg[:, 1]), 1e-9)
-    start = np.concatenate(([0.0], np.cumsum(seg_len)[:-1]))
-    rel = xy[:, None, :] - a[None, :, :]
-    t = np.clip((rel * seg[None]).sum(axis=2) / seg_len**2, 0.0, 1.0)
-    foot = a[None] + t[..., None] * seg[None]
-    dist = np.hypot(*(xy[:, None, :] - foot).transpose(2, 0, 1))
-    best = np.argmin(dist, axis=1)
-    rows = np.arange(len(xy))
-    return start[best] + t[rows, best] * seg_len[best]  # type: ignore[no-any-return]
+def draw_camera_incident(
+    scenario: Scenario, seed: int, start_range: tuple[float, float], duration_s: float
+) -> IncidentSection | None:
+    """A lane-blocking incident at a random time, at a random place inside some camera's view
+    (every 5 m of every lane that is in view, at least ``CAMERA_MIN_DIST_M`` from the lane's ends);
+    None when no camera sees a lane."""
+    lanes = lane_geometry(read_net(scenario.net))
+    cameras = [CameraSpec.from_section(c) for c in scenario.cameras]
+    places: list[tuple[int, float]] = []
+    for i, (shape, length) in enumerate(zip(lanes.shapes, lanes.lengths, strict=True)):
+        for pos in np.arange(CAMERA_MIN_DIST_M, float(length) - CAMERA_MIN_DIST_M, 5.0):
+            point = lane_point(np.asarray(shape, dtype=np.float64), float(pos))[None, :]
+            if any(bool(in_view(c, point)[0]) for c in cameras):
+                places.append((i, round(float(pos), 1)))
+    if not places:
+        return None
+    rng = random.Random(seed)
+    lane, position = places[rng.randrange(len(places))]
+    at = round(rng.uniform(*start_range))
+    return IncidentSection(
+        kind="block-lane", target=lanes.ids[lane], at=at, duration=duration_s, position=position
+    )
 
 
 def queue_behind(positions: F64, block_m: float) -> float:
@@ -219,6 +233,9 @@ def simulate(task: RunTask) -> Recording:
         block_m = inc.position if inc is not None and inc.position is not None else 0.0
         window = (inc.at, inc.at + (inc.duration or 0.0)) if inc is not None else (0.0, -1.0)
         every = max(1, round(QUEUE_SAMPLE_S / backend.step_length_s))
+        cameras = CameraReadings([CameraSpec.from_section(c) for c in scenario.cameras], geometry)
+        heads: list[F64] = []
+        camera_t: list[float] = []
         life.attach(make_controller(scenario.default_controller))
         incidents = ScriptedIncidents(config, backend)
         while backend.step < backend.end_step:
@@ -227,6 +244,9 @@ def simulate(task: RunTask) -> Recording:
             elapsed = backend.time_s - scenario.begin_s
             if lane >= 0 and backend.step % every == 0 and window[0] <= elapsed <= window[1]:
                 recorder.measure_queue(elapsed, backend, lane, block_m)
+            if cameras.cameras and backend.step % every == 0:
+                camera_t.append(elapsed)
+                heads.append(cameras.heads(elapsed, backend.vehicle_state()[0]))
             notes += [
                 f"{e.kind}: {e.message}" for e in incidents.take_events() + events if e.severity != "info"
             ]
@@ -248,5 +268,7 @@ def simulate(task: RunTask) -> Recording:
         np.array([r[4] for r in rows]),
         queue_t=np.array([t for t, _ in recorder.samples]),
         queue_samples=np.array([q for _, q in recorder.samples]),
+        camera_t=np.array(camera_t),
+        camera_heads=np.concatenate(heads) if heads else np.zeros((0, len(HEAD_COLUMNS))),
         events=notes,
     )

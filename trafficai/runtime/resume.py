@@ -9,6 +9,8 @@ the run store, its KPIs from the resume time on.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 from dataclasses import replace
@@ -20,6 +22,7 @@ from trafficai.sim.state_files import SavedState, latest_state
 from trafficai.sim.sumo_command import StateSaving
 
 STATE_PREFIX = "state"
+PROC_FD = "/proc/self/fd"
 
 
 class ResumePoints:
@@ -29,6 +32,7 @@ class ResumePoints:
     def __init__(self, every_s: float) -> None:
         self.every_s = every_s
         self.root: Path | None = None
+        self.dir_fd: int | None = None  # the current folder, open (see sumo_prefix)
 
     def saving(self, generation: int, keep: SavedState | None = None) -> StateSaving | None:
         """Where SUMO saves the states of ``generation`` (None: saving is off)."""
@@ -42,7 +46,24 @@ class ResumePoints:
             if old != folder and old != kept:
                 shutil.rmtree(old, ignore_errors=True)
         folder.mkdir(exist_ok=True)
-        return StateSaving(folder / STATE_PREFIX, self.every_s)
+        return StateSaving(self.sumo_prefix(folder) / STATE_PREFIX, self.every_s)
+
+    def sumo_prefix(self, folder: Path) -> Path:
+        """The folder as SUMO is told it: on Linux through a descriptor of this process
+        (``/proc/self/fd/N``), so that a what-if branch forked from the live run
+        (``runtime/whatif_fork.py``), which points N at a folder of its own, never writes or
+        removes the live run's resume points; the files are ``folder``'s all the same."""
+        self._close_dir()
+        if not Path(PROC_FD).is_dir():
+            return folder
+        self.dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        return Path(PROC_FD) / str(self.dir_fd)
+
+    def _close_dir(self) -> None:
+        if self.dir_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.dir_fd)
+            self.dir_fd = None
 
     def latest(self, generation: int) -> SavedState | None:
         if self.root is None:
@@ -50,6 +71,7 @@ class ResumePoints:
         return latest_state(self.root / f"sim{generation}" / STATE_PREFIX)
 
     def close(self) -> None:
+        self._close_dir()
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None

@@ -11,9 +11,9 @@ records with arrival after T, or unfinished): the same window for every branch a
 uninterrupted run. Demand branches scale the vehicles departing from T on, on every edge where
 trips start (``route demand``), the same way in a branch and in a full re-run.
 
-Why SUMO's state files and not ``fork()``: the GUI worker is multi-threaded (control-loop
-thread, transport writer), and forking a threaded process that holds libsumo is unsafe; a
-state file is also what the resume points already write.
+This module is the state-file way (the fallback): ``runtime/whatif_fork.py`` forks the running
+process instead, which is exact (SUMO's saved state does not carry lane-change and car-following
+internals) and has no process start or state load; it is used wherever it can be (Linux, libsumo).
 """
 
 from __future__ import annotations

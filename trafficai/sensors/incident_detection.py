@@ -23,9 +23,10 @@ Four detectors, each ``update(bin) -> list[Alarm]`` over the pairs of ``loop_pai
   incident starves it; a queue spilling back from further downstream does not), for
   ``persistence`` bins, after ``warmup`` bins of learning.
 
-- :class:`FlowBalance` — ``BaselineAnomaly``'s queue test or a starved section (input-output
-  balance): the downstream loop counts far fewer vehicles than the pair's learned transfer ratio
-  predicts from the upstream count, while no queue covers it.
+- :class:`FlowBalance` — ``BaselineAnomaly``'s queue test or vehicles going missing on a link
+  (input-output balance): upstream in times the pair's learned transfer ratio minus downstream
+  out, accumulated bin by bin (a one-sided CUSUM with a drift allowance), while no queue covers
+  the downstream loop.
 
 Every detector latches per pair: one alarm when its condition starts, none until it has cleared.
 """
@@ -256,21 +257,23 @@ class BaselineAnomaly(PairDetector):
 
 
 class FlowBalance(BaselineAnomaly):
-    """:class:`BaselineAnomaly`'s queue test, or a starved section: vehicles cross the upstream
-    loop but do not arrive at the downstream one.
+    """:class:`BaselineAnomaly`'s queue test, or vehicles going missing on a link: the input-output
+    balance of the section between the two loops of a pair, accumulated.
 
-    Each pair learns how many of the vehicles counted upstream arrive downstream (the ratio of
-    two exponentially weighted count sums: about 1 along a lane, a turning share across a junction,
-    more where other lanes merge in). Over the last ``starve_window`` bins the downstream loop
-    *expects* ratio x the upstream count; the section is starved when it expects at least
-    ``min_expected`` vehicles, counted at most ``max_fraction`` of them, and its downstream loop is
-    not covered by a queue of its own (mean occupancy <= ``down_occupancy``: a loop under a
-    standing queue counts nothing either). Only pairs whose upstream loop carries traffic (learned
-    ``min_rate`` vehicles per bin) and feeds most of the downstream loop (ratio <= ``max_ratio``)
-    are judged: a minor feeder of a merge says little about what the downstream loop counts. A
-    blocked lane starves its downstream loop at once, before the queue behind the block grows back
-    to the upstream loop. The ratio is not learned
-    while a section is starved, so an incident does not become the norm.
+    Each pair learns how many of the vehicles counted upstream arrive downstream (the ratio of two
+    exponentially weighted count sums: about 1 along a lane, a turning share across a junction,
+    more where other lanes merge in). Every bin the vehicles that went missing,
+    ``ratio x count(up) - count(down)``, are accumulated as a one-sided CUSUM with a ``drift``
+    allowance per bin: ``missing = max(0, missing + ratio x up - down - drift)``. A red signal stores
+    a cycle's arrivals and gives them back at green, so the sum falls back; a blocked lane keeps
+    swallowing them, and the sum grows until it passes ``min_missing`` vehicles. The downstream loop
+    must not be covered by a queue of its own (mean occupancy <= ``down_occupancy`` over the last
+    ``window`` bins: a loop under a standing queue counts nothing either). Only pairs whose upstream
+    loop carries traffic (learned ``min_rate`` vehicles per bin) and feeds most of the downstream
+    loop (ratio <= ``max_ratio``) are judged. The ratio is not learned while the section is judged
+    starved, so an incident does not become the norm. A blocked lane starves its downstream loop at once,
+    before the queue behind the block grows back to the upstream loop: that is this test's lead
+    over the queue test.
     """
 
     name = "flow-balance"
@@ -278,51 +281,38 @@ class FlowBalance(BaselineAnomaly):
     def __init__(
         self,
         pairs: Sequence[LoopPair],
-        starve_window: int = 3,
-        min_expected: float = 4.0,
-        max_fraction: float = 0.2,
+        min_missing: float = 6.0,
+        drift: float = 1.0,
         down_occupancy: float = 0.15,
         ratio_half_life_bins: float = 20.0,
-        starve_persistence: int = 1,
         max_ratio: float = 1.5,
         min_rate: float = 0.5,
         **queue_test: Any,
     ) -> None:
         super().__init__(pairs, **queue_test)
-        self.history_bins = max(self.window, starve_window)
-        self.history = deque(self.history, maxlen=self.history_bins)
-        self.starve_window, self.min_expected, self.max_fraction = starve_window, min_expected, max_fraction
-        self.down_occupancy, self.starve_persistence = down_occupancy, starve_persistence
+        self.min_missing, self.drift, self.down_occupancy = min_missing, drift, down_occupancy
         self.max_ratio, self.min_rate = max_ratio, min_rate
         self.beta = 1.0 - 0.5 ** (1.0 / ratio_half_life_bins)
         self.sum_up = np.zeros(len(self.pairs))
         self.sum_down = np.zeros(len(self.pairs))
-        self.starve_run = np.zeros(len(self.pairs), dtype=np.int64)
+        self.missing = np.zeros(len(self.pairs))
 
     def judge(self, loop_bin: LoopBin) -> tuple[Mask, dict[str, F64]]:
         queue, evidence = super().judge(loop_bin)
-        recent = list(self.history)[-self.starve_window :]
-        counts = np.sum([b.count for b in recent], axis=0)
-        occ_down = np.mean([b.occupancy for b in recent], axis=0)[self.down]
+        up_n, down_n = loop_bin.count[self.up], loop_bin.count[self.down]
+        occ_down = self.window_occupancy(self.window)[self.down]
         ratio = self.sum_down / np.maximum(self.sum_up, _EPS)
         # judged where the upstream loop carries traffic and feeds most of the downstream one (a
         # minor feeder of a merge says little about what the downstream loop should count)
-        fed = (self.sum_up >= self.min_rate) & (ratio <= self.max_ratio)
-        expected = np.where(fed, ratio, 0.0) * counts[self.up]
-        arrived = counts[self.down]
-        starved = (
-            (len(recent) >= self.starve_window)
-            & (self.bins_seen > self.warmup)
-            & (expected >= self.min_expected)
-            & (arrived <= self.max_fraction * expected)
-            & (occ_down <= self.down_occupancy)
-        )
-        self.starve_run = np.where(starved, self.starve_run + 1, 0)
-        learn = ~starved
-        self.sum_up[learn] += self.beta * (loop_bin.count[self.up][learn] - self.sum_up[learn])
-        self.sum_down[learn] += self.beta * (loop_bin.count[self.down][learn] - self.sum_down[learn])
-        evidence.update(expected_down=expected, counted_down=arrived)
-        return queue | (self.starve_run >= self.starve_persistence), evidence
+        fed = (self.sum_up >= self.min_rate) & (ratio <= self.max_ratio) & (self.bins_seen > self.warmup)
+        step = np.where(fed, ratio * up_n - down_n - self.drift, -np.inf)
+        self.missing = np.maximum(0.0, self.missing + step)
+        starved = (self.missing >= self.min_missing) & (occ_down <= self.down_occupancy)
+        learn = ~starved  # (stopping earlier, e.g. at any deficit, biases it: reds stop it, greens not)
+        self.sum_up[learn] += self.beta * (up_n[learn] - self.sum_up[learn])
+        self.sum_down[learn] += self.beta * (down_n[learn] - self.sum_down[learn])
+        evidence.update(missing_vehicles=self.missing.copy(), ratio=ratio)
+        return queue | starved, evidence
 
 
 DETECTORS: dict[str, type[PairDetector]] = {
