@@ -405,6 +405,7 @@ class HealthSection(Frozen):
     bias_threshold: float = Field(0.4, gt=0)  # CUSUM decision interval h (log ratio)
     bias_history_vehicles: float = Field(40.0, ge=0)  # witness vehicles learned before the test
     bias_tau_vehicles: float = Field(300.0, gt=0)  # memory of the learned ratio, in witness vehicles
+    bias_max_ratio: float = Field(2.0, gt=1)  # a learned count per witness vehicle past this (or 1/it)
     substitute: bool = False  # controllers read substitutes for loops flagged failed (substitution.py)
 
     def pems_limits(self) -> dict[str, float]:

@@ -61,3 +61,8 @@ def test_a_healthy_loop_is_never_flagged() -> None:
     for seed in range(5):
         found, _at = _run(1.0, 0.0, 3 * 3600.0, seed)
         assert not found
+
+
+def test_a_loop_biased_from_the_start_is_flagged_by_its_implausible_ratio() -> None:
+    found, at = _run(3.0, 0.0, 1800.0, 2)  # 2.7 counts per vehicle through its area detector
+    assert found and at <= 600.0

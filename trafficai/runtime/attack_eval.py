@@ -7,7 +7,11 @@ first signal, unless told) and, from ``ATTACK_AT_SHARE`` of the run to its end, 
 the ``spoofing`` fault (a plausible steady occupancy, count and speed, ``sensors/faults.py``):
 
 - ``inflate``: a standing queue (occupancy ``INFLATE_OCCUPANCY``) — pulls green to the approach;
-- ``hide``: a free-flowing, almost empty lane (occupancy ``HIDE_OCCUPANCY``) — starves it.
+- ``hide``: a free-flowing, almost empty lane (occupancy ``HIDE_OCCUPANCY``) — starves it;
+- ``scale``: the adaptive one, within every plausibility bound: the loops report the true traffic
+  times ``1 + SCALE_FACTOR`` (the ``bias`` fault: counts and occupancy scaled, speeds true), so
+  they read empty when the lane is empty and busy when it is busy, never a steady lie — a busier
+  approach than it is, which pulls green to it whenever it has traffic.
 
 Per seed and strategy, four runs with the same demand: healthy and attacked, each undefended and
 defended. The defences: the health rules (IRIS plausibility, witnesses; ``[health]``) with
@@ -43,8 +47,13 @@ if TYPE_CHECKING:
     from trafficai.runtime.lifecycle import RunLifecycle
 
 CONTROLLER = "max-pressure-loops"
-STRATEGIES = {"inflate": 0.95, "hide": 0.02}  # spoofing occupancy per strategy
-INFLATE_OCCUPANCY, HIDE_OCCUPANCY = STRATEGIES["inflate"], STRATEGIES["hide"]
+INFLATE_OCCUPANCY, HIDE_OCCUPANCY, SCALE_FACTOR = 0.95, 0.02, 2.0
+# per strategy: the fault the compromised loops report through, and its parameter
+STRATEGIES = {
+    "inflate": ("spoofing", INFLATE_OCCUPANCY),
+    "hide": ("spoofing", HIDE_OCCUPANCY),
+    "scale": ("bias", SCALE_FACTOR),
+}
 ATTACK_AT_SHARE = 0.1
 
 
@@ -92,7 +101,8 @@ def approach_loops(geometry: NetGeometry, signal: str | None = None) -> tuple[st
 
 
 def attack_faults(loops: Sequence[str], strategy: str, at_s: float) -> tuple[FaultSection, ...]:
-    return tuple(FaultSection(device=d, kind="spoofing", at=at_s, param=STRATEGIES[strategy]) for d in loops)
+    kind, param = STRATEGIES[strategy]
+    return tuple(FaultSection(device=d, kind=kind, at=at_s, param=param) for d in loops)
 
 
 def run_one(spec: AttackSpec) -> AttackOutcome:

@@ -19,6 +19,11 @@ after ``bias_history_vehicles`` of them), and a two-sided CUSUM (Page) accumulat
 ``S+ = max(0, S+ + x - k)``, ``S- = max(0, S- - x - k)``; past ``h`` the loop is biased. The
 learned ratio stops learning while either sum is past ``h / 2``, so a bias is not learned as
 normal before it is detected.
+
+A bias present before there is history (from the start, or an attacker scaling the true readings
+early) is learned as the loop's ratio, so the ratio itself is bounded too: a learned ratio past
+``bias_max_ratio`` (or under its inverse) is a bias whatever the CUSUM says (lane changes inside the
+area move the ratio to 0.85-1.35 on ``single``, never near 2).
 """
 
 from __future__ import annotations
@@ -85,7 +90,10 @@ class CountBiasTest:
         self._block_flow += area_flow(dt_s, vehicles, speed, self.length)
         for i in np.flatnonzero(self._block_flow >= lim.bias_block_vehicles):
             self._close(int(i), bool(healthy[i]))
-        out: Mask = np.maximum(self.plus, self.minus) > lim.bias_threshold
+        ratio = self.ratio()
+        learned = self._flow >= lim.bias_history_vehicles
+        implausible = learned & ((ratio > lim.bias_max_ratio) | (ratio < 1.0 / lim.bias_max_ratio))
+        out: Mask = (np.maximum(self.plus, self.minus) > lim.bias_threshold) | implausible
         return out
 
     def _close(self, i: int, healthy: bool) -> None:
@@ -105,6 +113,8 @@ class CountBiasTest:
 
     def describe(self, i: int) -> str:
         ratio = self.ratio()[i]
+        if not max(self.plus[i], self.minus[i]) > self.limits.bias_threshold:
+            return f"count bias: {ratio:.2f} vehicles counted per vehicle through its area detector"
         side = "too many" if self.plus[i] >= self.minus[i] else "too few"
         return (
             f"count bias: {side} vehicles against its area detector's flow "
