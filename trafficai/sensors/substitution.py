@@ -24,7 +24,8 @@ recorded bins can flag them (metric ``substituted`` = 1).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections import deque
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,12 @@ from trafficai.sensors.health_rules import area_witness
 from trafficai.sim.backend import SimBackend
 
 SHARE_TAU_S = 3600.0  # long: a fault before its detection dilutes a short memory
-MIN_WITNESS_VEHICLES = 10.0  # witness flow learned before its ratio is trusted
+# what a loop reads is learned only this long after it was read, and dropped if the loop is
+# flagged failed before then: a fault acts before its detection (chatter's extra counts in the
+# minute before it is flagged doubled the learned ratio of a quiet lane), and most are detected
+# within 2 minutes (docs/benchmarks.md)
+LEARN_LAG_S = 300.0
+MIN_WITNESS_VEHICLES = 3.0  # witness flow learned before its ratio is trusted (a quiet lane: a few)
 SOURCES = ("auto", "witness", "neighbours", "profile")
 
 
@@ -48,6 +54,17 @@ def approach_neighbours(geometry: NetGeometry) -> tuple[tuple[int, ...], ...]:
         tuple(j for j, other in enumerate(edges) if j != i and other == edge and edge)
         for i, edge in enumerate(edges)
     )
+
+
+@dataclass
+class _Pending:
+    """One interval's readings, waiting ``LEARN_LAG_S`` before they are learned."""
+
+    time_s: float
+    dt: float
+    hits: np.ndarray
+    flow: np.ndarray
+    valid: np.ndarray  # per loop: not flagged failed since
 
 
 class Substitution:
@@ -69,6 +86,7 @@ class Substitution:
         self._last_true: np.ndarray | None = None
         self._last_time: float | None = None
         self._out = np.zeros(n)  # the cumulative counts handed out
+        self._pending: deque[_Pending] = deque()
         self.raw: tuple[float, DetectorArrays] | None = None  # the last readings, as the loops gave them
 
     def unsubstituted(self, snapshot: Snapshot) -> Snapshot:
@@ -79,6 +97,8 @@ class Substitution:
 
     def set_failed(self, failed: np.ndarray) -> None:
         self.failed = failed.astype(bool)
+        for entry in self._pending:  # what a loop read just before it was flagged is not learned
+            entry.valid &= ~self.failed
 
     def apply(self, det: DetectorArrays, time_s: float) -> DetectorArrays:
         if det.e1_count.size != self.failed.size or self.failed.size == 0:
@@ -87,12 +107,16 @@ class Substitution:
         counts = det.e1_count.astype(np.float64)
         if self._last_true is None or self._last_time is None or time_s < self._last_time:
             self._last_true, self._last_time, self._out = counts, time_s, counts.copy()
+            self._pending.clear()
             return det
         dt = time_s - self._last_time  # 0: the same step read again (the loop, then the bins)
         if dt > 0:
             hits = np.maximum(counts - self._last_true, 0.0)
             flow = self._witness_flow(det, dt)
-            self._learn(hits, dt, flow)
+            self._pending.append(_Pending(time_s, dt, hits, flow, ~self.failed))
+            while self._pending and self._pending[0].time_s <= time_s - LEARN_LAG_S:
+                entry = self._pending.popleft()
+                self._learn(entry.hits, entry.dt, entry.flow, entry.valid & ~self.failed)
             self._out = self._out + np.where(self.failed, self._estimate(hits, dt, flow), hits)
             self._last_true, self._last_time = counts, time_s
         if not self.failed.any():
@@ -127,10 +151,9 @@ class Substitution:
         out: np.ndarray = learned & (self.source in ("auto", "witness"))
         return out
 
-    def _learn(self, hits: np.ndarray, dt: float, flow: np.ndarray) -> None:
+    def _learn(self, hits: np.ndarray, dt: float, flow: np.ndarray, healthy: np.ndarray) -> None:
         keep = float(np.exp(-dt / SHARE_TAU_S))
         theirs = np.array([hits[list(nb)].sum() if nb else 0.0 for nb in self.neighbours])
-        healthy = ~self.failed
         self._own = np.where(healthy, self._own * keep + hits, self._own)
         self._theirs = np.where(healthy, self._theirs * keep + theirs, self._theirs)
         self._rate_hits = np.where(healthy, self._rate_hits * keep + hits, self._rate_hits)
