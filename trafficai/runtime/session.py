@@ -121,14 +121,14 @@ class BinRecorder:
         network["arrived"] = float(counters.arrived_total - self.bin_start_arrived)
         network["departed"] = float(counters.departed_total - self.bin_start_departed)
         detectors = self.detectors.close(snapshot)
-        for det_id in self._substituted:
-            detectors.setdefault(det_id, {})["substituted"] = 1.0
-        self._substituted = frozenset()
         if self.skipped_objects:
             detectors = {k: v for k, v in detectors.items() if k not in self.skipped_objects}
+        # the store flags what controllers read from a substitute; devices publish their own readings
+        stored = {**detectors, **{d: {**detectors.get(d, {}), "substituted": 1.0} for d in self._substituted}}
+        self._substituted = frozenset()
         if self.store is not None:
             self.store.add_bin(
-                self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), detectors
+                self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), stored
             )
         else:
             self.signals.close()
