@@ -421,6 +421,13 @@ class HealthSection(Frozen):
     intermittent_share: float = Field(0.2, gt=0, le=1)
     conservation_slack: float = Field(5.0, ge=0)  # vehicles, beyond the storage between two loops
     conservation_share: float = Field(0.2, ge=0)  # of the larger count
+    # count bias (health_bias.py): CUSUM of a loop's count against its area detector's flow
+    bias_block_vehicles: float = Field(15.0, gt=0)  # a block closes when the witness saw this many
+    bias_drift: float = Field(0.15, ge=0)  # CUSUM allowance k (log ratio per block)
+    bias_threshold: float = Field(0.4, gt=0)  # CUSUM decision interval h (log ratio)
+    bias_history_vehicles: float = Field(40.0, ge=0)  # witness vehicles learned before the test
+    bias_tau_vehicles: float = Field(300.0, gt=0)  # memory of the learned ratio, in witness vehicles
+    bias_max_ratio: float = Field(2.0, gt=1)  # a learned count per witness vehicle past this (or 1/it)
     substitute: bool = False  # controllers read substitutes for loops flagged failed (substitution.py)
 
     def pems_limits(self) -> dict[str, float]:

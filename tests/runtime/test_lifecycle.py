@@ -112,3 +112,21 @@ def test_a_headless_run_judges_detector_health_and_records_its_controllers(isola
         assert store.controllers([life.run_id])[life.run_id] == [ControllerRecord(0.0, "greedy")]
         (change,) = store.detector_health(life.run_id)
         assert (change.detector, change.state, change.user) == (geometry.e1.ids[0], "failed", "ann")
+
+
+def test_bins_of_a_substituted_loop_are_flagged_in_the_store(isolated_data_dir) -> None:  # type: ignore[no-untyped-def]
+    from trafficai.config import FaultSection, HealthSection
+    from trafficai.runtime.device_settings import DeviceNetworkSettings
+
+    fault = FaultSection(device="e1_N_in_0", kind="stuck-on", at=60.0)
+    config = RunConfig(
+        scenario=TINY, end_s=600, bin_s=60, faults=(fault,), health=HealthSection(substitute=True)
+    )
+    with RunStore() as store:
+        result = run_headless(config, store, devices=DeviceNetworkSettings())  # devices publish unflagged
+        rows = store.scoped_series(result.run_id, "detector")
+        health = store.detector_health(result.run_id)
+    flagged = sorted({r.t_end for r in rows if r.metric == "substituted" and r.object_id == "e1_N_in_0"})
+    failed = min(h.time_s for h in health if h.detector == "e1_N_in_0" and h.state == "failed")
+    assert flagged and flagged[0] >= failed  # from its failure on, never before
+    assert {r.object_id for r in rows if r.metric == "substituted"} == {"e1_N_in_0"}

@@ -22,10 +22,13 @@ LIMITS = HealthSection().pems_limits()
 
 
 def healthy_day(t: int, rate_s: float = 10.0) -> tuple[int, str, tuple[int, int, float, float]]:
-    """Cumulative count (one vehicle every ``rate_s`` s of green), signal state, area reading."""
+    """Cumulative count (one vehicle every ``rate_s`` s of green), signal state, area reading: one
+    vehicle moving at the speed that carries as many vehicles through the 60 m area as the loops
+    count (the count-bias rule checks that they agree: 3 m/s for one per 20 s)."""
     state = cycle_state(t)
     green_seconds = (t // 60) * 30 + min(t % 60, 30)
-    return int(green_seconds // rate_s), state, (1, 0, 0.1, 8.0)
+    speed = 60.0 * 30.0 / (60.0 * rate_s) if rate_s < 1e6 else 8.0
+    return int(green_seconds // rate_s), state, (1, 0, 0.1, speed)
 
 
 def run(  # type: ignore[no-untyped-def]
@@ -100,7 +103,7 @@ def test_a_loop_counting_nothing_while_its_neighbours_count_fails_within_two_min
 
 def test_full_occupancy_over_an_empty_area_is_locked_on_in_seconds() -> None:
     monitor = DetectorHealthMonitor(cross_geometry())
-    empty_after = lambda t: (1, 0, 0.1, 8.0) if t < 600 else (0, 0, 0.0, -1.0)  # noqa: E731
+    empty_after = lambda t: (1, 0, 0.1, 3.0) if t < 600 else (0, 0, 0.0, -1.0)  # noqa: E731
     events = run(monitor, range(0, 1200, 5), lambda t, c: (1.0 if t >= 600 else 0.0, c), area_of=empty_after)
     first = [e for e in events if e.object_id == "stop_N"]
     assert first and "locked on" in first[0].message and 600 < first[0].time_s <= 620, first
@@ -113,7 +116,7 @@ def test_noisy_occupancy_over_an_empty_area_is_erratic() -> None:
         monitor,
         range(0, 1200, 5),
         lambda t, c: (float(np.clip(rng.normal(0, 0.15), 0, 1)) if t >= 600 else 0.0, c),
-        area_of=lambda t: (1, 0, 0.1, 8.0) if t % 60 < 10 else (0, 0, 0.0, -1.0),
+        area_of=lambda t: (1, 0, 0.1, 18.0) if t % 60 < 10 else (0, 0, 0.0, -1.0),
     )
     erratic = [e for e in events if e.object_id == "stop_N"]
     assert erratic and erratic[0].severity == "alarm" and 600 < erratic[0].time_s <= 780, erratic
@@ -127,8 +130,9 @@ def test_a_frozen_reading_is_no_change() -> None:
 
 
 def queue_at_red(t: int) -> tuple[int, int, float, float]:
-    """The area at stop_N: three vehicles standing at red, two moving (the queue left) at green."""
-    return (3, 3, 0.4, 0.0) if cycle_state(t) == "rGrG" else (2, 0, 0.2, 8.0)
+    """The area at stop_N: three vehicles standing at red, two moving (the queue left) at green, as
+    fast as carries the vehicles the loop counts (one per 20 s)."""
+    return (3, 3, 0.4, 0.0) if cycle_state(t) == "rGrG" else (2, 0, 0.2, 3.0)
 
 
 def test_a_loop_empty_under_a_standing_queue_then_silent_as_it_leaves_fails_in_one_cycle() -> None:
@@ -153,7 +157,7 @@ def test_a_loop_empty_under_a_standing_queue_then_silent_as_it_leaves_fails_in_o
 def test_a_queue_behind_a_lane_blocked_inside_the_area_is_no_evidence_at_red() -> None:
     """An incident inside the area: vehicles stand there at red and green, none over the loop."""
     monitor = DetectorHealthMonitor(cross_geometry())
-    blocked = lambda t: (1, 0, 0.1, 8.0) if t < 600 else (4, 4, 0.5, 0.0)  # noqa: E731
+    blocked = lambda t: (1, 0, 0.1, 3.0) if t < 600 else (4, 4, 0.5, 0.0)  # noqa: E731
     events = run(monitor, range(0, 1800, 5), lambda t, c: (0.0, c if t < 600 else healthy_day(600)[0]),
                  area_of=blocked)  # fmt: skip
     assert not [e for e in events if "at red" in e.message], events

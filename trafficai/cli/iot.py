@@ -310,15 +310,22 @@ def iot_attack(
     loop: Annotated[list[str] | None, typer.Option(help="A compromised loop (default: 1st approach)")] = None,
     end: Annotated[float | None, typer.Option(help="Simulated seconds per run (default: all)")] = None,
     workers: Annotated[int, typer.Option(help="Parallel runs (each at nice 10)")] = 2,
+    controller: Annotated[
+        str, typer.Option(help="A controller deciding on the loops: max-pressure-loops or rl:MODEL (sensors)")
+    ] = "max-pressure-loops",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
-    """A compromised loop device spoofing the loop-based max-pressure controller: the delay increase
+    """A compromised loop device spoofing a loop-based controller: the delay increase
     with no defence and with plausibility, cross-detector checks and fallback to the signal's plan."""
     import json
 
+    from trafficai.control.registry import check_controller
     from trafficai.runtime.attack_eval import evaluate
 
-    result = evaluate(scenario, tuple(range(seeds)), end_s=end, loops=loop or None, workers=workers)
+    check_controller(controller)
+    result = evaluate(
+        scenario, tuple(range(seeds)), end_s=end, loops=loop or None, workers=workers, controller=controller
+    )
     if as_json:
         typer.echo(json.dumps(result.as_json()))
         return

@@ -1,13 +1,19 @@
 """``trafficai iot attack``: what a compromised loop device costs, with and without defences.
 
 The attacked controller is ``max-pressure-loops`` (max-pressure on the stop-line loops' occupancy,
-``control/baselines.py``): it decides on the loops' word, so a lying loop moves it. The attacker
+``control/baselines.py``) unless told (``controller``: an RL policy trained with ``source =
+"sensors"`` and the ``loop_occupancy`` feature reads the same loops): it decides on the loops'
+word, so a lying loop moves it. The attacker
 owns the loops of one approach (one device cabinet: every loop on the first incoming edge of the
 first signal, unless told) and, from ``ATTACK_AT_SHARE`` of the run to its end, reports through
 the ``spoofing`` fault (a plausible steady occupancy, count and speed, ``sensors/faults.py``):
 
 - ``inflate``: a standing queue (occupancy ``INFLATE_OCCUPANCY``) — pulls green to the approach;
-- ``hide``: a free-flowing, almost empty lane (occupancy ``HIDE_OCCUPANCY``) — starves it.
+- ``hide``: a free-flowing, almost empty lane (occupancy ``HIDE_OCCUPANCY``) — starves it;
+- ``scale``: the adaptive one, within every plausibility bound: the loops report the true traffic
+  times ``1 + SCALE_FACTOR`` (the ``bias`` fault: counts and occupancy scaled, speeds true), so
+  they read empty when the lane is empty and busy when it is busy, never a steady lie — a busier
+  approach than it is, which pulls green to it whenever it has traffic.
 
 Per seed and strategy, four runs with the same demand: healthy and attacked, each undefended and
 defended. The defences: the health rules (IRIS plausibility, witnesses; ``[health]``) with
@@ -43,8 +49,13 @@ if TYPE_CHECKING:
     from trafficai.runtime.lifecycle import RunLifecycle
 
 CONTROLLER = "max-pressure-loops"
-STRATEGIES = {"inflate": 0.95, "hide": 0.02}  # spoofing occupancy per strategy
-INFLATE_OCCUPANCY, HIDE_OCCUPANCY = STRATEGIES["inflate"], STRATEGIES["hide"]
+INFLATE_OCCUPANCY, HIDE_OCCUPANCY, SCALE_FACTOR = 0.95, 0.02, 2.0
+# per strategy: the fault the compromised loops report through, and its parameter
+STRATEGIES = {
+    "inflate": ("spoofing", INFLATE_OCCUPANCY),
+    "hide": ("spoofing", HIDE_OCCUPANCY),
+    "scale": ("bias", SCALE_FACTOR),
+}
 ATTACK_AT_SHARE = 0.1
 
 
@@ -56,6 +67,7 @@ class AttackSpec:
     defended: bool = False
     end_s: float | None = None
     strategy: str = ""  # "" for a healthy run
+    controller: str = CONTROLLER
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +104,8 @@ def approach_loops(geometry: NetGeometry, signal: str | None = None) -> tuple[st
 
 
 def attack_faults(loops: Sequence[str], strategy: str, at_s: float) -> tuple[FaultSection, ...]:
-    return tuple(FaultSection(device=d, kind="spoofing", at=at_s, param=STRATEGIES[strategy]) for d in loops)
+    kind, param = STRATEGIES[strategy]
+    return tuple(FaultSection(device=d, kind=kind, at=at_s, param=param) for d in loops)
 
 
 def run_one(spec: AttackSpec) -> AttackOutcome:
@@ -104,18 +117,18 @@ def run_one(spec: AttackSpec) -> AttackOutcome:
     config = RunConfig(
         scenario=spec.scenario,
         end_s=spec.end_s,
-        controller=CONTROLLER,
+        controller=spec.controller,
         sim=SimConfig(seed=spec.seed),
         faults=spec.faults,
         health=scenario.health or HealthSection(),
         bin_s=60.0,
     )
     life = RunLifecycle(config, scenario)
-    life.record(None, CONTROLLER)
+    life.record(None, spec.controller)
     try:
         backend = life.open(warnings=False).backend
         guard = _defend(life) if spec.defended else None
-        life.attach(make_controller(CONTROLLER))
+        life.attach(make_controller(spec.controller))
         fallen: list[str] = []
         first = math.nan
         while backend.step < backend.end_step:
@@ -155,6 +168,7 @@ def _distrusted_signals(life: RunLifecycle, guard: WitnessStandIn, fallen: Seque
 @dataclass(frozen=True, slots=True)
 class AttackResult:
     scenario: str
+    controller: str
     seeds: tuple[int, ...]
     loops: tuple[str, ...]
     strongest: str
@@ -175,7 +189,7 @@ class AttackResult:
             {
                 "scenario": self.scenario,
                 "seeds": list(self.seeds),
-                "controller": CONTROLLER,
+                "controller": self.controller,
                 "compromised_loops": list(self.loops),
                 "strongest_strategy": self.strongest,
                 "undefended_delay_increase": self.undefended_delay_increase,
@@ -196,20 +210,29 @@ def evaluate(
     strategies: Sequence[str] = tuple(STRATEGIES),
     loops: Sequence[str] | None = None,
     workers: int = 2,
+    controller: str = CONTROLLER,
 ) -> AttackResult:
+    """``controller`` must decide on the loops (``max-pressure-loops``, or an RL policy observing
+    ``loop_occupancy`` through ``source = "sensors"``): the attack acts on the loops' readings."""
     scenario = resolve_scenario(scenario_name)
     span = end_s if end_s is not None else scenario.duration_s
     chosen = tuple(loops) if loops else _default_loops(scenario_name)
     at = float(round(span * ATTACK_AT_SHARE))
-    specs = [AttackSpec(scenario_name, s, (), d, end_s) for s in seeds for d in (False, True)]
+    specs = [
+        AttackSpec(scenario_name, s, (), d, end_s, controller=controller)
+        for s in seeds
+        for d in (False, True)
+    ]
     for strategy in strategies:
         faults = attack_faults(chosen, strategy, at)
         specs += [
-            AttackSpec(scenario_name, s, faults, d, end_s, strategy) for s in seeds for d in (False, True)
+            AttackSpec(scenario_name, s, faults, d, end_s, strategy, controller)
+            for s in seeds
+            for d in (False, True)
         ]
     with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_nice) as pool:
         outcomes = list(pool.map(run_one, specs))
-    return summarise(scenario_name, tuple(seeds), chosen, outcomes)
+    return summarise(scenario_name, tuple(seeds), chosen, outcomes, controller)
 
 
 def _default_loops(scenario_name: str) -> tuple[str, ...]:
@@ -229,7 +252,11 @@ def _kind(spec: AttackSpec) -> str:
 
 
 def summarise(
-    scenario: str, seeds: tuple[int, ...], loops: tuple[str, ...], outcomes: Sequence[AttackOutcome]
+    scenario: str,
+    seeds: tuple[int, ...],
+    loops: tuple[str, ...],
+    outcomes: Sequence[AttackOutcome],
+    controller: str = CONTROLLER,
 ) -> AttackResult:
     by_kind: dict[str, list[float]] = {}
     fallbacks: dict[str, int] = {}
@@ -249,7 +276,7 @@ def summarise(
     strongest = max(strategies, key=lambda s: increases[s]["undefended"])
     false_alarm_cost = mean.get("healthy_defended", math.nan) / healthy - 1.0  # defences on, no attack
     increases["healthy"] = {"undefended": 0.0, "defended": false_alarm_cost}
-    return AttackResult(scenario, seeds, loops, strongest, mean, increases, fallbacks)
+    return AttackResult(scenario, controller, seeds, loops, strongest, mean, increases, fallbacks)
 
 
 def _no_nan(value: Any) -> Any:

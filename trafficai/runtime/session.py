@@ -18,6 +18,7 @@ from trafficai.core.snapshot import Snapshot
 from trafficai.errors import ControllerError, TrafficAIError
 from trafficai.sensors.bins import DetectorBins
 from trafficai.sensors.readings import Reading
+from trafficai.sensors.substitution import substituted_ids
 from trafficai.sim.backend import SimBackend
 from trafficai.sim.sumo_command import SumoOptions
 from trafficai.storage import RunStore
@@ -95,6 +96,7 @@ class BinRecorder:
         self.bin_start_s = backend.time_s
         self.bin_start_arrived = 0
         self.bin_start_departed = 0
+        self._substituted: frozenset[str] = frozenset()
 
     def sample(self, snapshot: Snapshot) -> None:
         net = network_sample(snapshot)
@@ -102,6 +104,7 @@ class BinRecorder:
         self.network.add({"": net})
         self.signals.add(signal_samples(snapshot, self.backend.geometry))
         self.detectors.sample(snapshot)
+        self._substituted |= substituted_ids(self.backend)  # flagged in the bin (metric substituted)
         self._last = snapshot
 
     def maybe_close(self, snapshot: Snapshot | None, force: bool = False) -> ClosedBin | None:
@@ -120,9 +123,12 @@ class BinRecorder:
         detectors = self.detectors.close(snapshot)
         if self.skipped_objects:
             detectors = {k: v for k, v in detectors.items() if k not in self.skipped_objects}
+        # the store flags what controllers read from a substitute; devices publish their own readings
+        stored = {**detectors, **{d: {**detectors.get(d, {}), "substituted": 1.0} for d in self._substituted}}
+        self._substituted = frozenset()
         if self.store is not None:
             self.store.add_bin(
-                self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), detectors
+                self.run_id, self.bin_start_s, snapshot.time_s, network, self.signals.close(), stored
             )
         else:
             self.signals.close()

@@ -30,6 +30,7 @@ import numpy as np
 
 from trafficai.config import HealthSection
 from trafficai.core.geometry import NetGeometry
+from trafficai.sensors.health_bias import CountBiasTest
 from trafficai.sensors.health_rules import (
     F64,
     FULL,
@@ -48,7 +49,7 @@ from trafficai.sensors.health_rules import (
 )
 
 BIN_S = 30.0
-FAILURES = ("witness on", "witness off", "witness red", "few counts", "erratic")
+FAILURES = ("witness on", "witness off", "witness red", "few counts", "erratic", "bias")
 
 
 class LoopBinSums:
@@ -75,6 +76,7 @@ class LoopEvidence:
         self.witness = area_witness(geometry)
         self.stop_line = at_area_end(geometry, self.witness)
         self.pairs = conservation_pairs(geometry)
+        self.bias = CountBiasTest(geometry, self.witness, limits)
         self.free_flow = np.ones(n, dtype=bool)  # loops on lanes without a signal (set by the monitor)
         self.conditions: dict[str, Mask] = {}
         self.why: dict[str, list[str]] = {}
@@ -102,11 +104,13 @@ class LoopEvidence:
         self._stretch_rate = np.zeros(n)
         self._bin = LoopBinSums(n)
         self.bins.clear()
+        self.bias.reset()
 
     def forget(self, i: int) -> None:
         for standing in self.conditions.values():
             standing[i] = False
         self._red_silent[i] = False
+        self.bias.forget(i)
         arrays = (
             self._on_s, self._red_s, self._departed, self._stretch_expected, self._stretch_s, self._spike
         )
@@ -144,9 +148,11 @@ class LoopEvidence:
         area_vehicles: F64,
         area_halting: F64,
         healthy: Mask,
+        area_speed: F64 | None = None,
     ) -> None:
         """One sample ``dt`` after the last one: ``hits`` counted in between, the loop readings,
-        whether traffic over each loop could move, and its witness's vehicles / halting (NaN: none)."""
+        whether traffic over each loop could move, and its witness's vehicles / halting / mean
+        speed (NaN: none; no speed: no count-bias test)."""
         lim = self.limits
         seen = area_vehicles > 0
         self._witness_seen_s = np.where(seen, t, self._witness_seen_s)
@@ -181,6 +187,9 @@ class LoopEvidence:
             ),
         )
         self._silent_at_red(t, dt, hits, occupancy, moving, alive, area_halting)
+        if area_speed is not None:
+            biased = self.bias.sample(dt, hits, np.where(alive, area_vehicles, np.nan), area_speed, healthy)
+            self._raise("bias", biased, ~biased, self.bias.describe)
         # a count is due only while vehicles over the loop can move: green, and its area (if any)
         # holds a vehicle that is not standing (a queue blocked at green is no evidence)
         eligible = moving & ((self.witness < 0) | (seen & (area_halting < area_vehicles)))

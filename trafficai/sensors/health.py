@@ -255,10 +255,11 @@ class DetectorHealthMonitor:
         nan = np.full(self._n, np.nan)
         vehicles = np.where(has, det.e2_vehicles[idx], nan) if det.e2_vehicles.size else nan
         halting = np.where(has, det.e2_halting[idx], nan) if det.e2_halting.size else nan
+        speed_e2 = np.where(has, det.e2_speed[idx], nan) if det.e2_speed.size else nan
         healthy = np.array([self._health[d].state == OK for d in self.geometry.e1.ids], dtype=bool)
         occupancy = det.e1_occupancy.astype(np.float64)
         speed = det.e1_speed.astype(np.float64)
-        self.evidence.sample(t, dt, hits, occupancy, speed, moving, vehicles, halting, healthy)
+        self.evidence.sample(t, dt, hits, occupancy, speed, moving, vehicles, halting, healthy, speed_e2)
 
     def _start_window(self, t: float, count: I64, full: Mask) -> None:
         self._time_s, self._count, self._full = t, count, full
