@@ -87,19 +87,43 @@ def _publisher(
     return subprocess.Popen(args, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
 
 
-def _drive(ingest: Ingest, publisher: subprocess.Popen[bytes], expected: int, limit_s: float) -> float:
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) process ``pid`` used so far; NaN where /proc is not."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    return {name: _cpu_s(pid) for name, pid in pids.items()}
+
+
+def _drive(
+    ingest: Ingest, publisher: subprocess.Popen[bytes], expected: int, limit_s: float, pids: dict[str, int]
+) -> tuple[float, dict[str, float]]:
+    """Seconds until ``expected`` bins are stored (at most ``limit_s``), and each process's CPU
+    microseconds per bin stored in the steady state (from the 1,000th bin on: start-up excluded)."""
     start = time.perf_counter()
+    first: tuple[int, dict[str, float]] | None = None
     while ingest.stored < expected and time.perf_counter() - start < limit_s:
         ingest.flush()
+        if first is None and ingest.stored >= 1000:
+            first = ingest.stored, _cpu(pids)
         time.sleep(0.001)
     ingest.flush()
     elapsed = time.perf_counter() - start
+    cpu_per_msg: dict[str, float] = {}
+    if first is not None and ingest.stored > first[0]:
+        now = _cpu(pids)
+        cpu_per_msg = {k: (now[k] - first[1][k]) / (ingest.stored - first[0]) * 1e6 for k in pids}
     try:
         publisher.wait(timeout=10)
     except subprocess.TimeoutExpired:
         publisher.send_signal(signal.SIGKILL)
         publisher.wait()
-    return elapsed
+    return elapsed, cpu_per_msg
 
 
 def bench_mqtt(folder: Path, seconds: float, rate: float, say: Say) -> dict[str, float]:
@@ -118,7 +142,8 @@ def bench_mqtt(folder: Path, seconds: float, rate: float, say: Say) -> dict[str,
         target = int(20_000 * seconds)
         pub = _publisher(pki.root, port, folder, devices, target // len(devices), 0.0, 25)
         start_stored = ingest.stored
-        elapsed = _drive(ingest, pub, target, seconds)
+        pids = {"ingest": os.getpid(), "publisher": pub.pid, "broker": broker.pid}
+        elapsed, cpu_us = _drive(ingest, pub, target, seconds, pids)
         sustained = (ingest.stored - start_stored) / elapsed
         pub.kill()
         pub.wait()
@@ -141,6 +166,8 @@ def bench_mqtt(folder: Path, seconds: float, rate: float, say: Say) -> dict[str,
         lat = np.array(latencies[len(latencies) // 10 :]) * 1e3  # the first tenth is the warm-up
         return {
             "mqtt_msgs_per_s": sustained,
+            # CPU microseconds per message of each process (a load-independent cost on a shared machine)
+            **{f"mqtt_cpu_us_per_msg_{k}": v for k, v in cpu_us.items()},
             "latency_msgs": float(len(latencies)),
             "p50_ms": float(np.percentile(lat, 50)) if lat.size else float("nan"),
             "p99_ms": float(np.percentile(lat, 99)) if lat.size else float("nan"),

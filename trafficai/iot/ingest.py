@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from trafficai.core.events import Event
 from trafficai.iot.bus import Transport
@@ -31,6 +32,8 @@ from trafficai.storage.devices import BinRow, DeviceRow, DeviceStore
 Clock = Callable[[], float]
 EventSink = Callable[[Event], None]
 EVENT_INTERVAL_S = 10.0  # at most one drop event per device and reason this often
+# topics repeat (a few per device): parsed once each, bounded against a sender inventing topics
+_device_topic = lru_cache(maxsize=65_536)(parse_device_topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +154,7 @@ class Ingest:
             except Exception as exc:  # a bug must cost a message, not the ingest
                 result = Drop(DropReason.BAD_FIELD, f"internal: {type(exc).__name__}")
             if isinstance(result, Drop):
-                parsed = parse_device_topic(topic)
+                parsed = _device_topic(topic)
                 device = parsed[0] if parsed and parsed[0] in self.devices else ""
                 self.counters[result.reason] += 1
                 self._drops[(device, result.reason.value)] += 1
@@ -162,7 +165,7 @@ class Ingest:
             return result
 
     def _handle(self, topic: str, payload: bytes) -> DeviceBin | Drop | None:
-        parsed = parse_device_topic(topic)
+        parsed = _device_topic(topic)
         if parsed is None:
             return Drop(DropReason.UNKNOWN_TOPIC, topic[:80])
         device, channel = parsed
@@ -188,28 +191,27 @@ class Ingest:
         item = decode_bin(payload, device)
         if isinstance(item, Drop):
             return item
-        checked = self._check_bin(item, state)
-        if not isinstance(checked, Drop):
-            self._note_seen(device)
-        return checked
+        return self._check_bin(item, state)
 
-    def _note_seen(self, device: str) -> None:
+    def _note_seen(self, device: str, now: float | None = None) -> None:
         previous = self._seen.get(device, (None, 0.0))[0]
-        self._seen[device] = (previous, self.clock())
+        self._seen[device] = (previous, self.clock() if now is None else now)
         self.last_seen[device] = self.event_clock()
 
     def _check_bin(self, item: DeviceBin, state: _DeviceState) -> DeviceBin | Drop:
-        now = self.clock()
-        if not now - self.limits.max_age_s <= item.t_end <= now + self.limits.max_future_s:
+        now, limits, seq = self.clock(), self.limits, item.seq
+        if not now - limits.max_age_s <= item.t_end <= now + limits.max_future_s:
             return Drop(DropReason.BAD_TIMESTAMP, f"bin time {item.t_end:.0f} outside bounds at {now:.0f}")
-        if state.stored(item.seq) or (item.device, item.seq) in self._pending_keys:
+        key = (item.device, seq)
+        if state.stored(seq) or key in self._pending_keys:
             state.acked = -1  # a resend means our ack was lost: send it again
-            return Drop(DropReason.DUPLICATE, f"seq {item.seq} already stored")
-        if item.seq > state.highest + self.limits.max_seq_jump:
-            return Drop(DropReason.SEQ_IMPLAUSIBLE, f"seq {item.seq} after {state.highest}")
+            return Drop(DropReason.DUPLICATE, f"seq {seq} already stored")
+        if seq > state.highest + limits.max_seq_jump:
+            return Drop(DropReason.SEQ_IMPLAUSIBLE, f"seq {seq} after {state.highest}")
         self._pending.append(item)
-        self._pending_keys.add((item.device, item.seq))
+        self._pending_keys.add(key)
         self.accepted += 1
+        self._note_seen(item.device, now)
         return item
 
     def _take_token(self, state: _DeviceState) -> bool:
