@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from trafficai.iot.headless import ACK_EVERY_S, plain_device, settings
 from trafficai.iot.ingest import Ingest, IngestLimits
 from trafficai.iot.mqtt_client import MqttTransport
 from trafficai.iot.pki import init_pki
-from trafficai.iot.senml import decode_bin, encode_bin
+from trafficai.iot.fuzz import samples
+from trafficai.iot.senml import Drop, decode_bin, encode_bin
 from trafficai.iot.topics import device_topic
 from trafficai.storage import RunStore
 from trafficai.storage.devices import DeviceStore
@@ -74,6 +76,48 @@ def validation_times_ms(n: int = 20_000) -> tuple[float, float]:
         decode_bin(payload, "e1.v")
         times[i] = time.perf_counter() - t0
     return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 99) * 1e3)
+
+
+def fuzz_validation(folder: Path, n: int = 100_000, seed: int = 0) -> dict[str, Any]:
+    """``n`` generated payloads (``iot.fuzz``: bad ones of every kind, valid ones as the control)
+    through the ingest's full check (``Ingest.handle``: size, JSON, schema, units, ranges, device,
+    sequence, time bounds), timed one by one in wall time and in the thread's CPU time (which a
+    shared machine's other processes do not inflate); commits are outside the timing."""
+    device, now = "e1.f0", 1_704_067_200.0
+    with RunStore(folder / "fuzz.sqlite") as runs:
+        run_id = runs.create_run("bench-iot-fuzz", "none", 0, {})
+    store = DeviceStore(folder / "fuzz.sqlite")
+    limits = IngestLimits(rate_per_s=None, batch=10**9)
+    ingest = Ingest(store, run_id, by_id([plain_device(device)]), lambda: now, limits)
+    topic = device_topic(device, "bins")
+    wall, cpu, kinds = np.empty(n), np.empty(n), []
+    misjudged, reasons = 0, Counter[str]()
+    for i, sample in enumerate(samples(n, device, now, seed)):
+        t0, c0 = time.perf_counter(), time.thread_time()
+        result = ingest.handle(topic, sample.payload)
+        cpu[i], wall[i] = time.thread_time() - c0, time.perf_counter() - t0
+        kinds.append(sample.kind)
+        if isinstance(result, Drop):
+            reasons[result.reason.value] += 1
+        if sample.good != isinstance(result, DeviceBin) or not sample.good and not isinstance(result, Drop):
+            misjudged += 1
+        if i % 1000 == 999:
+            ingest.flush()
+    ingest.flush()
+    store.close()
+    by_kind = np.array(kinds)
+    return {
+        "fuzz_payloads": n,
+        "fuzz_misjudged": misjudged,  # bad payloads not dropped with a reason, or valid ones refused
+        "fuzz_validation_p50_ms": float(np.percentile(wall, 50) * 1e3),
+        "fuzz_validation_p99_ms": float(np.percentile(wall, 99) * 1e3),
+        "fuzz_validation_cpu_p99_ms": float(np.percentile(cpu, 99) * 1e3),
+        "fuzz_validation_cpu_max_ms": float(cpu.max() * 1e3),
+        "fuzz_cpu_p99_ms_by_kind": {
+            k: float(np.percentile(cpu[by_kind == k], 99) * 1e3) for k in sorted(set(kinds))
+        },
+        "fuzz_drop_reasons": dict(sorted(reasons.items())),
+    }
 
 
 def _publisher(
@@ -177,13 +221,17 @@ def bench_mqtt(folder: Path, seconds: float, rate: float, say: Say) -> dict[str,
         broker.wait()
 
 
-def bench_iot(seconds: float = 120.0, rate: float = 1000.0, say: Say | None = None) -> dict[str, Any]:
+def bench_iot(
+    seconds: float = 120.0, rate: float = 1000.0, say: Say | None = None, fuzz_payloads: int = 100_000
+) -> dict[str, Any]:
     tell = say or (lambda _m: None)
     with tempfile.TemporaryDirectory(prefix="trafficai-bench-iot-") as tmp:
         folder = Path(tmp)
         tell(f"in-process bus, {min(seconds, 20.0):g} s")
         inproc = bench_inproc(folder, min(seconds, 20.0))
         v50, v99 = validation_times_ms()
+        tell(f"fuzz: {fuzz_payloads:,} generated payloads through the ingest")
+        fuzz = fuzz_validation(folder, fuzz_payloads)
         mqtt = bench_mqtt(folder, seconds, rate, tell)
     return {
         "inproc_msgs_per_s": inproc,
@@ -192,5 +240,6 @@ def bench_iot(seconds: float = 120.0, rate: float = 1000.0, say: Say | None = No
         "seconds": seconds,
         "validation_p50_ms": v50,
         "validation_p99_ms": v99,
+        **fuzz,
         "cpus": os.cpu_count(),
     }

@@ -128,6 +128,7 @@ class Ingest:
         self._owner = threading.get_ident()
         self._pending: list[DeviceBin] = []
         self._pending_keys: set[tuple[str, int]] = set()
+        self._committing: set[tuple[str, int]] = set()  # the keys of the flush being committed
         self._drops: Counter[tuple[str, str]] = Counter()
         self._last_event: dict[tuple[str, str], float] = {}
         # status changes and last-seen times wait for flush: the store belongs to the flushing thread
@@ -203,7 +204,7 @@ class Ingest:
         if not now - limits.max_age_s <= item.t_end <= now + limits.max_future_s:
             return Drop(DropReason.BAD_TIMESTAMP, f"bin time {item.t_end:.0f} outside bounds at {now:.0f}")
         key = (item.device, seq)
-        if state.stored(seq) or key in self._pending_keys:
+        if state.stored(seq) or key in self._pending_keys or key in self._committing:
             state.acked = -1  # a resend means our ack was lost: send it again
             return Drop(DropReason.DUPLICATE, f"seq {seq} already stored")
         if seq > state.highest + limits.max_seq_jump:
@@ -231,25 +232,36 @@ class Ingest:
     # -- outbound --------------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Commit the accepted bins and drop counters, then acknowledge; how many bins were new."""
+        """Commit the accepted bins and drop counters, then acknowledge; how many bins were new.
+
+        The commit runs outside the lock ``handle`` takes, so a transport's network thread goes on
+        validating meanwhile (sqlite releases the GIL); the bins being committed still count as
+        known, so a resend arriving during the commit is dropped as a duplicate. Call it from the
+        store's thread only (one flush at a time)."""
         with self._lock:
             pending, self._pending = self._pending, []
-            self._pending_keys = set()
+            self._committing, self._pending_keys = self._pending_keys, set()
             drops, self._drops = self._drops, Counter()
             seen, self._seen = self._seen, {}
             if not pending and not drops and not seen and all(
                 s.acked == s.watermark for s in self._states.values()
             ):
                 return 0
-            rows = [BinRow(b.device, b.seq, b.t_begin, b.t_end, b.values) for b in pending]
-            # bins, drop counters, statuses and last-seen times: one transaction per flush
+        rows = [BinRow(b.device, b.seq, b.t_begin, b.t_end, b.values) for b in pending]
+        try:  # bins, drop counters, statuses and last-seen times: one transaction per flush
             fresh = self.store.add_bins(
                 self.run_id, rows, dict(drops), [(d, status, at) for d, (status, at) in seen.items()]
             )
+        except BaseException:
+            with self._lock:
+                self._committing = set()
+            raise
+        with self._lock:
+            for item in pending:  # stored now: known by the watermarks from here on
+                self._states[item.device].mark(item.seq)
+            self._committing = set()
             self._report_status(seen)
             new = [b for b, is_new in zip(pending, fresh, strict=True) if is_new]
-            for item in pending:
-                self._states[item.device].mark(item.seq)
             self.stored += len(new)
             self._report_drops(drops)
             self._send_acks()
