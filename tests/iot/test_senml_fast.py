@@ -3,6 +3,7 @@ full validator refuses, and gives the same bin; decode_bin's answer is always th
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,7 @@ from trafficai.iot.senml import (
     full_decode_bin,
 )
 
+HAS_ORJSON = importlib.util.find_spec("orjson") is not None
 _LOOP_NAMES = [n for n in BIN_UNITS if n != "interval"]
 _DEVICES = ["e1.d0", "e2.a-2fb", "cam.cam_C"]
 _ids = st.text("abcXYZ019_-", min_size=1, max_size=8)
@@ -59,13 +61,16 @@ _scalars = (
 )
 
 
+_EDITS = ["set", "add", "remove", "dup", "drop", "swap", "scalar", "reorder"]
+
+
 def _mutate(records: list[dict[str, Any]], data: st.DataObject) -> list[Any]:
     """One to three edits of a pack's records: a field's value, a field added or removed, a record
     duplicated, dropped, reordered or replaced by a non-object."""
     out: list[Any] = [dict(r) for r in records]
     for _ in range(data.draw(st.integers(1, 3))):
         i = data.draw(st.integers(0, len(out) - 1))
-        edit = data.draw(st.sampled_from(["set", "add", "remove", "dup", "drop", "swap", "scalar", "reorder"]))
+        edit = data.draw(st.sampled_from(_EDITS))
         record = out[i]
         if not isinstance(record, dict) or edit == "scalar":
             out[i] = data.draw(_scalars)
@@ -94,9 +99,11 @@ def _json(records: list[Any], spaced: bool) -> bytes:
 def fast_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Both fast-path parsers: orjson (the iot extra) and the standard library (the base install)."""
     if request.param == "orjson":
-        if senml.orjson is None:
+        if not HAS_ORJSON:
             pytest.skip("orjson is not installed (the iot extra)")
-        monkeypatch.setattr(senml, "fast_loads", senml.orjson.loads)
+        import orjson
+
+        monkeypatch.setattr(senml, "fast_loads", orjson.loads)
     else:
         monkeypatch.setattr(senml, "fast_loads", senml._plain_loads)
     yield request.param
@@ -149,7 +156,7 @@ def test_fast_and_full_agree_on_fuzzed_payloads(fast_parser: str) -> None:
 
 
 def test_both_encoders_write_the_same_records() -> None:
-    if senml.orjson is None:
+    if not HAS_ORJSON:
         pytest.skip("orjson is not installed (the iot extra)")
 
     @_settings
@@ -164,7 +171,7 @@ def test_both_encoders_write_the_same_records() -> None:
 def test_encoders_refuse_non_finite_values(bad: float) -> None:
     item = DeviceBin("e1.d0", 1, 0.0, 30.0, {"count": bad})
     for encode in (senml._text_encode_bin, senml._orjson_encode_bin):
-        if encode is senml._orjson_encode_bin and senml.orjson is None:
+        if encode is senml._orjson_encode_bin and not HAS_ORJSON:
             continue
         with pytest.raises(ValueError, match="finite"):
             encode(item)

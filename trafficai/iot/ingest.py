@@ -72,7 +72,7 @@ class _DeviceState:
 
     @property
     def highest(self) -> int:
-        return max(self.above, default=self.watermark)
+        return max(self.above) if self.above else self.watermark
 
 
 def device_row(device: Device, fingerprint: str = "") -> DeviceRow:
@@ -204,7 +204,8 @@ class Ingest:
         if not now - limits.max_age_s <= item.t_end <= now + limits.max_future_s:
             return Drop(DropReason.BAD_TIMESTAMP, f"bin time {item.t_end:.0f} outside bounds at {now:.0f}")
         key = (item.device, seq)
-        if state.stored(seq) or key in self._pending_keys or key in self._committing:
+        known = seq <= state.watermark or seq in state.above  # stored
+        if known or key in self._pending_keys or key in self._committing:
             state.acked = -1  # a resend means our ack was lost: send it again
             return Drop(DropReason.DUPLICATE, f"seq {seq} already stored")
         if seq > state.highest + limits.max_seq_jump:

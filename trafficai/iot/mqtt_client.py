@@ -33,11 +33,11 @@ class _Client(mqtt.Client):
     paho's ``loop_read`` reads as many packets as the client has QoS > 0 messages in flight, at
     least one: a subscriber with nothing in flight (the control center's ingest) gets one packet per
     turn of select(), pending-bytes check, write and keepalive checks. This reads until the socket
-    has nothing more (or ``READ_BATCH`` packets), the same way paho reads its in-flight count.
+    has nothing more (at most ``READ_BATCH`` packets, or paho's own count if larger).
     """
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        for _ in range(READ_BATCH):
+        for _ in range(max(READ_BATCH, len(self._out_messages) + len(self._in_messages))):
             if self._sock is None:
                 return MQTTErrorCode.MQTT_ERR_NO_CONN
             rc = self._packet_read()

@@ -306,6 +306,8 @@ def _value_spec(name: str, camera: bool) -> tuple[str, float, float] | None:
     return unit, low, high
 
 
+# a loop detector's value names, looked up without the cache's call (the common case)
+_LOOP_SPECS = {name: spec for name in BIN_UNITS if (spec := _value_spec(name, False)) is not None}
 _PLAIN_DECODER = json.JSONDecoder()  # NaN parses to nan here: the fast path's range checks refuse it
 
 
@@ -325,7 +327,7 @@ def _fast_values(records: list[Any], camera: bool) -> dict[str, float] | None:
         name = record.get("n")
         if not isinstance(name, str) or name in values:
             return None
-        spec = _value_spec(name, camera)
+        spec = _value_spec(name, True) if camera else _LOOP_SPECS.get(name)
         if spec is None or record.get("u") != spec[0]:
             return None
         value = record.get("v")
