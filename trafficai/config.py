@@ -146,7 +146,8 @@ class SimConfig(Frozen):
 class ObserveSection(Frozen):
     """What controllers observe (``--observe``): the simulator's lane state (``oracle``), the
     scenario's detectors (``loops``) or cameras through the perception pipeline (``cameras``,
-    ``trafficai.sensors.observation``); the ``camera_*`` keys apply to cameras only."""
+    ``trafficai.sensors.observation``); the ``camera_*`` keys are the camera pipeline's settings, for
+    these cameras and the ``vision`` camera devices (``[iot] cameras``) alike."""
 
     source: Literal["oracle", "loops", "cameras"] = "oracle"
     camera_runtime: Literal["truth", "openvino", "onnx", "torch"] = "truth"
@@ -288,6 +289,10 @@ class IotConfig(Frozen):
     host: str = "localhost"
     port: int = Field(8883, gt=0, lt=65536)
     certs_dir: Path | None = None
+    # camera devices (``--cameras``): none, perfect cameras or the perception pipeline (its settings:
+    # the ``observe.camera_*`` keys, shared with ``--observe cameras``); where they stand
+    cameras: Literal["off", "truth", "vision"] = "off"
+    camera_placement: Literal["manifest", "auto"] = "manifest"
 
 
 def resolve_iot_config(cli: Mapping[str, Any]) -> IotConfig:
@@ -309,14 +314,17 @@ def resolve_storage_config(cli: Mapping[str, Any] | None = None) -> StorageConfi
 
 LOOP_FAULT_KINDS = ("stuck-on", "stuck-off", "noise", "bias", "chatter", "frozen", "spoofing")
 TRANSPORT_FAULT_KINDS = ("dropout", "latency", "packet-loss", "clock-skew", "heartbeat-loss")
-FAULT_KINDS = LOOP_FAULT_KINDS + TRANSPORT_FAULT_KINDS
+# a camera's own faults (sensors/camera_faults.py); "frozen" is a loop fault too
+CAMERA_FAULT_KINDS = ("frozen", "blackout")
+FAULT_KINDS = LOOP_FAULT_KINDS + TRANSPORT_FAULT_KINDS + ("blackout",)
 
 
 class FaultSection(Frozen):
     """An injected device fault (``[[faults]]`` in a manifest, ``--fault`` on the command line):
-    ``kind`` on ``device`` (a loop detector id) from ``at`` simulated seconds after the scenario's
-    begin for ``duration`` seconds (none: to the end); ``param``: the kind's strength (see
-    ``sensors/faults.py``; none: its default). Recorded with the run: the ground truth."""
+    ``kind`` on ``device`` (a loop detector, area detector or camera id) from ``at`` simulated
+    seconds after the scenario's begin for ``duration`` seconds (none: to the end); ``param``: the
+    kind's strength (see ``sensors/faults.py``; none: its default). Recorded with the run: the
+    ground truth."""
 
     device: str = Field(min_length=1)
     kind: str
@@ -365,9 +373,23 @@ def parse_fault(spec: str) -> FaultSection:
         raise ConfigError(format_validation_error(exc, what)) from exc
 
 
+class CameraHealthSection(Frozen):
+    """Camera-device health thresholds (``[health.cameras]``), in 30-s bins the camera publishes
+    (``sensors/camera_health.py``; docs/health.md)."""
+
+    frozen_bins: int = Field(4, ge=2)  # identical bins in a row, with traffic moving: frozen
+    blackout_bins: int = Field(4, ge=1)  # bins in a row with nothing seen ...
+    blackout_loop_vehicles: float = Field(6.0, gt=0)  # ... while its approaches' loops counted this many
+    blackout_expected: float = Field(12.0, gt=0)  # ... or (no loops) its own recent rate expected this many
+    rate_tau_bins: float = Field(30.0, gt=0)  # time constant of its own learned count rate
+    gap_clear_bins: int = Field(4, ge=1)  # a sequence gap is suspect until this many bins arrive in order
+
+
 class HealthSection(Frozen):
     """Detector-health thresholds (``[health]`` in a scenario manifest or the run config), in
     simulated seconds; docs/health.md says what each rule does and where its default comes from."""
+
+    cameras: CameraHealthSection = CameraHealthSection()  # camera devices' rules
 
     locked_on_s: float = Field(120.0, gt=0)  # IRIS locked on: full occupancy over this much green
     chatter_per_30s: float = Field(38.0, gt=0)  # IRIS chatter

@@ -47,6 +47,12 @@ def test_pure_texts() -> None:
     assert drops_text([("bad_unit", 2), ("duplicate", 1)]) == "bad_unit 2, duplicate 1"
     assert latest_text([("count", 4.0), ("occupancy", 0.12), ("speed", 11.43)]) == "n 4 · occ 12% · v 11.4"
     assert network_text(None).startswith("no devices")
+    camera = [
+        ("approach.N_in", 4.0), ("class.car", 3.0), ("class.van", 1.0), ("movement.N_in.E_out", 1.0),
+        ("movement.N_in.S_out", 3.0), ("movement.N_in.W_out", 0.0), ("queue.N_in", 12.5),
+        ("speed.N_in", 6.24),
+    ]  # fmt: skip
+    assert latest_text(camera) == "car 3, van 1 · N_in 4 (→E_out 1, →S_out 3) q 12.5 m v 6.2"
 
 
 def test_the_panel_lists_devices_with_status_gaps_drops_and_a_sparkline(window: MainWindow) -> None:
@@ -58,7 +64,8 @@ def test_the_panel_lists_devices_with_status_gaps_drops_and_a_sparkline(window: 
     assert model.rowCount() == 2
     row = [model.text(1, c) for c in range(len(COLUMNS))]
     latest = model.text(0, COLUMNS.index("latest"))
-    assert row == ["e1.e1_S", "e1_S", "offline", "ok", "00:00:30", "3", "2", "bad_unit 2", latest, "▃▅█"]
+    expected = ["e1.e1_S", "e1", "e1_S", "offline", "ok", "00:00:30", "3", "2", "bad_unit 2", latest, "▃▅█"]
+    assert row == expected
     assert window.devices_panel.headline.text() == (
         "2 devices on the MQTT broker localhost:8883, connected · 1 online · "
         "6 bins stored · 2 messages dropped"

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import QPoint
 
-from trafficai.config import FAULT_KINDS, TRANSPORT_FAULT_KINDS
+from trafficai.config import LOOP_FAULT_KINDS, TRANSPORT_FAULT_KINDS
 from trafficai.gui.fault_dialog import FaultDialog, open_fault_dialog
 from trafficai.gui.main_window import MainWindow
 from trafficai.gui.map.layers import SUBSTITUTED_RING
@@ -29,7 +29,7 @@ def test_the_dialog_builds_the_injection_and_offers_area_detectors_transport_fau
     dialog = FaultDialog(("e1_N", "e1_S"), ("e2_N",), "ann", device="e1_S")
     qtbot.addWidget(dialog)
     kinds = [dialog.kind.itemText(i) for i in range(dialog.kind.count())]
-    assert kinds == list(FAULT_KINDS)
+    assert kinds == list(LOOP_FAULT_KINDS + TRANSPORT_FAULT_KINDS)  # not blackout: a camera fault
     assert dialog.command() == c.InjectFault("e1_S", "stuck-on", 0.0, None, None, "ann")  # now, until cleared
     dialog.kind.setCurrentText("noise")
     dialog.start.setValue(120.0)

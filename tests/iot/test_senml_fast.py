@@ -16,6 +16,7 @@ from tests.iot.test_fuzz import _payloads
 from trafficai.iot import senml
 from trafficai.iot.devices import DeviceBin
 from trafficai.iot.senml import (
+    _CAMERA_PARTS,
     BIN_UNITS,
     CAMERA_RANGES,
     CAMERA_UNITS,
@@ -38,11 +39,16 @@ def _value(name: str) -> st.SearchStrategy[float]:
     return st.floats(low, high, allow_nan=False)
 
 
+def _camera_name(prefix: str) -> st.SearchStrategy[str]:
+    parts = _CAMERA_PARTS.get(prefix, 1)  # movement.<edge>.<exit>
+    return st.lists(_ids, min_size=parts, max_size=parts).map(lambda p: prefix + ".".join(p))
+
+
 @st.composite
 def _bins(draw: st.DrawFn) -> DeviceBin:
     device = draw(st.sampled_from(_DEVICES))
     if device.startswith("cam."):
-        names = draw(st.lists(st.sampled_from(sorted(CAMERA_UNITS)).flatmap(lambda p: _ids.map(p.__add__))))
+        names = draw(st.lists(st.sampled_from(sorted(CAMERA_UNITS)).flatmap(_camera_name)))
     else:
         names = draw(st.lists(st.sampled_from(_LOOP_NAMES), unique=True))
     values = {n: draw(_value(n)) for n in names}

@@ -73,3 +73,34 @@ def test_a_bad_incident_is_named_with_its_line(tmp_path: Path) -> None:
         ConfigError, match=r"'sweep.incidents' \(line 3\): 'melt-lane:E_in_0@60': expected KIND"
     ):
         expand(load_spec(path), path, resolve_launch)
+
+
+def test_observation_sources_are_an_axis(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        f'[sweep]\nscenarios = ["{TINY}"]\ncontrollers = ["max-pressure"]\nseeds = [1]\n'
+        'observe = ["oracle", "loops", "cameras"]\n',
+    )
+    runs = expand(load_spec(path), path, resolve_launch)
+    assert [r.config.observe.source for r in runs] == ["oracle", "loops", "cameras"]
+    assert runs[0].label.endswith("demand 1") and runs[1].label.endswith("/ observe loops")
+    assert len({r.config_hash for r in runs}) == 3
+
+
+def test_an_unknown_observation_source_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, f'[sweep]\nscenarios = ["{TINY}"]\nobserve = ["oracle", "radar"]\n')
+    with pytest.raises(ConfigError, match=r"'sweep.observe' \(line 3\)"):
+        load_spec(path)
+
+
+def test_a_sweep_run_observing_loops_is_run_on_what_the_loops_see(tmp_path: Path) -> None:
+    from trafficai.scale.sweep import run_serially
+
+    path = _write(
+        tmp_path,
+        f'[sweep]\nscenarios = ["{TINY}"]\ncontrollers = ["max-pressure"]\nseeds = [1]\nend_s = 300\n'
+        'observe = ["oracle", "loops"]\n',
+    )
+    oracle, loops = run_serially(expand(load_spec(path), path, resolve_launch))
+    assert oracle.ok and loops.ok
+    assert oracle.kpis != loops.kpis  # the same demand and seed, other observations: other decisions

@@ -73,7 +73,7 @@ def test_fault_specs_parse_and_bad_ones_are_one_line() -> None:
         parse_fault("d:melt@0")
     with pytest.raises(ConfigError, match="expected DEVICE:KIND@T"):
         parse_fault("stuck-on")
-    assert len(FAULT_KINDS) == 12
+    assert len(FAULT_KINDS) == 13 and "blackout" in FAULT_KINDS  # 7 loop, 5 transport, 1 camera-only
 
 
 def test_a_stuck_on_loop_is_seen_by_health_and_recorded_as_ground_truth(tiny: str) -> None:

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from trafficai.cli.observe_options import (
+    CameraDetectorOpt,
+    CameraDropOpt,
+    CameraFpsOpt,
+    CameraLightOpt,
+    CameraPlacementOpt,
+    CamerasOpt,
+    CameraWeightsOpt,
+    observe_flags,
+)
 from trafficai.cli.output import err, out
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
+from trafficai.runtime.device_settings import check_choice
+
+if TYPE_CHECKING:
+    from trafficai.runtime.camera_fault_eval import CameraEvalResult
 
 
 def _require() -> None:
@@ -19,7 +34,9 @@ def _require() -> None:
 
 def iot_init(
     folder: Annotated[Path, typer.Argument(help="Folder for the CA, certificates and broker config")],
-    scenario: Annotated[str | None, typer.Option(help="Issue a certificate to every detector of it")] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Certify every detector and camera (manifest and auto-placed) of it")
+    ] = None,
     device: Annotated[list[str] | None, typer.Option(help="A device id to issue a certificate to")] = None,
     port: Annotated[int, typer.Option(help="Port of the broker's TLS listener (loopback)")] = 8883,
 ) -> None:
@@ -39,8 +56,11 @@ def iot_init(
 
 
 def _scenario_devices(scenario: str) -> list[str]:
+    """Every detector of the scenario, its manifest cameras and the auto-placed ones (whichever
+    ``--camera-placement`` a run uses, its camera devices have certificates)."""
     from trafficai.core.scenario import resolve_scenario
-    from trafficai.iot.devices import camera_devices, inventory
+    from trafficai.iot.devices import camera_device_id, inventory
+    from trafficai.runtime.camera_sources import placed_cameras
     from trafficai.sensors.cameras import CameraSpec
     from trafficai.sim.factory import open_backend
     from trafficai.sim.sumo_command import SumoOptions
@@ -48,8 +68,11 @@ def _scenario_devices(scenario: str) -> list[str]:
     spec = resolve_scenario(scenario)
     backend = open_backend(spec, SumoOptions(), vehicles=False)
     try:
-        cameras = camera_devices([CameraSpec.from_section(c) for c in spec.cameras], backend.geometry)
-        return [d.id for d in inventory(backend.geometry) + cameras]
+        cameras = [CameraSpec.from_section(c) for c in spec.cameras]
+        with contextlib.suppress(ConfigError):  # a net without signalised approaches: none placed
+            cameras += placed_cameras(spec, backend.geometry, "auto")
+        ids = [d.id for d in inventory(backend.geometry)]
+        return ids + list(dict.fromkeys(camera_device_id(c.id) for c in cameras))
     finally:
         backend.close()
 
@@ -90,20 +113,31 @@ def iot_revoke(
 
 def iot_export(
     run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix)")],
-    fmt: Annotated[str, typer.Option("--format", help="sensorthings | ngsi-ld | csv")] = "sensorthings",
+    fmt: Annotated[
+        str, typer.Option("--format", help="sensorthings | ngsi-ld | parquet | csv")
+    ] = "sensorthings",
     output: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout)")] = None,
 ) -> None:
-    """Export a run's device data as OGC SensorThings entities, NGSI-LD TrafficFlowObserved or CSV."""
-    from trafficai.iot.export import EXPORTERS
+    """Export a run's device data (detectors and cameras) as OGC SensorThings entities, NGSI-LD
+    TrafficFlowObserved, Parquet (needs --out) or CSV."""
+    from trafficai.iot.export import EXPORTERS, write_parquet
     from trafficai.storage import RunStore
     from trafficai.storage.devices import DeviceStore
 
-    if fmt not in EXPORTERS:
-        raise ConfigError(f"--format: unknown format {fmt!r} (expected one of {', '.join(EXPORTERS)})")
+    known = (*EXPORTERS, "parquet")
+    if fmt not in known:
+        raise ConfigError(f"--format: unknown format {fmt!r} (expected one of {', '.join(known)})")
+    if fmt == "parquet" and output is None:
+        raise ConfigError("--format parquet writes a binary file: give --out FILE.parquet")
     with RunStore() as runs:
         full_id = runs.get_run(run_id).id
     with DeviceStore() as store:
-        text = EXPORTERS[fmt](store.devices(full_id), store.bins(full_id))
+        devices, bins = store.devices(full_id), store.bins(full_id)
+    if fmt == "parquet" and output is not None:
+        rows = write_parquet(devices, bins, output)
+        err.print(f"wrote {output} ({rows} rows)")
+        return
+    text = EXPORTERS[fmt](devices, bins)
     if output is None:
         typer.echo(text)
     else:
@@ -150,9 +184,17 @@ def iot_run(
     processes: Annotated[int, typer.Option(help="Separate publisher processes for the devices")] = 4,
     end: Annotated[float | None, typer.Option(help="Simulated seconds from the scenario's begin")] = None,
     controller: Annotated[str | None, typer.Option(help="Controller name (default: the scenario's)")] = None,
+    cameras: CamerasOpt = None,
+    camera_placement: CameraPlacementOpt = None,
+    camera_detector: CameraDetectorOpt = None,
+    camera_weights: CameraWeightsOpt = None,
+    camera_fps: CameraFpsOpt = None,
+    camera_drop: CameraDropOpt = None,
+    camera_light: CameraLightOpt = None,
 ) -> None:
-    """Scale mode: run a scenario headless with its devices in separate publisher processes (each
-    device its own TLS identity) against the broker, the ingest in this process, as in the field."""
+    """Scale mode: run a scenario headless with its devices (detectors, and cameras with --cameras)
+    in separate publisher processes (each device its own TLS identity) against the broker, the
+    ingest in this process, as in the field."""
     _require()
     from dataclasses import replace
 
@@ -163,8 +205,13 @@ def iot_run(
 
     if processes < 1:
         raise ConfigError(f"--processes: at least 1, got {processes}")
-    settings = replace(network_settings(broker, iot_dir), processes=processes, strict=True)
-    config = resolve_launch(scenario, {"controller": controller, "end_s": end})
+    settings = replace(
+        network_settings(broker, iot_dir, cameras, camera_placement), processes=processes, strict=True
+    )
+    observe = observe_flags(
+        None, camera_detector, camera_fps, camera_drop, light=camera_light, weights=camera_weights
+    )
+    config = resolve_launch(scenario, {"controller": controller, "end_s": end, "observe": observe})
     with RunStore() as store:
         result = run_headless(config, store, devices=settings)
     for event in result.events:
@@ -192,21 +239,65 @@ def iot_faults_eval(
     end: Annotated[float | None, typer.Option(help="Simulated seconds per run (default: all)")] = None,
     workers: Annotated[int, typer.Option(help="Parallel runs (each at nice 10)")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+    cameras: Annotated[
+        str, typer.Option(help="Camera fault classes: auto (when the scenario has [[cameras]]), truth, off")
+    ] = "auto",
+    loops: Annotated[bool, typer.Option(help="The loop fault classes (--no-loops: cameras only)")] = True,
 ) -> None:
     """Detector health against injected faults: recall, time to detect, false alarms, substitution."""
     import json
 
     from trafficai.runtime.fault_eval import evaluate
 
-    result = evaluate(scenario, tuple(range(seeds)), end_s=end, per_run=per_run, workers=workers)
+    camera_result = _camera_eval(scenario, cameras, seeds, per_run, end, workers)
+    result = (
+        evaluate(scenario, tuple(range(seeds)), end_s=end, per_run=per_run, workers=workers)
+        if loops
+        else None
+    )
     if as_json:
-        typer.echo(json.dumps(result.as_json()))
+        data = result.as_json() if result is not None else {}
+        if camera_result is not None:
+            data["cameras"] = camera_result.as_json()
+        typer.echo(json.dumps(data))
+        return
+    if camera_result is not None:
+        for kind, recall in camera_result.recall_by_class.items():
+            ttd = camera_result.median_ttd_s_by_class[kind]
+            out.print(f"camera {kind:14s} recall {recall:6.1%}  median time to detect {ttd:6.0f} s")
+        out.print(
+            f"camera false alarms {camera_result.false_alarms_per_100_camera_hours:.2f} per 100 healthy "
+            f"camera-hours ({camera_result.healthy_camera_hours:.1f} h)"
+        )
+    if result is None:
         return
     for kind, recall in result.recall_by_class.items():
         ttd = result.median_ttd_s_by_class[kind]
         out.print(f"{kind:10s} recall {recall:6.1%}  median time to detect {ttd:6.0f} s")
-    out.print(f"false alarms {result.false_alarms_per_100_detector_hours:.2f} per 100 healthy detector-hours "
-              f"({result.healthy_detector_hours:.0f} h); substitution WAPE {result.substitution_wape:.1%}")
+    out.print(
+        f"false alarms {result.false_alarms_per_100_detector_hours:.2f} per 100 healthy detector-hours "
+        f"({result.healthy_detector_hours:.0f} h); substitution WAPE {result.substitution_wape:.1%}"
+    )
+
+
+def _camera_eval(
+    scenario: str, cameras: str, seeds: int, per_run: int, end: float | None, workers: int
+) -> CameraEvalResult | None:
+    """The camera classes of the fault eval: ``auto`` runs them when the scenario has [[cameras]],
+    ``truth`` always (auto-placed cameras on a scenario without any), ``off`` never."""
+    check_choice("--cameras", cameras, ("auto", "truth", "off"))
+    if cameras == "off":
+        return None
+    from trafficai.core.scenario import resolve_scenario
+    from trafficai.runtime.camera_fault_eval import evaluate_cameras
+
+    has = bool(resolve_scenario(scenario).cameras)
+    if cameras == "auto" and not has:
+        return None
+    placement = "manifest" if has else "auto"
+    return evaluate_cameras(
+        scenario, tuple(range(seeds)), end_s=end, per_run=per_run, workers=workers, placement=placement
+    )
 
 
 def register_faults(group: typer.Typer) -> None:

@@ -1,4 +1,7 @@
-"""``--observe`` and the ``--camera-*`` options of ``run`` and ``evaluate``: what controllers see."""
+"""``--observe``, ``--cameras`` and the ``--camera-*`` options: what controllers see, which cameras are
+devices, and the camera pipeline's settings. Defined once here and shared by ``run``, ``evaluate``,
+``iot run`` and ``vision loop-eval``: the same settings configure the observation cameras
+(``--observe cameras``) and the camera devices (``--cameras vision``)."""
 
 from __future__ import annotations
 
@@ -10,16 +13,34 @@ from pydantic import ValidationError
 from trafficai.cli.parsing import csv_values
 from trafficai.config import ObserveSection, drop_none, format_validation_error
 from trafficai.errors import ConfigError
+from trafficai.runtime.device_settings import check_choice
 
 ObserveOpt = Annotated[
     str | None,
     typer.Option(help="What controllers observe: oracle (simulator state, default) | loops | cameras"),
 ]
-CameraRuntimeOpt = Annotated[
+CameraDetectorOpt = Annotated[
     str | None,
     typer.Option(
-        help="With --observe cameras: truth (ground-truth boxes, default) | openvino | onnx | torch"
+        "--camera-detector",
+        "--camera-runtime",  # its first name, kept
+        help="Camera detector: truth (ground-truth boxes, default) | openvino | onnx | torch",
     ),
+]
+CameraRuntimeOpt = CameraDetectorOpt
+CameraWeightsOpt = Annotated[
+    str | None, typer.Option(help="Detector weights for openvino|onnx|torch (default: the shipped model)")
+]
+CamerasOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cameras",
+        help="Camera devices: off (default) | truth (perfect cameras) | vision (the perception pipeline)",
+    ),
+]
+CameraPlacementOpt = Annotated[
+    str | None,
+    typer.Option(help="Camera devices' cameras: manifest ([[cameras]], default) | auto (any net)"),
 ]
 CameraFpsOpt = Annotated[float | None, typer.Option(help="Camera frames per second in the loop (default 5)")]
 CameraDropOpt = Annotated[float | None, typer.Option(help="Share of camera frames lost, e.g. 0.1")]
@@ -38,9 +59,14 @@ def observe_flags(
     offline: str | None = None,
     light: str | None = None,
     fallback: str | None = None,
+    weights: str | None = None,
 ) -> dict[str, Any]:
-    """The ``observe`` table of the run config from the flags (unset ones: None, dropped later)."""
+    """The ``observe`` table of the run config from the flags (unset ones: None, dropped later);
+    a ConfigError naming the option for an unknown detector or light."""
+    check_choice("--camera-detector", runtime, ("truth", "openvino", "onnx", "torch"))
+    check_choice("--camera-light", light, ("day", "dusk", "night"))
     return {
+        "camera_weights": weights,
         "source": observe,
         "camera_runtime": runtime,
         "camera_fps": fps,

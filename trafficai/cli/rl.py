@@ -24,6 +24,7 @@ from trafficai.cli.observe_options import (
     CameraLightOpt,
     CameraOfflineOpt,
     CameraRuntimeOpt,
+    CameraWeightsOpt,
     ObserveOpt,
     observe_flags,
     observe_section,
@@ -356,6 +357,7 @@ def evaluate(
     camera_offline: CameraOfflineOpt = None,
     camera_light: CameraLightOpt = None,
     camera_fallback: CameraFallbackOpt = None,
+    camera_weights: CameraWeightsOpt = None,
 ) -> None:
     """Mean and spread of a controller's KPIs over several episodes, beside every baseline."""
     if scenario is None and resco is None:
@@ -375,8 +377,9 @@ def evaluate(
     models = [str(m) for m in model or []]
     plan = plan_evaluation(scenario or "", controller, models, seed_list, end, baselines, resco, scripted)
     flags = observe_flags(
-        observe, camera_runtime, camera_fps, camera_drop, camera_offline, camera_light, camera_fallback
-    )
+        observe, camera_runtime, camera_fps, camera_drop, camera_offline, camera_light, camera_fallback,
+        camera_weights,
+    )  # fmt: skip
     plan = replace(plan, observe=observe_section(flags))
     refused: dict[str, str] = {}
     with _cluster(plan, ray, address, jobs) as runner:

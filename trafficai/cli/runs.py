@@ -6,7 +6,6 @@ Everything here works on the base install (no Qt, torch or YOLO).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,7 +19,10 @@ from trafficai.cli.observe_options import (
     CameraFpsOpt,
     CameraLightOpt,
     CameraOfflineOpt,
+    CameraPlacementOpt,
     CameraRuntimeOpt,
+    CamerasOpt,
+    CameraWeightsOpt,
     ObserveOpt,
     observe_flags,
 )
@@ -78,13 +80,8 @@ def run(
     detect_incidents: Annotated[
         bool, typer.Option("--detect-incidents", help="Automatic incident detection: alarms as events")
     ] = False,
-    perfect_cameras: Annotated[
-        bool,
-        typer.Option(
-            "--perfect-cameras",
-            help="The scenario's cameras are devices too, fed the simulator's vehicles in view (not vision)",
-        ),
-    ] = False,
+    cameras: CamerasOpt = None,
+    camera_placement: CameraPlacementOpt = None,
     observe: ObserveOpt = None,
     camera_runtime: CameraRuntimeOpt = None,
     camera_fps: CameraFpsOpt = None,
@@ -92,6 +89,7 @@ def run(
     camera_offline: CameraOfflineOpt = None,
     camera_light: CameraLightOpt = None,
     camera_fallback: CameraFallbackOpt = None,
+    camera_weights: CameraWeightsOpt = None,
 ) -> None:
     """Run a scenario headless and print its KPIs; its detectors publish their bins as devices."""
     from trafficai.runtime.device_settings import network_settings
@@ -103,13 +101,14 @@ def run(
     sim = {"seed": seed, "demand_scale": demand, "backend": backend, "sumo_gui": sumo_gui or None}
     flags = {"controller": controller, "end_s": end, "sim": sim, "signals": csv_values(signals) or None}
     flags["observe"] = observe_flags(
-        observe, camera_runtime, camera_fps, camera_drop, camera_offline, camera_light, camera_fallback
-    )
+        observe, camera_runtime, camera_fps, camera_drop, camera_offline, camera_light, camera_fallback,
+        camera_weights,
+    )  # fmt: skip
     config = resolve_launch(
         scenario, {**flags, "incidents": incident_values(incident), "faults": fault_values(fault)}
     )
     audit_faults(config.faults)
-    devices = replace(network_settings(broker, iot_dir), cameras=perfect_cameras)
+    devices = network_settings(broker, iot_dir, cameras, camera_placement)
     observers = [IncidentWatch()] if detect_incidents else []
     with RunStore() as store:
         apply_retention(store)  # [storage] retention_days: old runs' raw bins go before this one starts

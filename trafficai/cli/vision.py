@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from trafficai.cli.observe_options import CameraDetectorOpt, CameraFpsOpt
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
@@ -177,10 +178,8 @@ def loop_eval(
     degraded_controllers: Annotated[
         str | None, typer.Option(help="Run the degradations for these controllers only (default: all)")
     ] = None,
-    camera_runtime: Annotated[
-        str, typer.Option(help="truth (ground-truth boxes) | openvino | onnx | torch")
-    ] = "truth",
-    camera_fps: Annotated[float, typer.Option(help="Camera frames per second in the loop")] = 5.0,
+    camera_runtime: CameraDetectorOpt = None,
+    camera_fps: CameraFpsOpt = None,
     jobs: Annotated[int, typer.Option(help="Runs in parallel (one SUMO process each)")] = 1,
     record: Annotated[
         Path | None, typer.Option(help="Append each run to this file; runs already in it are skipped")
@@ -199,6 +198,8 @@ def loop_eval(
     if end <= 0:
         raise ConfigError("--end must be positive")
     from trafficai.control.registry import check_controller
+
+    camera_runtime, camera_fps = camera_runtime or "truth", camera_fps or 5.0
 
     names = tuple(csv_values(controllers))
     for name in names:

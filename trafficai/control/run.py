@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, cast
@@ -60,12 +60,14 @@ def open_simulation(
     substitute: bool = False,
     vehicles: bool = False,
     live_faults: bool = False,
+    fault_cameras: Collection[str] | None = (),
 ) -> SimulationRun:
     """Start SUMO on ``scenario`` (no vehicle subscriptions unless ``vehicles``, e.g. for perfect
     cameras: nothing per vehicle is read per step)
     and a control loop over it. ``tripinfo``/``message_log`` give SUMO a scratch folder for its
     trip records and its mid-run messages. ``live_faults``: faults may be injected while it runs
-    (``sensors.faults.fault_plan``)."""
+    (``sensors.faults.fault_plan``); ``fault_cameras``: the camera ids faults may name (None:
+    checked by the caller once its cameras are placed, ``sensors.faults.check_devices``)."""
     workdir = Path(tempfile.mkdtemp(prefix=scratch_prefix)) if tripinfo or message_log else None
     if workdir is not None:
         options = replace(
@@ -81,7 +83,7 @@ def open_simulation(
         raise
     try:
         # every consumer reads the faulty loops
-        backend = with_faults(backend, faults, fault_seed, live=live_faults)
+        backend = with_faults(backend, faults, fault_seed, live=live_faults, cameras=fault_cameras)
         if substitute:  # above the faults: controllers read substitutes for loops flagged failed
             backend = cast(SimBackend, SubstitutingBackend(backend))
     except BaseException:

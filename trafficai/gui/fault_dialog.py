@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trafficai.config import FAULT_KINDS, LOOP_FAULT_KINDS, TRANSPORT_FAULT_KINDS
+from trafficai.config import CAMERA_FAULT_KINDS, LOOP_FAULT_KINDS, TRANSPORT_FAULT_KINDS
 from trafficai.runtime.commands import ClearFault, InjectFault
 from trafficai.runtime.messages import FaultView, InjectedFaults
 from trafficai.sensors.faults import DEFAULT_PARAM
@@ -47,9 +47,12 @@ PARAM_MEANING = {
 MAX_TIME_S = 24 * 3600.0
 
 
-def kinds_for(device: str, loops: Sequence[str]) -> tuple[str, ...]:
-    """The fault kinds a device can take: a loop every kind, an area detector the transport ones."""
-    return FAULT_KINDS if device in loops else TRANSPORT_FAULT_KINDS
+def kinds_for(device: str, loops: Sequence[str], cameras: Sequence[str] = ()) -> tuple[str, ...]:
+    """The fault kinds a device can take: a loop the loop and transport kinds, a camera the camera
+    and transport ones, an area detector the transport ones."""
+    if device in cameras:
+        return CAMERA_FAULT_KINDS + TRANSPORT_FAULT_KINDS
+    return LOOP_FAULT_KINDS + TRANSPORT_FAULT_KINDS if device in loops else TRANSPORT_FAULT_KINDS
 
 
 def active_faults(faults: InjectedFaults | None, time_s: float, device: str = "") -> list[FaultView]:
@@ -71,12 +74,13 @@ class FaultDialog(QDialog):
         user: str,
         device: str = "",
         parent: QWidget | None = None,
+        cameras: Sequence[str] = (),
     ) -> None:
         super().__init__(parent)
-        self.loops, self.user = tuple(loops), user
+        self.loops, self.cameras, self.user = tuple(loops), tuple(cameras), user
         self.setWindowTitle("Inject a device fault")
         self.device = QComboBox()
-        self.device.addItems([*loops, *areas])
+        self.device.addItems([*loops, *areas, *cameras])
         if device:
             self.device.setCurrentText(device)
         self.kind = QComboBox()
@@ -91,7 +95,7 @@ class FaultDialog(QDialog):
         self.param_meaning = QLabel()
         self.note = QLabel(
             "The fault is the run's ground truth: recorded in the run store and the audit log.\n"
-            "Loop faults change what the loop reports; transport faults its messages."
+            "Loop and camera faults change what the device reports; transport faults its messages."
         )
         form = QFormLayout()
         form.addRow("Device:", self.device)
@@ -116,7 +120,7 @@ class FaultDialog(QDialog):
     def _device_changed(self, device: str) -> None:
         kind = self.kind.currentText()
         self.kind.clear()
-        self.kind.addItems(list(kinds_for(device, self.loops)))
+        self.kind.addItems(list(kinds_for(device, self.loops, self.cameras)))
         if kind:
             self.kind.setCurrentText(kind)
         self._kind_changed(self.kind.currentText())
@@ -164,18 +168,30 @@ def open_fault_dialog(window: MainWindow, device: str = "") -> FaultDialog | Non
     if ready is None:
         window.show_notice("Inject fault", "the simulation is not running")
         return None
-    dialog = FaultDialog(ready.geometry.e1.ids, ready.geometry.e2.ids, window.user, device, window)
+    dialog = FaultDialog(
+        ready.geometry.e1.ids, ready.geometry.e2.ids, window.user, device, window, fault_cameras(window)
+    )
     dialog.injected.connect(window.send)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.open()
     return dialog
 
 
+def fault_cameras(window: MainWindow) -> tuple[str, ...]:
+    """The cameras a fault can name: the run's camera devices (from the devices panel's latest
+    status), else the scenario's cameras (the worker refuses them when they are not devices)."""
+    status = window.devices_panel.status
+    devices = tuple(d.source for d in status.devices if d.kind == "camera") if status is not None else ()
+    ready = window.ready
+    return devices or (tuple(c.id for c in ready.cameras) if ready is not None else ())
+
+
 def add_clear_actions(window: MainWindow, menu: QMenu, device: str = "") -> None:
     """One "Clear …" action per injected fault acting now (on ``device`` only, when given)."""
     now = window.sim_time()
     for fault in active_faults(window.injected_faults, now, device):
-        kind = fault.kind if fault.kind in LOOP_FAULT_KINDS else f"{fault.kind} (messages)"
+        own = LOOP_FAULT_KINDS + CAMERA_FAULT_KINDS
+        kind = fault.kind if fault.kind in own else f"{fault.kind} (messages)"
         action = menu.addAction(f"Clear fault {kind} on {fault.device}")
         index, on = fault.index, fault.device
         action.triggered.connect(lambda _=False, i=index, d=on: window.send(ClearFault(i, d, window.user)))

@@ -13,13 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from trafficai.core.geometry import DetectorInfo, NetGeometry
+from trafficai.sensors.camera_source import CameraReadingSource
 from trafficai.sensors.camera_truth import main_approach
-from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.readings import Reading, approaches
 
 FIRMWARE = "trafficai-sim-1"
-# a camera fed the simulator's ground truth (sensors.camera_truth), not the vision pipeline
-PERFECT_CAMERA_FIRMWARE = "trafficai-perfect-camera-1"
 DEVICE_KINDS = ("e1", "e2", "camera")
 CONTROL_CENTER = "control-center"  # the control center's MQTT identity (certificate CN)
 READER = "reader"  # a read-only identity (mosquitto_sub, other systems)
@@ -47,6 +45,9 @@ class Device:
     x: float
     y: float
     firmware: str = FIRMWARE
+    # a camera: the approaches and movements (``edge``, ``edge.exit``, SenML name parts) it covers
+    covers: frozenset[str] = frozenset()
+    moves: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +94,22 @@ def inventory(geometry: NetGeometry) -> tuple[Device, ...]:
     return tuple(devices)
 
 
-def camera_devices(cameras: Iterable[CameraSpec], geometry: NetGeometry) -> tuple[Device, ...]:
-    """Every camera as a device ``cam.<camera id>`` where it stands, with the approach
-    (``<junction>/<edge>``) it sees most of."""
+def camera_devices(source: CameraReadingSource, geometry: NetGeometry) -> tuple[Device, ...]:
+    """Every camera of ``source`` as a device ``cam.<camera id>`` where it stands, with the approach
+    (``<junction>/<edge>``) it sees most of, the source's firmware and what it covers."""
     out = []
-    for camera in cameras:
+    for camera in source.cameras:
         edge = main_approach(geometry, camera)
         approach = f"{camera.junction}/{edge}" if edge else ""
-        cam_id = device_id("cam", camera.id)
+        covers, moves = source.coverage(camera.id).names()
+        cam_id = camera_device_id(camera.id)
         where = (camera.x, camera.y)
-        out.append(Device(cam_id, "camera", camera.id, "", approach, *where, PERFECT_CAMERA_FIRMWARE))
+        out.append(Device(cam_id, "camera", camera.id, "", approach, *where, source.firmware, covers, moves))
     return tuple(out)
+
+
+def camera_device_id(camera: str) -> str:
+    return device_id("cam", camera)
 
 
 def is_camera(device: str) -> bool:

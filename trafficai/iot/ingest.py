@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from trafficai.core.events import Event
 from trafficai.iot.bus import Transport
+from trafficai.iot.camera_names import coverage_drop
 from trafficai.iot.devices import Device, DeviceBin
 from trafficai.iot.senml import (
     Drop,
@@ -194,7 +195,11 @@ class Ingest:
         item = decode_bin(payload, device)
         if isinstance(item, Drop):
             return item
-        return self._check_bin(item, state)
+        if device.startswith("cam."):  # a camera names only what it covers
+            uncovered = coverage_drop(self.devices[device], item.values)
+            if uncovered is not None:
+                return uncovered
+        return self._check_bin(item, state)  # notes the device seen when the bin is accepted
 
     def _note_seen(self, device: str, now: float | None = None) -> None:
         previous = self._seen.get(device, (None, 0.0))[0]

@@ -9,9 +9,12 @@ base time (epoch seconds of the bin's end) with the sequence number, the others 
      {"n": "occupancy", "u": "/", "v": 0.12},
      {"n": "speed", "u": "m/s", "v": 11.4}]
 
-A camera's bin (device ``cam.<id>``) carries, besides seq and interval, vehicles per class
-(``class.<vtype>``, count), per approach edge (``approach.<edge>``, count) and the longest queue per
-approach (``queue.<edge>``, m); the part after the dot is ``[A-Za-z0-9_-]``, at most 60 characters.
+A camera's bin (device ``cam.<id>``) carries, besides seq and interval, crossings per class
+(``class.<class>``, count), per approach edge (``approach.<edge>``, count) and per turning movement
+(``movement.<edge>.<exit>``, count), the longest queue per approach (``queue.<edge>``, m) and the
+mean speed per approach (``speed.<edge>``, m/s); each name part after the prefix is
+``[A-Za-z0-9_-]``, at most 60 characters (``sensors.camera_source``). Whether the camera covers the
+approaches and movements it names is the ingest's check (``iot.camera_names``).
 
 Decoding never raises: anything that is not exactly such a pack gives a :class:`Drop` with a reason
 code (the ingest counts them). Checks that need state (device known, sequence, time bounds, rate)
@@ -46,7 +49,7 @@ except ImportError:  # pragma: no cover - the base install
     orjson = None  # type: ignore[assignment]
 
 MAX_PAYLOAD_BYTES = 4096  # a bin is ~250 bytes; the broker's message_size_limit is larger
-MAX_RECORDS = 32  # a camera over a 4-approach junction with several classes: about 16
+MAX_RECORDS = 64  # a camera over a 4-approach junction: 5 classes, 4 x 3 per approach, 12 movements
 BASE_NAME_PREFIX = "trafficai:"
 # SenML unit of each value a bin may carry (RFC 8428 section 12.1 registry: count, ratio "/", m/s, s)
 BIN_UNITS: Mapping[str, str] = {
@@ -69,8 +72,13 @@ VALUE_RANGES: Mapping[str, tuple[float, float]] = {
     "uptime": (0.0, 1e10),
 }
 # camera bins: name prefix -> unit; and the range of each unit
-CAMERA_UNITS: Mapping[str, str] = {"class.": "count", "approach.": "count", "queue.": "m"}
-CAMERA_RANGES: Mapping[str, tuple[float, float]] = {"count": (0.0, 1e5), "m": (0.0, 10_000.0)}
+CAMERA_UNITS: Mapping[str, str] = {
+    "class.": "count", "approach.": "count", "movement.": "count", "queue.": "m", "speed.": "m/s",
+}  # fmt: skip
+CAMERA_RANGES: Mapping[str, tuple[float, float]] = {
+    "count": (0.0, 1e5), "m": (0.0, 10_000.0), "m/s": (0.0, 200.0),
+}  # fmt: skip
+_CAMERA_PARTS: Mapping[str, int] = {"movement.": 2}  # name parts after the prefix (default 1)
 _NAME_PART = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 MAX_SEQ = 2**53  # integers JSON numbers hold exactly
 _RECORD_FIELDS = frozenset(("bn", "bt", "n", "u", "v", "t"))
@@ -93,6 +101,7 @@ class DropReason(StrEnum):
     BAD_SEQ = "bad_seq"
     UNKNOWN_TOPIC = "unknown_topic"
     UNKNOWN_DEVICE = "unknown_device"
+    NOT_COVERED = "not_covered"  # a camera naming an approach or movement it does not cover
     BAD_TIMESTAMP = "bad_timestamp"
     DUPLICATE = "duplicate"  # sequence number already stored: a replay or a resend
     SEQ_IMPLAUSIBLE = "seq_implausible"  # too far ahead of what the device sent so far
@@ -135,7 +144,12 @@ def camera_unit(name: str) -> str | None:
     """The unit of a camera bin's value ``name`` (None: not a camera value name)."""
     prefix, dot, rest = name.partition(".")
     unit = CAMERA_UNITS.get(prefix + dot)
-    if unit is None or not 0 < len(rest) <= 60 or not set(rest) <= _NAME_PART:
+    if unit is None:
+        return None
+    parts = rest.split(".")
+    if len(parts) != _CAMERA_PARTS.get(prefix + dot, 1):
+        return None
+    if any(not 0 < len(p) <= 60 or not set(p) <= _NAME_PART for p in parts):
         return None
     return unit
 

@@ -23,10 +23,11 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trafficai.config import CameraHealthSection
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
@@ -40,7 +41,9 @@ from trafficai.iot.outbox import Outbox
 from trafficai.iot.publisher import DevicePublisher, field_line, offline_will, publish_closed_bins
 from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.messages import DeviceStatus, DeviceView
-from trafficai.sensors.cameras import CameraSpec
+from trafficai.sensors.camera_health import CameraHealthMonitor, camera_watches
+from trafficai.sensors.camera_source import CameraReadingSource
+from trafficai.sensors.health import DetectorHealth, HealthChange
 from trafficai.sensors.readings import Reading
 from trafficai.storage.devices import DeviceStore
 
@@ -54,6 +57,14 @@ FLUSH_EVERY_S = 0.005  # the MQTT ingest commits and acknowledges this often
 HISTORY_BINS = 20  # bins per device kept for the panel's sparkline
 FIELD_START_S = 30.0  # scale mode: the publisher processes start and connect within this
 SILENT_AFTER_S = 90.0  # simulated: an online device not heard for three bins is "silent"
+
+
+def headline(kind: str, values: Mapping[str, float]) -> float:
+    """A bin's value in the panel's sparkline: an E1's count, an E2's vehicles, a camera's
+    crossings (its approach counts summed)."""
+    if kind == "camera":
+        return float(sum(v for k, v in values.items() if k.startswith("approach.")))
+    return float(values.get("count" if kind == "e1" else "vehicles", 0.0))
 
 
 class _IngestThread(threading.Thread):
@@ -96,15 +107,23 @@ class LiveDevices:
         settings: DeviceNetworkSettings,
         now_s: float,
         *,
-        cameras: Sequence[CameraSpec] = (),
+        cameras: CameraReadingSource | None = None,
         faults: MessageFaults | None = None,
         bin_s: float = 30.0,
+        camera_health: CameraHealthSection | None = None,
     ) -> None:
-        """``cameras``: devices fed by perfect cameras (``sensors.camera_truth``); ``faults``: the
-        run's transport faults on the device messages; ``bin_s``: the heartbeat period."""
-        self.cameras = CameraFeed(cameras, geometry) if cameras else None
+        """``cameras``: the camera devices' source (``runtime.camera_sources``); ``faults``: the
+        run's transport faults on the device messages; ``bin_s``: the heartbeat period;
+        ``camera_health``: the camera health rules' thresholds (``sensors.camera_health``)."""
+        self.cameras = CameraFeed(cameras, geometry) if cameras is not None else None
         detectors = inventory(geometry)
-        self.devices = detectors + (self.cameras.devices if self.cameras is not None else ())
+        camera_devices = self.cameras.devices if self.cameras is not None else ()
+        self.devices = detectors + camera_devices
+        # camera health: judged on the camera bins as the ingest stores them (any thread)
+        watches = camera_watches(((d.source, d.covers) for d in camera_devices), geometry)
+        self.camera_health = CameraHealthMonitor(watches, camera_health) if watches else None
+        self._source_of = {d.id: d.source for d in camera_devices}
+        self._health_lock = threading.Lock()
         self.store_path, self.run_id, self.now_s = store_path, run_id, now_s
         self.anchor = float(int(time.time() - now_s))  # device time = anchor + simulation time
         self.binner = DeviceBinner(detectors)
@@ -305,6 +324,9 @@ class LiveDevices:
         if self._closed or t_end <= t_begin:  # the lifecycle closes a zero-length bin at the start
             return self.take_events()
         items = self.binner.cut(closed, self.anchor + t_begin, self.anchor + t_end)
+        if self.camera_health is not None:
+            with self._health_lock:
+                self.camera_health.loop_bin(self.anchor + t_end, closed)
         if self.cameras is not None:
             items += self.cameras.cut(self.anchor + t_begin, self.anchor + t_end)
         silent: set[str] = set()
@@ -331,6 +353,11 @@ class LiveDevices:
     @property
     def wants_vehicles(self) -> bool:
         return self.cameras is not None
+
+    @property
+    def wants_every_step(self) -> bool:
+        """The camera source sees every step's vehicles (the vision pipeline), not just samples."""
+        return self.cameras is not None and bool(getattr(self.cameras.source, "every_step", False))
 
     def _check_heartbeats(self) -> None:
         ingest = self.ingest
@@ -368,6 +395,30 @@ class LiveDevices:
         for item in items:
             self.history[item.device].append(item)
             self.stored[item.device] += 1
+        monitor = self.camera_health
+        if monitor is None:
+            return
+        with self._health_lock:
+            for item in items:
+                camera = self._source_of.get(item.device)
+                if camera is not None:
+                    for event in monitor.observe(camera, item.seq, item.t_end, item.values, self.now_s):
+                        self._event(event)
+
+    def camera_states(self) -> dict[str, DetectorHealth]:
+        """Every camera device's health now (camera id -> health; none without cameras)."""
+        if self.camera_health is None:
+            return {}
+        with self._health_lock:
+            return self.camera_health.states()
+
+    def take_camera_changes(self) -> list[HealthChange]:
+        """The camera health changes since the last call (for the run's health records)."""
+        if self.camera_health is None:
+            return []
+        with self._health_lock:
+            changes, self.camera_health.changes = self.camera_health.changes, []
+        return changes
 
     # -- the panel's view ------------------------------------------------------------------------
 
@@ -406,7 +457,6 @@ class LiveDevices:
         if state == "online" and last is not None and self.now_s - last > SILENT_AFTER_S:
             state = "silent"
         recent = self.history[device.id]
-        key = "count" if device.kind == "e1" else "vehicles"
         latest = tuple(sorted(recent[-1].values.items())) if recent else ()
         return DeviceView(
             device.id,
@@ -418,7 +468,7 @@ class LiveDevices:
             gaps.get(device.id, 0),
             tuple(drops.get(device.id, ())),
             latest,
-            tuple(float(b.values.get(key, 0.0)) for b in recent),
+            tuple(headline(device.kind, b.values) for b in recent),
         )
 
     # -- ending ----------------------------------------------------------------------------------

@@ -44,14 +44,17 @@ from trafficai.core.events import Event
 from trafficai.core.kpis import run_kpis
 from trafficai.core.scenario import Scenario
 from trafficai.core.signals import steps_for
-from trafficai.core.snapshot import Snapshot
-from trafficai.errors import StoreError, TrafficAIError
+from trafficai.core.snapshot import ALL_PARTS, Snapshot
+from trafficai.errors import ConfigError, StoreError, TrafficAIError
 from trafficai.iot.message_faults import MessageFaults
 from trafficai.runtime.device_settings import DeviceNetworkSettings
 from trafficai.runtime.devices import LiveDevices
 from trafficai.runtime.observe import make_observer
 from trafficai.runtime.session import BinRecorder, ClosedBin, resolved_config, sumo_options
+from trafficai.sensors.camera_faults import FaultyCameraSource
+from trafficai.sensors.camera_source import CameraReadingSource
 from trafficai.sensors.cameras import CameraSpec
+from trafficai.sensors.faults import check_devices, fault_plan
 from trafficai.sensors.health import FAILED, DetectorHealth, DetectorHealthMonitor
 from trafficai.sensors.substitution import Substitution
 from trafficai.sim.backend import SimBackend
@@ -101,6 +104,7 @@ class RunLifecycle:
         self.devices: LiveDevices | None = None
         self._device_events: list[Event] = []  # raised while starting, returned by the next sample
         self._substituted: frozenset[str] = frozenset()  # loops read from a substitute (last sample)
+        self._placed: tuple[CameraSpec, ...] = ()  # the camera devices' cameras (from open())
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -168,11 +172,12 @@ class RunLifecycle:
             faults=self.config.faults,
             fault_seed=sim.seed,
             substitute=health_limits(self.config, self.scenario).substitute,
-            vehicles=bool(self._device_settings and self._device_settings.cameras and self.scenario.cameras)
-            or self.config.observe.source == "cameras",
+            vehicles=self._wants_cameras() or self.config.observe.source == "cameras",
             live_faults=self.live_faults,
+            fault_cameras=None,  # camera faults: checked below, once the cameras are placed
         )
         try:
+            self._check_camera_faults()
             backend = self.sim.backend
             self.sim.loop.observer = make_observer(
                 self.config.observe, backend.geometry, backend.step_length_s, sim.seed
@@ -206,12 +211,12 @@ class RunLifecycle:
         if settings is None or store is None or not self.run_id or self.sim is None:
             return
         backend = self.sim.backend
-        cameras = [CameraSpec.from_section(c) for c in self.scenario.cameras] if settings.cameras else []
         try:
+            cameras = self._camera_source(settings) if settings.with_cameras else None
             self.devices = LiveDevices(
                 backend.geometry, store.path, self.run_id, settings, backend.time_s, cameras=cameras,
                 faults=MessageFaults(self.config.faults, self.config.sim.seed, self.scenario.begin_s),
-                bin_s=self.config.bin_s,
+                bin_s=self.config.bin_s, camera_health=health_limits(self.config, self.scenario).cameras,
             )  # fmt: skip
         except TrafficAIError as exc:
             if not self.tolerant:
@@ -219,6 +224,50 @@ class RunLifecycle:
             self._device_events.append(self._event("warning", "iot", f"devices not started: {exc}"))
             return
         self._device_events += self.devices.take_events()
+
+    def _check_camera_faults(self) -> None:
+        """Place the camera devices (when the run has them) and check every fault's device against
+        the loops and those cameras: one ConfigError line naming an unknown one."""
+        backend = self.backend
+        settings = self._device_settings
+        if self._wants_cameras() and settings is not None:
+            from trafficai.runtime.camera_sources import placed_cameras
+
+            self._placed = placed_cameras(self.scenario, backend.geometry, settings.camera_placement)
+        ids = frozenset(c.id for c in self._placed)
+        manifest = {c.id for c in self.scenario.cameras}
+        for fault in self.config.faults:
+            if fault.device in manifest and fault.device not in ids:
+                raise ConfigError(
+                    f"fault {fault.describe()}: camera {fault.device} is not a device in this run "
+                    "(camera devices need --cameras truth|vision on a recorded run)"
+                )
+        check_devices(self.config.faults, backend.geometry, self.scenario.name, ids)
+        plan = fault_plan(backend)
+        if plan is not None:
+            plan.cameras = ids
+
+    def camera_ids(self) -> frozenset[str]:
+        """The ids of the run's camera devices (placed at open(); none without cameras)."""
+        return frozenset(c.id for c in self._placed)
+
+    def _wants_cameras(self) -> bool:
+        settings = self._device_settings
+        if settings is None or not settings.with_cameras:
+            return False
+        return settings.camera_placement == "auto" or bool(self.scenario.cameras)
+
+    def _camera_source(self, settings: DeviceNetworkSettings) -> CameraReadingSource:
+        from trafficai.runtime.camera_sources import make_camera_source, placed_cameras
+
+        backend = self.backend
+        cameras = self._placed or placed_cameras(self.scenario, backend.geometry, settings.camera_placement)
+        observe, seed = self.config.observe, self.config.sim.seed
+        source = make_camera_source(
+            settings.cameras, cameras, backend.geometry, observe, backend.step_length_s, seed
+        )
+        # camera faults act where the camera's readings are made: every consumer sees them
+        return FaultyCameraSource(source, self.config.faults, self.scenario.begin_s)
 
     def _take_device_events(self) -> list[Event]:
         events, self._device_events = self._device_events, []
@@ -262,9 +311,16 @@ class RunLifecycle:
         """One step through the control loop; at the sampling cadence the snapshot taken before the
         step (bins, observers) and the events the sample raised."""
         due = self.backend.step % self._sample_steps == 0
-        cameras = self.devices is not None and self.devices.wants_vehicles
-        taken = self.loop.step(want_snapshot=due, vehicles=cameras and due)
-        if taken is None or not due:
+        devices = self.devices
+        cameras = devices is not None and devices.wants_vehicles
+        every = cameras and devices is not None and devices.wants_every_step  # vision camera devices
+        parts = ALL_PARTS if due else frozenset()
+        taken = self.loop.step(want_snapshot=due or every, vehicles=cameras and (due or every), parts=parts)
+        if taken is None:
+            return None, []
+        if not due:
+            if devices is not None:
+                devices.observe_snapshot(taken)
             return None, []
         return taken, self.sample(taken)
 
@@ -294,8 +350,11 @@ class RunLifecycle:
         return events
 
     def detector_health(self) -> dict[str, DetectorHealth]:
-        """Every detector's health now (empty before open())."""
-        return self.health.states() if self.health is not None else {}
+        """Every detector's health now, and every camera device's (empty before open())."""
+        states = self.health.states() if self.health is not None else {}
+        if self.devices is not None:
+            states.update(self.devices.camera_states())
+        return states
 
     def substituted_loops(self) -> frozenset[str]:
         """The loops whose readings the controllers get substituted now (none without ``[health]
@@ -355,12 +414,13 @@ class RunLifecycle:
         """Write the controller hand-overs and detector health changes since the last call."""
         handovers = self.sim.loop.handovers if self.sim is not None else []
         changes = self.health.changes if self.health is not None else []
+        cameras = self.devices.take_camera_changes() if self.devices is not None else []
         store, run_id = self.store, self.run_id
         try:
             if store is not None and run_id:
                 for h in handovers:
                     store.add_controller(run_id, h.time_s, h.controller, h.signals)
-                for c in changes:
+                for c in [*changes, *cameras]:
                     health = c.health
                     store.add_detector_health(
                         run_id, health.since_s, c.detector, health.state, health.reason, c.user

@@ -24,6 +24,7 @@ from trafficai.iot.message_faults import MessageFaults
 from trafficai.runtime.commands import ClearFault, InjectFault
 from trafficai.runtime.messages import FaultView, InjectedFaults
 from trafficai.runtime.resume import clock
+from trafficai.sensors.camera_faults import FaultyCameraSource
 from trafficai.sensors.faults import LoopFaults, check_devices, fault_plan
 
 if TYPE_CHECKING:
@@ -51,8 +52,9 @@ class LiveFaults:
     def inject(self, command: InjectFault) -> FaultSection:
         """Add the fault the command describes (ConfigError/TrafficAIError: one line, nothing added)."""
         fault = self._fault_of(command)
-        check_devices([fault], self.life.backend.geometry, self.life.scenario.name)
-        if fault.kind in TRANSPORT_FAULT_KINDS and self.life.devices is None:
+        cameras = self.life.camera_ids()
+        check_devices([fault], self.life.backend.geometry, self.life.scenario.name, cameras)
+        if (fault.kind in TRANSPORT_FAULT_KINDS or fault.device in cameras) and self.life.devices is None:
             raise TrafficAIError(
                 f"{fault.kind} acts on device messages, and this run has no device network "
                 "(it is not recorded)"
@@ -130,6 +132,8 @@ class LiveFaults:
         devices = life.devices
         if devices is None:
             return
+        if devices.cameras is not None and isinstance(devices.cameras.source, FaultyCameraSource):
+            devices.cameras.source.update(faults)  # camera faults act on the camera's bins
         transport = tuple(f for f in faults if f.kind in TRANSPORT_FAULT_KINDS)
         if devices.faults is not None:
             devices.faults.faults = transport

@@ -234,15 +234,16 @@ class DeviceView:
     """One connected device as the devices panel shows it (times are simulation seconds)."""
 
     id: str
-    kind: str  # e1 | e2
-    source: str  # the detector it is
+    kind: str  # e1 | e2 | camera
+    source: str  # the detector (or camera) it is
     state: str  # online | offline | silent (online, but nothing heard for three bins) | unknown
     last_seen_s: float | None
     stored: int  # bins in the run store
     gaps: int  # sequence numbers missing below the highest stored
     drops: tuple[tuple[str, int], ...]  # (reason, count) so far
     latest: tuple[tuple[str, float], ...]  # the last stored bin's values
-    history: tuple[float, ...]  # its count (E1) or vehicles (E2) over the last bins, oldest first
+    # its count (E1), vehicles (E2) or crossings (camera) over the last bins, oldest first
+    history: tuple[float, ...]
 
 
 @dataclass(frozen=True, slots=True)

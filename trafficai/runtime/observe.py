@@ -9,11 +9,15 @@ every signalised junction (``vision.loop_cameras.VisionCameras``, the ``vision``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trafficai.config import ObserveSection
 from trafficai.core.geometry import NetGeometry
 from trafficai.extras import require_extra
 from trafficai.sensors.observation import CameraObserver, LaneObserver, LoopObserver
+
+if TYPE_CHECKING:
+    from trafficai.vision.loop_cameras import LoopCameraSettings
 
 
 def make_observer(
@@ -26,9 +30,18 @@ def make_observer(
     if observe.source == "loops":
         return LoopObserver(geometry)
     require_extra("vision", ("cv2", "lap"))
-    from trafficai.vision.loop_cameras import LoopCameraSettings, VisionCameras
+    from trafficai.vision.loop_cameras import VisionCameras
 
-    settings = LoopCameraSettings(
+    cameras = VisionCameras(geometry, step_length_s, loop_camera_settings(observe, seed))
+    return CameraObserver(geometry, cameras, fallback=observe.camera_fallback == "loops")
+
+
+def loop_camera_settings(observe: ObserveSection, seed: int) -> LoopCameraSettings:
+    """The camera pipeline settings of the ``observe`` section (the vision extra is loaded): the
+    same for the observation cameras and the ``vision`` camera devices."""
+    from trafficai.vision.loop_cameras import LoopCameraSettings
+
+    return LoopCameraSettings(
         runtime=observe.camera_runtime,
         fps=observe.camera_fps,
         drop_rate=observe.camera_drop_rate,
@@ -38,5 +51,3 @@ def make_observer(
         weights=Path(observe.camera_weights).expanduser() if observe.camera_weights else None,
         seed=seed,
     )
-    cameras = VisionCameras(geometry, step_length_s, settings)
-    return CameraObserver(geometry, cameras, fallback=observe.camera_fallback == "loops")

@@ -1,4 +1,5 @@
-"""A sweep spec: scenarios x controllers x demand scales x seeds, validated before anything runs.
+"""A sweep spec: scenarios x controllers x demand scales x incident sets x observation sources x
+seeds, validated before anything runs.
 
 The grid expands to one :class:`SweepRun` per (configuration, seed); each carries the resolved
 :class:`RunConfig` and a hash of it, the key ``--resume`` matches finished runs by.
@@ -7,12 +8,13 @@ The grid expands to one :class:`SweepRun` per (configuration, seed); each carrie
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -33,6 +35,8 @@ controllers = ["fixed", "max-pressure", "greedy", "sotl"]
 demand_scales = [0.8, 1.0, 1.2]
 # scripted incident sets, each one axis value (as `trafficai run --incident`; [] is none), e.g.
 # incidents = [[], ["close-lane:E_in_0@120+300"]]
+# what the controllers observe, each one axis value (as `trafficai run --observe`), e.g.
+# observe = ["oracle", "loops", "cameras"]
 # SUMO random seeds: each configuration runs once per seed
 seeds = [1, 2, 3]
 # simulated seconds per run from the scenario's begin (omit: the whole scenario)
@@ -43,6 +47,7 @@ num_cpus = 2
 
 
 Resolver = Callable[[str, dict[str, Any]], RunConfig]
+ObservationSource = Literal["oracle", "loops", "cameras"]
 
 
 class SweepSection(Frozen):
@@ -52,10 +57,12 @@ class SweepSection(Frozen):
     seeds: tuple[int, ...] = (42,)
     # scripted incident sets, each a list of KIND:TARGET@T[+DURATION] (as `run --incident`); []: none
     incidents: tuple[tuple[str, ...], ...] = ((),)
+    # what controllers observe (as `run --observe`): the simulator, the loops or the cameras
+    observe: tuple[ObservationSource, ...] = ("oracle",)
     end_s: float | None = Field(None, gt=0)
     num_cpus: int = Field(2, ge=1, le=1024)
 
-    @field_validator("controllers", "demand_scales", "seeds", "incidents")
+    @field_validator("controllers", "demand_scales", "seeds", "incidents", "observe")
     @classmethod
     def _not_empty(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
         if not value:
@@ -104,9 +111,21 @@ def load_spec(path: Path) -> SweepSpec:
         raise ConfigError(f"{path}: '{where}'{_line_of(path.read_text(), key)}: {message}") from exc
 
 
-def _label(scenario: str, controller: str, demand: float, incidents: tuple[str, ...]) -> str:
-    label = f"{scenario} / {controller} / demand {demand:g}"
-    return f"{label} / {' + '.join(incidents)}" if incidents else label
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """One point of the grid, before seeds."""
+
+    scenario: str
+    controller: str
+    demand: float
+    incidents: tuple[str, ...]
+    observe: ObservationSource
+
+    def label(self, controller: str) -> str:
+        label = f"{self.scenario} / {controller} / demand {self.demand:g}"
+        if self.incidents:
+            label += f" / {' + '.join(self.incidents)}"
+        return label if self.observe == "oracle" else f"{label} / observe {self.observe}"
 
 
 def expand(spec: SweepSpec, source: Path, resolve: Resolver) -> list[SweepRun]:
@@ -116,37 +135,30 @@ def expand(spec: SweepSpec, source: Path, resolve: Resolver) -> list[SweepRun]:
     CLI's ``resolve_launch``). An unknown scenario or controller is refused before any task starts."""
     _check_names(spec, source)
     sweep = spec.sweep
+    grid = itertools.product(
+        sweep.scenarios, sweep.controllers, sweep.demand_scales, sweep.incidents, sweep.observe
+    )
     runs: list[SweepRun] = []
-    for scenario in sweep.scenarios:
-        for controller in sweep.controllers:
-            for demand in sweep.demand_scales:
-                for incidents in sweep.incidents:
-                    runs.extend(_seeded(sweep, scenario, controller, demand, incidents, resolve))
+    for point in grid:
+        runs.extend(_seeded(sweep, Configuration(*point), resolve))
     return runs
 
 
-def _seeded(
-    sweep: SweepSection,
-    scenario: str,
-    controller: str,
-    demand: float,
-    incidents: tuple[str, ...],
-    resolve: Resolver,
-) -> list[SweepRun]:
+def _seeded(sweep: SweepSection, point: Configuration, resolve: Resolver) -> list[SweepRun]:
     """One configuration's run per seed."""
     runs = []
     for seed in sweep.seeds:
         flags: dict[str, Any] = {
-            "controller": controller or None,
+            "controller": point.controller or None,
             "end_s": sweep.end_s,
-            "sim": {"seed": seed, "demand_scale": demand},
+            "sim": {"seed": seed, "demand_scale": point.demand},
         }
-        if incidents:
-            flags["incidents"] = [parse_incident(spec).model_dump() for spec in incidents]
-        config = resolve(scenario, flags)
-        runs.append(
-            SweepRun(_label(scenario, config.controller, demand, incidents), config, config_hash(config))
-        )
+        if point.incidents:
+            flags["incidents"] = [parse_incident(spec).model_dump() for spec in point.incidents]
+        if point.observe != "oracle":
+            flags["observe"] = {"source": point.observe}
+        config = resolve(point.scenario, flags)
+        runs.append(SweepRun(point.label(config.controller), config, config_hash(config)))
     return runs
 
 

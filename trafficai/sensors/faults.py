@@ -20,6 +20,9 @@ spoofing    a plausible standing queue: occupancy param +- 0.05, a      occupanc
             steady 0.25 veh/s, 3 m/s — a compromised device's lie
 =========== =========================================================== ================
 
+Camera faults (``config.CAMERA_FAULT_KINDS``: frozen, blackout) act on a camera device's bins where
+its source makes them (``sensors/camera_faults.py``); this module only checks their devices.
+
 Transport faults (``config.TRANSPORT_FAULT_KINDS``: dropout, latency, packet loss, clock skew,
 heartbeat loss) act on a device's messages, not its readings: :func:`message_fate` says what
 happens to one message; the device publisher applies it.
@@ -27,13 +30,13 @@ happens to one message; the device publisher applies it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
 
-from trafficai.config import LOOP_FAULT_KINDS, FaultSection
+from trafficai.config import CAMERA_FAULT_KINDS, LOOP_FAULT_KINDS, TRANSPORT_FAULT_KINDS, FaultSection
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import DetectorArrays, Snapshot, frozen
 from trafficai.errors import ConfigError
@@ -90,17 +93,43 @@ def faulty_loop(
     return true  # a transport fault: the reading itself is right
 
 
-def check_devices(faults: Sequence[FaultSection], geometry: NetGeometry, scenario: str = "") -> None:
-    """Every fault names a loop of this network; else one line naming the fault and some loops."""
+def check_devices(
+    faults: Sequence[FaultSection],
+    geometry: NetGeometry,
+    scenario: str = "",
+    cameras: Collection[str] | None = (),
+) -> None:
+    """Every fault names a device of this run that can take its kind: a loop any loop or transport
+    kind, an area detector a transport kind, a camera (``cameras``: the run's camera ids) a camera
+    or transport kind (``config.CAMERA_FAULT_KINDS``); else one line naming the fault and some
+    devices. ``cameras`` None: the run's cameras are not known yet, faults on devices that are not
+    detectors are left to a later check (``runtime.lifecycle``)."""
     known = set(geometry.e1.ids) | set(geometry.e2.ids)
+    where = f" of scenario {scenario}" if scenario else ""
     for fault in faults:
-        if fault.device in known and (fault.kind not in LOOP_FAULT_KINDS or fault.device in geometry.e1.ids):
+        if fault.device in known:
+            if fault.kind in TRANSPORT_FAULT_KINDS or (
+                fault.kind in LOOP_FAULT_KINDS and fault.device in geometry.e1.ids
+            ):
+                continue
+        elif cameras is None:
             continue
+        elif fault.device in cameras:
+            if fault.kind in CAMERA_FAULT_KINDS or fault.kind in TRANSPORT_FAULT_KINDS:
+                continue
+            allowed = ", ".join(CAMERA_FAULT_KINDS + TRANSPORT_FAULT_KINDS)
+            raise ConfigError(
+                f"fault {fault.describe()}: camera {fault.device} takes {allowed}, not {fault.kind}"
+            )
+        if fault.device in known:
+            what = "an area detector" if fault.device in geometry.e2.ids else "a loop"
+            raise ConfigError(f"fault {fault.describe()}: {fault.kind} is not a fault of {what}{where}")
         sample = ", ".join(list(geometry.e1.ids)[:4]) or "none"
-        where = f" of scenario {scenario}" if scenario else ""
+        more = ", ..." if len(geometry.e1.ids) > 4 else ""
+        cams = f"; cameras: {', '.join(sorted(cameras)[:4])}" if cameras else ""
         raise ConfigError(
-            f"fault {fault.describe()}: unknown device {fault.device!r}: not a loop detector{where} "
-            f"(loops: {sample}{', ...' if len(geometry.e1.ids) > 4 else ''})"
+            f"fault {fault.describe()}: unknown device {fault.device!r}: not a loop detector"
+            f"{' or camera' if cameras else ''}{where} (loops: {sample}{more}{cams})"
         )
 
 
@@ -108,9 +137,15 @@ class LoopFaults:
     """The faults of one run over its loops; :meth:`apply` turns true detector arrays faulty."""
 
     def __init__(
-        self, faults: Sequence[FaultSection], geometry: NetGeometry, seed: int, begin_s: float
+        self,
+        faults: Sequence[FaultSection],
+        geometry: NetGeometry,
+        seed: int,
+        begin_s: float,
+        cameras: Collection[str] | None = (),
     ) -> None:
         self.geometry = geometry
+        self.cameras = cameras  # the run's camera ids (None: checked elsewhere), see check_devices
         self._index = {det_id: i for i, det_id in enumerate(geometry.e1.ids)}
         self.seed = seed
         self.begin_s = begin_s
@@ -122,10 +157,12 @@ class LoopFaults:
     def update(self, faults: Sequence[FaultSection]) -> None:
         """The run's faults from now on, all kinds (a live run adds faults at the end and ends them
         in place: each keeps its position ``n``, so its seed and its onset stay)."""
-        check_devices(faults, self.geometry)
+        check_devices(faults, self.geometry, cameras=self.cameras)
         self.faults = tuple(faults)
         self.loop_faults = [
-            (n, f, self._index[f.device]) for n, f in enumerate(self.faults) if f.kind in LOOP_FAULT_KINDS
+            (n, f, self._index[f.device])
+            for n, f in enumerate(self.faults)
+            if f.kind in LOOP_FAULT_KINDS and f.device in self._index
         ]
 
     def apply(self, det: DetectorArrays, time_s: float, step: int) -> DetectorArrays:
@@ -181,15 +218,20 @@ class FaultyBackend:
 
 
 def with_faults(
-    backend: SimBackend, faults: Sequence[FaultSection], seed: int, *, live: bool = False
+    backend: SimBackend,
+    faults: Sequence[FaultSection],
+    seed: int,
+    *,
+    live: bool = False,
+    cameras: Collection[str] | None = (),
 ) -> SimBackend:
     """``backend`` itself without loop faults, else wrapped so that its snapshots carry them;
     ``live`` (the GUI's run): always wrapped, so that faults can be injected while it runs
-    (:func:`fault_plan`, ``LoopFaults.update``)."""
+    (:func:`fault_plan`, ``LoopFaults.update``). ``cameras``: see :func:`check_devices`."""
     if not faults and not live:
         return backend
-    check_devices(faults, backend.geometry, backend.scenario.name)
-    plan = LoopFaults(faults, backend.geometry, seed, backend.scenario.begin_s)
+    check_devices(faults, backend.geometry, backend.scenario.name, cameras)
+    plan = LoopFaults(faults, backend.geometry, seed, backend.scenario.begin_s, cameras)
     if not plan.loop_faults and not live:
         return backend
     return cast(SimBackend, FaultyBackend(backend, plan))

@@ -25,7 +25,7 @@ night; with ``truth`` boxes come from geometry, so night changes nothing there b
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from trafficai.vision.counting import camera_lines
 from trafficai.vision.detect import Detector
 from trafficai.vision.effects import CLEAR, Conditions
 from trafficai.vision.effects import night as night_conditions
-from trafficai.vision.pipeline import CameraPipeline, TruthDetector
+from trafficai.vision.pipeline import CameraPipeline, CameraReading, TruthDetector
 from trafficai.vision.placement import auto_cameras
 from trafficai.vision.render import NEAR_M, FrameTruth, Renderer
 from trafficai.vision.render import Projector as _Projector
@@ -239,10 +239,20 @@ class VisionCameras:
         step_length_s: float,
         settings: LoopCameraSettings,
         detector: Detector | None = None,
+        *,
+        cameras: Sequence[CameraSpec] | None = None,
+        on_reading: Callable[[str, CameraReading], None] | None = None,
     ) -> None:
+        """``cameras``: these instead of the control cameras (run at ``settings.fps``);
+        ``on_reading``: called with every processed frame's full reading (camera devices)."""
         self.settings = settings
         self.step_length_s = step_length_s
-        self.cameras_spec = control_cameras(geometry, settings.fps)
+        self.on_reading = on_reading
+        self.cameras_spec = (
+            control_cameras(geometry, settings.fps)
+            if cameras is None
+            else tuple(replace(c, frame_rate=settings.fps) for c in cameras)
+        )
         _check(settings, self.cameras_spec)
         first = tuple(sorted(c.id for c in self.cameras_spec)[: settings.offline_first])
         self.offline = frozenset(settings.offline + first)
@@ -306,6 +316,8 @@ class VisionCameras:
             frame = camera.projector.render(vehicles, self.conditions, seed=int(time_s * 1000))
             reading = camera.pipeline.process(frame.image, time_s)
         camera.latest = reading.as_sensor()
+        if self.on_reading is not None:
+            self.on_reading(camera.spec.id, reading)
         self.frames_processed += 1
 
 

@@ -10,33 +10,28 @@ drawn from a stable hash of its id with a fixed fleet mix: the same vehicle alwa
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from trafficai.core.snapshot import VehicleArrays
+from trafficai.sensors.vehicle_classes import (  # re-exported: the renderer's classes
+    BUS,
+    CAR,
+    CLASS_NAMES,
+    FLEET_MIX,
+    MOTORCYCLE,
+    TRUCK,
+    TYPE_WORDS,
+    VAN,
+    stable_hash,
+    vehicle_class,
+)
 
 F64 = NDArray[np.float64]
-
-CLASS_NAMES: tuple[str, ...] = ("car", "van", "truck", "bus", "motorcycle")
-CAR, VAN, TRUCK, BUS, MOTORCYCLE = range(5)
-
-# fleet mix (percent) for vehicles whose type name says nothing: urban counts are ~85 % cars
-FLEET_MIX: tuple[tuple[int, int], ...] = ((CAR, 78), (VAN, 9), (TRUCK, 5), (BUS, 4), (MOTORCYCLE, 4))
-TYPE_WORDS: tuple[tuple[str, int], ...] = (
-    ("moto", MOTORCYCLE),
-    ("bike", MOTORCYCLE),
-    ("bus", BUS),
-    ("coach", BUS),
-    ("truck", TRUCK),
-    ("trailer", TRUCK),
-    ("lorry", TRUCK),
-    ("hgv", TRUCK),
-    ("van", VAN),
-    ("delivery", VAN),
-)
+__all__ = ["BUS", "CAR", "CLASS_NAMES", "FLEET_MIX", "MOTORCYCLE", "TRUCK", "TYPE_WORDS", "VAN"]
+__all__ += ["SHAPES", "VehicleView", "interpolate", "vehicle_class", "vehicle_colour", "vehicle_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,27 +104,9 @@ BUS_COLOURS: tuple[tuple[int, int, int], ...] = ((40, 180, 240), (50, 50, 200), 
 TRUCK_COLOURS: tuple[tuple[int, int, int], ...] = ((230, 230, 230), (50, 90, 170), (160, 160, 160))
 
 
-def _hash(vehicle_id: str, salt: str) -> int:
-    return zlib.crc32(f"{salt}:{vehicle_id}".encode())
-
-
-def vehicle_class(vehicle_id: str, type_name: str = "") -> int:
-    """The class (index into :data:`CLASS_NAMES`) a vehicle is drawn as."""
-    lowered = type_name.lower()
-    for word, cls in TYPE_WORDS:
-        if word in lowered:
-            return cls
-    roll = _hash(vehicle_id, "class") % 100
-    for cls, percent in FLEET_MIX:
-        if roll < percent:
-            return cls
-        roll -= percent
-    return CAR
-
-
 def vehicle_colour(vehicle_id: str, cls: int) -> tuple[int, int, int]:
     palette = BUS_COLOURS if cls == BUS else TRUCK_COLOURS if cls == TRUCK else PALETTE
-    return palette[_hash(vehicle_id, "colour") % len(palette)]
+    return palette[stable_hash(vehicle_id, "colour") % len(palette)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,7 +267,8 @@ class DetectorLayer:
 
 
 class CameraLayer:
-    """Cameras as icons with their field of view."""
+    """Cameras as icons with their field of view, filled by their device's health (ok, suspect,
+    failed: frozen or blacked out) or dark with a light ring while the device is offline or silent."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.item = pg.ScatterPlotItem(
@@ -283,9 +284,30 @@ class CameraLayer:
         plot.addItem(self.fov)
         plot.addItem(self.item)
         self.cameras: tuple[CameraView, ...] = ()
+        self.health: list[str] = []  # per camera: its device's health (ok | suspect | failed)
+        self.device_states: list[str] = []  # per camera: online | offline | silent | unknown
+
+    def set_status(self, health: Sequence[str] | None = None, states: Sequence[str] | None = None) -> None:
+        """The camera devices' health and states, in the order of :attr:`cameras` (None: unchanged)."""
+        new_health = list(health) if health is not None else self.health
+        new_states = list(states) if states is not None else self.device_states
+        if (new_health, new_states) == (self.health, self.device_states):
+            return
+        n = len(self.cameras)
+        if len(new_health) != n or len(new_states) != n:
+            return
+        self.health, self.device_states = new_health, new_states
+        down = [s in DEVICE_DOWN for s in new_states]
+        fills = [OFFLINE_FILL if off else HEALTH_COLORS.get(h, HEALTH_COLORS["suspect"]) for h, off in zip(
+            new_health, down, strict=True
+        )]  # fmt: skip
+        self.item.setBrush([theme.brush(*rgb) for rgb in fills])
+        self.item.setPen([theme.pen(*OFFLINE_RING, 1.5) if off else theme.pen(0, 0, 0, 1.0) for off in down])
 
     def set_cameras(self, cameras: Sequence[CameraView]) -> None:
         self.cameras = tuple(cameras)
+        self.health = ["ok"] * len(self.cameras)
+        self.device_states = ["unknown"] * len(self.cameras)
         pos = np.array([(c.x, c.y) for c in cameras], dtype=np.float64).reshape(-1, 2)
         self.item.setData(pos=pos)
         # each camera's ground footprint, outlines separated by NaN (connect="finite")

@@ -226,15 +226,19 @@ class NetworkMap(QWidget):
         if health:
             states = [health[d].state if d in health else "ok" for d in self._detector_ids]
             self.detector_layer.set_health(states)
+            cams = [health[c.id].state if c.id in health else "ok" for c in self.camera_layer.cameras]
+            self.camera_layer.set_status(health=cams)
         self.detector_layer.set_substituted([d in frame.substituted for d in self._detector_ids])
         self._dirty = True
 
     def set_device_states(self, states: Mapping[tuple[str, str], str]) -> None:
-        """Device states by (kind, detector id): offline detectors look offline on the map."""
+        """Device states by (kind, detector or camera id): offline devices look offline on the map."""
         if self.net is None:
             return
         keys = [("e1", d) for d in self.net.e1.ids] + [("e2", d) for d in self.net.e2.ids]
         self.detector_layer.set_device_states([states.get(k, "unknown") for k in keys])
+        cams = [states.get(("camera", c.id), "unknown") for c in self.camera_layer.cameras]
+        self.camera_layer.set_status(states=cams)
         self._dirty = True
 
     def set_incidents(self, incidents: Sequence[IncidentView]) -> None:

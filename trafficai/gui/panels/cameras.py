@@ -73,7 +73,9 @@ class CameraTile(QWidget):
             self.update()
 
     def show_image(self, message: CameraImage) -> None:
-        image = QImage.fromData(message.jpeg, b"JPG")
+        # No format argument: Qt reads JPEG from the header, and PySide6's stubs (bytes) and its
+        # runtime (str) disagree on that argument's type.
+        image = QImage.fromData(message.jpeg)
         if image.isNull():
             self.show_offline("a frame could not be decoded")
             return

@@ -1,7 +1,9 @@
-"""Connected devices: the inventory with each device's status, its health (as the worker judged
-it; "substituted" when the controllers read a substitute for it, and the fault injected on it),
-last seen, stored bins, sequence gaps, drops by reason and its latest bin with a sparkline of the
-last ones. Right-click a device to inject a fault on it or clear one (``gui/fault_dialog.py``).
+"""Connected devices (loop detectors and cameras): the inventory with each device's type, status,
+its health (as the worker judged it; "substituted" when the controllers read a substitute for it,
+and the fault injected on it), last seen, stored bins, sequence gaps, drops by reason and its latest
+bin (a camera's: crossings per class, per approach with its turning movements, queue and speed)
+with a sparkline of the last ones (a camera's: its crossings). Right-click a device to inject a
+fault on it or clear one (``gui/fault_dialog.py``).
 
 Fed by the worker's :class:`~trafficai.runtime.messages.DeviceStatus` (about once a second while
 something changes); the table model changes in place, so a selection and the scroll position stay.
@@ -21,7 +23,9 @@ from trafficai.gui.widgets.table_model import ColumnsModel, Index
 from trafficai.runtime.messages import DeviceStatus, DeviceView, FaultView
 from trafficai.sensors.health import DetectorHealth
 
-COLUMNS = ("device", "detector", "status", "health", "last seen", "bins", "gaps", "drops", "latest", "trend")
+COLUMNS = (
+    "device", "type", "source", "status", "health", "last seen", "bins", "gaps", "drops", "latest", "trend",
+)  # fmt: skip
 STATE_COLORS = {"online": "#5ad17a", "offline": theme.MUTED, "silent": "#ffb347", "unknown": theme.MUTED}
 HEALTH_COLORS = {
     "ok": theme.TEXT,
@@ -44,7 +48,31 @@ def drops_text(drops: Sequence[tuple[str, int]]) -> str:
     return ", ".join(f"{reason} {count}" for reason, count in drops)
 
 
+def camera_text(values: Sequence[tuple[str, float]]) -> str:
+    """A camera's bin: crossings per class, then per approach its count, its movements (exit edges),
+    queue and speed: ``car 3, van 1 · N_in 4 (→E_out 1, →S_out 3) q 12.5 m v 6.2``."""
+    classes = [f"{name[6:]} {value:g}" for name, value in values if name.startswith("class.")]
+    named = dict(values)
+    parts = [", ".join(classes)] if classes else []
+    for name, count in values:
+        if not name.startswith("approach."):
+            continue
+        edge = name[9:]
+        moves = [
+            f"→{m[len(edge) + 10 :]} {v:g}" for m, v in values if m.startswith(f"movement.{edge}.") and v
+        ]
+        text = f"{edge} {count:g}" + (f" ({', '.join(moves)})" if moves else "")
+        if named.get(f"queue.{edge}"):
+            text += f" q {named[f'queue.{edge}']:.1f} m"
+        if f"speed.{edge}" in named:
+            text += f" v {named[f'speed.{edge}']:.1f}"
+        parts.append(text)
+    return " · ".join(parts)
+
+
 def latest_text(values: Sequence[tuple[str, float]]) -> str:
+    if any(name.startswith(("class.", "approach.")) for name, _ in values):
+        return camera_text(values)
     parts = []
     for name, value in values:
         shown = f"{value:.0%}" if name == "occupancy" else f"{value:.1f}" if name == "speed" else f"{value:g}"
@@ -112,6 +140,7 @@ class DeviceModel(ColumnsModel):
         d = self.devices[row]
         return (
             d.id,
+            d.kind,
             d.source,
             d.state,
             self.health.get(d.source, "ok"),
