@@ -4,6 +4,7 @@ with a reason code."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.iot.helpers import EPOCH, a_bin, device_map, new_run
+from trafficai.iot.bench import fuzz_validation
 from trafficai.iot.bus import FakeClock
 from trafficai.iot.devices import DeviceBin
-from trafficai.iot.ingest import Ingest
+from trafficai.iot.fuzz import MUTATIONS, samples
+from trafficai.iot.ingest import Ingest, IngestLimits
 from trafficai.iot.senml import Drop, DropReason, decode_bin, encode_bin
 from trafficai.iot.topics import device_topic
 
@@ -80,3 +83,26 @@ def test_fuzz_the_ingest(tmp_path: Path) -> None:
 @pytest.mark.timeout(3600)  # hypothesis draws 100,000 payloads: many minutes on a shared 2-core machine
 def test_fuzz_the_ingest_with_100k_payloads(tmp_path: Path) -> None:
     _fuzz(tmp_path, 100_000)
+
+
+def test_generated_bad_payloads_of_every_kind_are_dropped_and_valid_ones_stored(tmp_path: Path) -> None:
+    store, run_id = new_run(tmp_path / "runs.sqlite")
+    now = EPOCH + 60.0
+    ingest = Ingest(store, run_id, device_map(), FakeClock(now), IngestLimits(rate_per_s=None))
+    kinds: Counter[str] = Counter()
+    for sample in samples(6_000, "e1.d0", now, seed=3):
+        result = ingest.handle(device_topic("e1.d0", "bins"), sample.payload)
+        kinds[sample.kind] += 1
+        if sample.good:
+            assert isinstance(result, DeviceBin), sample
+        else:
+            assert isinstance(result, Drop) and isinstance(result.reason, DropReason), sample
+    ingest.flush()
+    assert set(kinds) == {*MUTATIONS, "valid", "replay"}
+    assert ingest.stored == kinds["valid"] and sum(ingest.counters.values()) == 6_000 - kinds["valid"]
+
+
+def test_the_fuzz_benchmark_judges_every_payload(tmp_path: Path) -> None:
+    result = fuzz_validation(tmp_path, 3_000, seed=1)
+    assert result["fuzz_misjudged"] == 0
+    assert sum(result["fuzz_drop_reasons"].values()) > 2_000

@@ -46,6 +46,9 @@ def acl_text() -> str:
     )
 
 
+MAX_INFLIGHT = 1000  # the publishers' window (bench: 800 unacknowledged) fits
+
+
 def broker_config(pki: Pki, port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> str:
     root = pki.root.resolve()
     return "\n".join(
@@ -66,6 +69,9 @@ def broker_config(pki: Pki, port: int = DEFAULT_PORT, host: str = "127.0.0.1") -
             # small QoS-1 messages: without it Nagle's algorithm and delayed ACKs hold them for tens
             # of milliseconds (the latency benchmark's p99)
             "set_tcp_nodelay true",
+            # QoS-1 messages in flight to one client (default 20): the control center's ingest
+            # receives every device's bins, and a window of 20 PUBACK round trips caps its rate
+            f"max_inflight_messages {MAX_INFLIGHT}",
             "",
             f"listener {port} {host}",
             "protocol mqtt",

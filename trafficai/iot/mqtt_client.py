@@ -18,11 +18,34 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from trafficai.errors import ConfigError
 from trafficai.iot.bus import ConnectHandler, Handler, Will
 from trafficai.iot.topics import topic_matches
+
+READ_BATCH = 64  # packets one network-loop turn reads at most before it writes (PUBACKs, acks)
+
+
+class _Client(mqtt.Client):
+    """paho's client, reading every packet already received in one network-loop turn.
+
+    paho's ``loop_read`` reads as many packets as the client has QoS > 0 messages in flight, at
+    least one: a subscriber with nothing in flight (the control center's ingest) gets one packet per
+    turn of select(), pending-bytes check, write and keepalive checks. This reads until the socket
+    has nothing more (at most ``READ_BATCH`` packets, or paho's own count if larger).
+    """
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        for _ in range(max(READ_BATCH, len(self._out_messages) + len(self._in_messages))):
+            if self._sock is None:
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
+            rc = self._packet_read()
+            if rc > 0:
+                return self._loop_rc_handle(rc)
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                break
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +77,7 @@ class MqttTransport:
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self.connections = 0
-        client = mqtt.Client(
+        client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
             protocol=mqtt.MQTTv311,

@@ -59,6 +59,9 @@ class Outbox:
         rows = list(items)
         if not rows:
             return
+        last: dict[str, int] = {}  # one sequence update per device, not per message
+        for row in rows:
+            last[row.device] = max(row.seq, last.get(row.device, row.seq))
         try:
             with self._lock, self._conn:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -66,7 +69,7 @@ class Outbox:
                 self._conn.executemany(
                     "INSERT INTO sequence VALUES (?, ?) ON CONFLICT(device) DO UPDATE SET "
                     "last_seq = MAX(last_seq, excluded.last_seq)",
-                    [(r.device, r.seq) for r in rows],
+                    list(last.items()),
                 )
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot write the outbox {self.path}: {exc}") from exc

@@ -19,19 +19,34 @@ approaches and movements it names is the ingest's check (``iot.camera_names``).
 Decoding never raises: anything that is not exactly such a pack gives a :class:`Drop` with a reason
 code (the ingest counts them). Checks that need state (device known, sequence, time bounds, rate)
 are the ingest's.
+
+``decode_bin`` tries a fast path first: the pack parsed with orjson (when installed, the ``iot``
+extra; else the standard library) and checked record by record against the shape ``encode_bin``
+writes (first record exactly bn, bt, n="seq", v; then records of exactly n, u, v with float values).
+It applies every check of the full validator and only ever *accepts*: anything it does not
+recognise, good or bad, goes to the full validator, which decides and names the reason. So the
+reason codes are the full validator's, and ``tests/iot/test_senml_fast.py`` checks with hypothesis
+that the fast path never accepts what the full one would not, with the same bin. A new family of
+value names (``name prefix -> unit`` in ``CAMERA_UNITS``, its range in ``CAMERA_RANGES``) is known
+to both paths at once through ``_unit_and_range``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
 from trafficai.iot.devices import DeviceBin, is_camera
+
+try:  # the iot extra: C-speed JSON parsing (the fast path falls back to the standard library)
+    import orjson
+except ImportError:  # pragma: no cover - the base install
+    orjson = None  # type: ignore[assignment]
 
 MAX_PAYLOAD_BYTES = 4096  # a bin is ~250 bytes; the broker's message_size_limit is larger
 MAX_RECORDS = 64  # a camera over a 4-approach junction: 5 classes, 4 x 3 per approach, 12 movements
@@ -156,9 +171,8 @@ def _json_number(value: float) -> str:
     return repr(number)
 
 
-def encode_bin(item: DeviceBin) -> bytes:
-    """The SenML pack of a bin (the same JSON as ``json`` would write, built by hand: it is most of a
-    publisher's and the in-process bus's time)."""
+def _text_encode_bin(item: DeviceBin) -> bytes:
+    """``encode_bin`` without orjson: the JSON ``json`` would write, built by hand."""
     parts = [
         _bin_head(item.device),
         _json_number(item.t_end),
@@ -173,6 +187,39 @@ def encode_bin(item: DeviceBin) -> bytes:
         parts += (_value_head(name), _json_number(values[name]), "}")
     parts.append("]")
     return "".join(parts).encode()
+
+
+@lru_cache(maxsize=4096)
+def _unit_of(name: str) -> str | None:
+    return BIN_UNITS.get(name) or camera_unit(name)
+
+
+def _finite(value: float) -> float:
+    number = float(value)
+    if not math.isfinite(number):  # orjson would write NaN as null
+        raise ValueError(f"SenML values are finite, got {number}")
+    return number
+
+
+def _orjson_encode_bin(item: DeviceBin) -> bytes:
+    """``encode_bin`` with orjson: the same records (orjson writes 1e+16 as 1e16: the same number)."""
+    values = item.values
+    records: list[dict[str, str | float | int]] = [
+        {"bn": base_name(item.device), "bt": _finite(item.t_end), "n": "seq", "v": int(item.seq)},
+        {"n": "interval", "u": "s", "v": _finite(item.t_end - item.t_begin)},
+    ]
+    for name in sorted(values):
+        unit = _unit_of(name)
+        if unit is None:
+            raise ValueError(f"no SenML unit for {name!r}")
+        records.append({"n": name, "u": unit, "v": _finite(values[name])})
+    return orjson.dumps(records)
+
+
+def encode_bin(item: DeviceBin) -> bytes:
+    """The SenML pack of a bin: most of a publisher's and the in-process bus's time, so orjson
+    writes it where installed, else it is built by hand."""
+    return _orjson_encode_bin(item) if orjson is not None else _text_encode_bin(item)
 
 
 def encode_heartbeat(device: str, time_s: float, uptime_s: float) -> bytes:
@@ -263,8 +310,81 @@ def _parse(
     return base_time, values
 
 
+@lru_cache(maxsize=4096)
+def _value_spec(name: str, camera: bool) -> tuple[str, float, float] | None:
+    """``(unit, low, high)`` of a value a (camera) bin may carry besides seq; None: not one."""
+    try:
+        unit, (low, high) = _unit_and_range(name, BIN_UNITS, camera)
+    except _Reject:
+        return None
+    return unit, low, high
+
+
+# a loop detector's value names, looked up without the cache's call (the common case)
+_LOOP_SPECS = {name: spec for name in BIN_UNITS if (spec := _value_spec(name, False)) is not None}
+_PLAIN_DECODER = json.JSONDecoder()  # NaN parses to nan here: the fast path's range checks refuse it
+
+
+def _plain_loads(payload: bytes) -> Any:
+    return _PLAIN_DECODER.decode(payload.decode())
+
+
+# the fast path's parser; anything it raises sends the payload to the full validator
+fast_loads: Callable[[bytes], Any] = orjson.loads if orjson is not None else _plain_loads
+
+
+def _fast_values(records: list[Any], camera: bool) -> dict[str, float] | None:
+    values: dict[str, float] = {}
+    for record in records:
+        if type(record) is not dict or len(record) != 3:
+            return None
+        name = record.get("n")
+        if not isinstance(name, str) or name in values:
+            return None
+        spec = _value_spec(name, True) if camera else _LOOP_SPECS.get(name)
+        if spec is None or record.get("u") != spec[0]:
+            return None
+        value = record.get("v")
+        if type(value) is not float or not spec[1] <= value <= spec[2]:  # NaN and inf fail here
+            return None
+        values[name] = value
+    return values
+
+
+def fast_bin(payload: bytes, device: str) -> DeviceBin | None:
+    """The bin of a well-formed pack in ``encode_bin``'s shape, with every check of the full
+    validator applied; None for anything else (the full validator then decides)."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        data = fast_loads(payload)
+    except (ValueError, RecursionError):  # orjson.JSONDecodeError and UnicodeDecodeError included
+        return None
+    if type(data) is not list or not 2 <= len(data) <= MAX_RECORDS:
+        return None
+    first = data[0]
+    if type(first) is not dict or len(first) != 4 or first.get("n") != "seq":
+        return None
+    if first.get("bn") != base_name(device):
+        return None
+    bt, seq = first.get("bt"), first.get("v")
+    if type(bt) is not float or not math.isfinite(bt) or type(seq) is not int or not 1 <= seq <= MAX_SEQ:
+        return None
+    values = _fast_values(data[1:], is_camera(device))
+    interval = values.pop("interval", None) if values is not None else None
+    if values is None or interval is None:
+        return None
+    return DeviceBin(device, seq, bt - interval, bt, values)
+
+
 def decode_bin(payload: bytes, device: str) -> DeviceBin | Drop:
     """The bin in ``payload`` published under ``device``'s topic, or why it is dropped."""
+    fast = fast_bin(payload, device)
+    return fast if fast is not None else full_decode_bin(payload, device)
+
+
+def full_decode_bin(payload: bytes, device: str) -> DeviceBin | Drop:
+    """``decode_bin`` by the full validator alone (every payload the fast path does not accept)."""
     try:
         base_time, values = _parse(payload, device, BIN_UNITS, is_camera(device))
         if "seq" not in values or "interval" not in values:

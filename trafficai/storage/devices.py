@@ -20,6 +20,11 @@ from typing import Self
 from trafficai.storage.paths import default_store_path
 from trafficai.storage.store import _open_connection, _transaction
 
+try:  # the iot extra: a bin's values written as JSON in a tenth of the time
+    import orjson
+except ImportError:  # pragma: no cover - the base install
+    orjson = None  # type: ignore[assignment]
+
 DEVICE_TABLES = (
     """CREATE TABLE IF NOT EXISTS iot_devices (
         run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -45,6 +50,17 @@ _SET_STATUS = (
     "last_seen = MAX(COALESCE(last_seen, ?), COALESCE(?, last_seen)) WHERE run_id = ? AND device_id = ?"
 )
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _values_json(values: Mapping[str, float]) -> str:
+    """``values`` as compact JSON text (the same text as ``json``'s for the ingest's finite values)."""
+    plain = values if type(values) is dict else dict(values)
+    if orjson is None:
+        return _ENCODE(plain)
+    text = orjson.dumps(plain).decode()
+    # orjson writes NaN and inf as null where json writes NaN: a non-finite value (the ingest stores
+    # none) keeps json's spelling
+    return text if "null" not in text else _ENCODE(plain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +155,7 @@ class DeviceStore:
         """Store bins in one transaction; per bin, True if it was new (False: already stored).
         ``drops`` (device, reason) -> count are added to the drop counters, and ``seen`` (device,
         status or None, seen at) update the inventory, in the same commit."""
-        rows = [(run_id, b.device_id, b.seq, b.t_begin, b.t_end, _ENCODE(dict(b.values))) for b in bins]
+        rows = [(run_id, b.device_id, b.seq, b.t_begin, b.t_end, _values_json(b.values)) for b in bins]
         with self._write(f"add device bins to run {run_id}") as conn:
             conn.executemany(_SET_STATUS, [(s, at, at, run_id, d) for d, s, at in seen])
             conn.execute("SAVEPOINT bulk")
