@@ -108,23 +108,30 @@ class PixelScale:
     across_m: F64
 
 
-def pixel_scale(camera: CameraSpec, boxes: NDArray[np.floating]) -> PixelScale:
-    """Metres per pixel at each box's bottom-centre, along and across the line of sight."""
+def cast_boxes(camera: CameraSpec, boxes: NDArray[np.floating]) -> tuple[F64, PixelScale]:
+    """Each box's bottom-centre on the ground (n, 2) and the metres per pixel there, along and
+    across the line of sight (one projection of the three pixels per box)."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(b)
     uv = np.column_stack([(b[:, 0] + b[:, 2]) / 2, b[:, 3]])
-    here = image_to_ground(camera, uv)
-    up = image_to_ground(camera, uv - np.array([0.0, 1.0]))
-    side = image_to_ground(camera, uv + np.array([1.0, 0.0]))
+    cast = image_to_ground(camera, np.vstack([uv, uv - np.array([0.0, 1.0]), uv + np.array([1.0, 0.0])]))
+    here, up, side = cast[:n], cast[n : 2 * n], cast[2 * n :]
     step = up - here
-    along = np.hypot(*step.T) if len(step) else np.zeros(0)
-    across = np.hypot(*(side - here).T) if len(step) else np.zeros(0)
+    along = np.hypot(step[:, 0], step[:, 1])
+    across = np.hypot(side[:, 0] - here[:, 0], side[:, 1] - here[:, 1])
     ok = np.isfinite(along) & (along > 1e-9)
-    sight = np.where(ok[:, None], step / np.where(ok, along, 1.0)[:, None], [[1.0, 0.0]])
-    return PixelScale(
+    sight = np.where(ok[:, None], step / np.where(ok, along, 1.0)[:, None], np.array([[1.0, 0.0]]))
+    scale = PixelScale(
         np.asarray(sight, np.float64).reshape(-1, 2),
         np.where(ok, along, FAR_MPP),
         np.where(np.isfinite(across), across, FAR_MPP),
     )
+    return here, scale
+
+
+def pixel_scale(camera: CameraSpec, boxes: NDArray[np.floating]) -> PixelScale:
+    """Metres per pixel at each box's bottom-centre, along and across the line of sight."""
+    return cast_boxes(camera, boxes)[1]
 
 
 def assign(cost: F64, limit: float) -> list[tuple[int, int]]:
@@ -180,8 +187,7 @@ class GroundTracker:
     def update(self, detections: Detections, time_s: float) -> list[Track]:
         """Match one frame's detections; the tracks seen in this frame (confirmed ones only)."""
         s = self.settings
-        ground = ground_points(self.camera, detections.boxes)
-        scale = pixel_scale(self.camera, detections.boxes)
+        ground, scale = cast_boxes(self.camera, detections.boxes)
         valid = np.isfinite(ground).all(axis=1) & (detections.scores >= s.low_score)
         order = [int(i) for i in np.argsort(-detections.scores, kind="stable") if valid[i]]
         high = [i for i in order if detections.scores[i] >= s.min_score]
@@ -218,14 +224,14 @@ class GroundTracker:
         if not rows or not dets:
             return rows
         cost = np.full((len(rows), len(dets)), NO_MATCH)
+        idx = np.array(dets)
         for a, r in enumerate(rows):
             track = self.tracks[r]
+            if not lost:
+                cost[a] = self._costs(track, ground[idx], scale, idx, time_s)
+                continue
             for b, i in enumerate(dets):
-                cost[a, b] = (
-                    self._lost_cost(track, ground[i], scale, i, time_s)
-                    if lost
-                    else self._cost(track, ground[i], scale, i, time_s)
-                )
+                cost[a, b] = self._lost_cost(track, ground[i], scale, i, time_s)
         matched = set()
         for a, b in assign(cost, 1.0):
             i = dets[b]
@@ -234,20 +240,29 @@ class GroundTracker:
             matched.add(rows[a])
         return [r for r in rows if r not in matched]
 
-    def _cost(self, track: Track, xy: F64, scale: PixelScale, i: int, time_s: float) -> float:
-        """Distance to the track's prediction over the gate (< 1 inside it), split along and
-        across the line of sight; the gate widens while the track is unseen (by
-        ``unseen_growth_mps``) and for a track seen once (no velocity yet)."""
+    def _costs(
+        self, track: Track, xy: F64, scale: PixelScale, idx: NDArray[np.int64], time_s: float
+    ) -> F64:
+        """Distances (one per detection ``idx``, ground points ``xy``) to the track's prediction
+        over the gate (< 1 inside it), split along and across the line of sight; the gate widens
+        while the track is unseen (by ``unseen_growth_mps``) and for a track seen once (no
+        velocity yet)."""
         s = self.settings
-        grow = s.unseen_growth_mps * min(max(time_s - track.last_s - 0.25, 0.0), 2.0)
-        d = xy - track.predicted(time_s)
-        sight = scale.sight[i]
-        along = float(d @ sight)
-        across = float(d @ np.array([sight[1], -sight[0]]))
-        young = s.newborn_mps * (time_s - track.last_s) if track.hits == 1 else 0.0
-        g_along = max(s.gate_m, s.pixel_tolerance * float(scale.along_m[i])) + grow + young
-        g_across = max(s.gate_m, s.pixel_tolerance * float(scale.across_m[i])) + grow + young
-        return float(np.hypot(along / g_along, across / g_across))
+        unseen = time_s - track.last_s
+        grow = s.unseen_growth_mps * min(max(unseen - 0.25, 0.0), 2.0)
+        young = s.newborn_mps * unseen if track.hits == 1 else 0.0
+        d = np.asarray(xy, np.float64).reshape(-1, 2) - track.predicted(time_s)
+        sight = scale.sight[idx]
+        along = d[:, 0] * sight[:, 0] + d[:, 1] * sight[:, 1]
+        across = d[:, 0] * sight[:, 1] - d[:, 1] * sight[:, 0]
+        g_along = np.maximum(s.gate_m, s.pixel_tolerance * scale.along_m[idx]) + grow + young
+        g_across = np.maximum(s.gate_m, s.pixel_tolerance * scale.across_m[idx]) + grow + young
+        cost: F64 = np.hypot(along / g_along, across / g_across)
+        return cost
+
+    def _cost(self, track: Track, xy: F64, scale: PixelScale, i: int, time_s: float) -> float:
+        """:meth:`_costs` for one detection."""
+        return float(self._costs(track, xy, scale, np.array([i]), time_s)[0])
 
     def _lost_cost(self, track: Track, xy: F64, scale: PixelScale, i: int, time_s: float) -> float:
         """A lost track against a new detection. Never more than a gate behind where it was last
