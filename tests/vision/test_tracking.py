@@ -12,7 +12,7 @@ from trafficai.sensors.cameras import CameraSpec, world_to_image
 from trafficai.vision.detect import Detections, class_map, decode, letterbox
 from trafficai.vision.pipeline import CameraPipeline, TruthDetector
 from trafficai.vision.render import Renderer
-from trafficai.vision.tracking import GroundTracker
+from trafficai.vision.tracking import GroundTracker, pixel_scale
 
 DT = 0.2  # 5 frames/s
 
@@ -239,3 +239,15 @@ def test_a_lost_moving_vehicle_does_not_take_a_standing_tracks_place(north_camer
     for k in range(10, 10 + int(3.0 / DT)):  # gone for 3 s (past max_missed_s while moving)
         tracker.update(Detections.empty(), k * DT)
     assert tracker.tracks == []
+
+
+def test_metres_per_pixel_grow_with_range_and_are_finer_across_the_line_of_sight(
+    north_camera: CameraSpec,
+) -> None:
+    boxes = np.array([box_at(north_camera, y) for y in (10.0, 30.0, 60.0, 100.0)])
+    scale = pixel_scale(north_camera, boxes)
+    assert np.all(np.diff(scale.along_m) > 0) and np.all(np.diff(scale.across_m) > 0)
+    assert np.all(scale.across_m < scale.along_m)
+    assert 0.05 < scale.along_m[0] < 0.3 and 1.5 < scale.along_m[-1] < 4.0  # cm near, metres far
+    np.testing.assert_allclose(np.hypot(*scale.sight.T), 1.0)
+    assert np.all(scale.sight[:, 1] > 0.9)  # the camera looks north, up the approach

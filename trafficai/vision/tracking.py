@@ -240,9 +240,7 @@ class GroundTracker:
             matched.add(rows[a])
         return [r for r in rows if r not in matched]
 
-    def _costs(
-        self, track: Track, xy: F64, scale: PixelScale, idx: NDArray[np.int64], time_s: float
-    ) -> F64:
+    def _costs(self, track: Track, xy: F64, scale: PixelScale, idx: NDArray[np.int64], time_s: float) -> F64:
         """Distances (one per detection ``idx``, ground points ``xy``) to the track's prediction
         over the gate (< 1 inside it), split along and across the line of sight; the gate widens
         while the track is unseen (by ``unseen_growth_mps``) and for a track seen once (no
