@@ -160,7 +160,9 @@ def test_a_stream_that_drops_is_marked_offline_reopened_then_given_up(north_came
         )
     events = [r["type"] for r in records if r["type"] != "interval"]
     assert events == ["offline", "online", "offline"]
-    assert records[0]["type"] == "offline" or any(r["type"] == "interval" for r in records)
+    first_offline = next(k for k, r in enumerate(records) if r["type"] == "offline")
+    assert records[first_offline]["reason"] == "stream stopped"
+    assert all(r["online"] for r in records[:first_offline] if r["type"] == "interval")
     last = records[-1]
     assert last["type"] == "interval" and last["online"] is False and "unreachable" in str(last["reason"])
     assert sum(int(r["frames"]) for r in records if r["type"] == "interval") == 15  # nothing lost
