@@ -439,3 +439,32 @@ class HealthSection(Frozen):
             "high_value_share": self.high_value_share,
             "intermittent_share": self.intermittent_share,
         }
+
+
+class WatchPose(Frozen):
+    """``vision watch``: where the camera is (metres, degrees), for ground-plane tracking and
+    speeds; the image size comes from the video."""
+
+    x: float = 0.0
+    y: float = 0.0
+    height: float = Field(8.0, gt=0)
+    heading: float = 0.0
+    tilt: float = Field(20.0, gt=0, lt=90)
+    fov: float = Field(70.0, gt=0, lt=180)
+    range_m: float = Field(150.0, gt=0)
+
+
+class WatchLine(Frozen):
+    """An image-space counting line: two pixel points; crossing it left to right of a->b counts
+    ``forward``, the other way ``backward``."""
+
+    name: str = Field(min_length=1)
+    points: tuple[tuple[float, float], tuple[float, float]]
+
+
+class WatchSection(Frozen):
+    """``vision watch --config FILE.yaml``: the camera pose (optional), counting lines, interval."""
+
+    camera: WatchPose | None = None
+    lines: tuple[WatchLine, ...] = Field(min_length=1)
+    interval_s: float = Field(60.0, gt=0)

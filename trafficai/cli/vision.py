@@ -6,8 +6,10 @@ so ``trafficai --help`` stays light and a base install gets one line, not a trac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -242,6 +244,136 @@ def loop_eval(
     out.print(table)
 
 
+WATCH_RUNTIMES = ("openvino", "onnx", "torch")
+WATCH_FORMATS = ("jsonl", "csv")
+
+
+def watch(
+    source: Annotated[str, typer.Argument(help="A video file, or an rtsp:// / http(s):// stream")],
+    weights: Annotated[
+        Path,
+        typer.Option(help="Detector weights (.pt or .onnx; COCO weights: car, motorcycle, bus, truck)"),
+    ] = SHIPPED_WEIGHTS,
+    runtime: Annotated[str, typer.Option(help="openvino | onnx | torch")] = "openvino",
+    config: Annotated[
+        Path | None, typer.Option(help="YAML: camera pose, counting lines, interval (docs/vision.md)")
+    ] = None,
+    line: Annotated[
+        list[str] | None, typer.Option(help="Counting line NAME:u1,v1,u2,v2 in pixels (repeatable)")
+    ] = None,
+    interval: Annotated[float | None, typer.Option(help="Seconds per record (default 60)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write records here (default stdout)")
+    ] = None,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames")] = None,
+    retries: Annotated[int, typer.Option(help="Reconnect attempts when a stream stops")] = 3,
+    retry_wait: Annotated[float, typer.Option(help="Seconds between reconnect attempts")] = 2.0,
+    conf: Annotated[
+        float, typer.Option(help="Detector confidence floor (low ones only extend tracks)")
+    ] = 0.1,
+) -> None:
+    """Count vehicles crossing lines in a video file or stream: detect, track, count per interval."""
+    _need_vision()
+    if runtime not in WATCH_RUNTIMES:
+        raise ConfigError(f"--runtime: unknown {runtime!r} (choose from {', '.join(WATCH_RUNTIMES)})")
+    if fmt not in WATCH_FORMATS:
+        raise ConfigError(f"--format: unknown {fmt!r} (choose from {', '.join(WATCH_FORMATS)})")
+    from trafficai.vision import watch as w
+
+    section = _watch_section(config, line or [], interval)
+    plan = w.WatchPlan(
+        source,
+        section,
+        is_stream=source.startswith(STREAM_PREFIXES),
+        max_frames=max_frames,
+        retries=max(retries, 0),
+        retry_wait_s=max(retry_wait, 0.0),
+    )
+    from trafficai.vision.video import VideoSource
+
+    def open_source() -> VideoSource:
+        return VideoSource(source)
+
+    first = open_source()  # an unreadable file fails here, before the weights are loaded
+    first.close()
+    from trafficai.vision.detect import open_detector
+
+    detector = open_detector(weights, runtime, conf=conf)
+    with _record_writer(out_file, fmt) as sink:
+        summary = w.watch(plan, open_source, detector, sink)
+    err.print(
+        f"{source}: {summary.frames} frames, {summary.crossings} crossings, "
+        f"{summary.intervals} intervals, {summary.reconnects} reconnects"
+    )
+
+
+STREAM_PREFIXES = ("rtsp://", "rtsps://", "http://", "https://")
+
+
+def _watch_section(config: Path | None, lines: list[str], interval: float | None) -> Any:
+    from trafficai.config import WatchSection
+    from trafficai.vision.watch import load_watch_section, parse_line
+
+    extra = tuple(parse_line(spec) for spec in lines)
+    if config is not None:
+        base = load_watch_section(config)
+        update: dict[str, Any] = {"lines": base.lines + extra}
+    elif extra:
+        base, update = WatchSection(lines=extra), {}
+    else:
+        raise ConfigError(
+            "vision watch: give a counting line (--line NAME:u1,v1,u2,v2) or --config FILE.yaml"
+        )
+    if interval is not None:
+        if interval <= 0:
+            raise ConfigError("--interval must be positive")
+        update["interval_s"] = interval
+    return base.model_copy(update=update)
+
+
+@contextmanager
+def _record_writer(path: Path | None, fmt: str) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A sink for watch records: JSON lines (every record and event) or CSV (one row per interval,
+    line and direction; events go to the log)."""
+    import csv
+    import json
+    import logging
+    import sys
+
+    handle: IO[str] = path.open("w", newline="") if path is not None else sys.stdout
+    writer = csv.writer(handle) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(["start_s", "end_s", "line", "direction", "count", "online", "reason"])
+
+    def sink(record: dict[str, Any]) -> None:
+        if writer is None:
+            handle.write(json.dumps(record) + "\n")
+        elif record["type"] == "interval":
+            for name, per in record["counts"].items():
+                for direction, n in per.items():
+                    writer.writerow(
+                        [
+                            record["start_s"],
+                            record["end_s"],
+                            name,
+                            direction,
+                            n,
+                            record["online"],
+                            record["reason"],
+                        ]
+                    )
+        else:
+            logging.getLogger("trafficai.vision.watch").warning("%s", record)
+        handle.flush()
+
+    try:
+        yield sink
+    finally:
+        if path is not None:
+            handle.close()
+
+
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -253,4 +385,5 @@ def register(app: typer.Typer) -> None:
     group.command("train")(train)
     group.command("eval")(evaluate)
     group.command("loop-eval")(loop_eval)
+    group.command("watch")(watch)
     app.add_typer(group, name="vision")

@@ -7,7 +7,7 @@ counts it is about 3.5 times too lenient).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,13 +73,14 @@ def precision_recall_f1(matched: int, n_measured: int, n_truth: int) -> tuple[fl
     return p, r, f
 
 
-def idf1(pairs: Sequence[tuple[int, str]], n_track_dets: int, n_truth_dets: int) -> float:
-    """IDF1 from per-frame matches (track id, true id): each track id is assigned to one true id
+def idf1(pairs: Sequence[tuple[Hashable, Hashable]], n_track_dets: int, n_truth_dets: int) -> float:
+    """IDF1 from per-frame matches (track id, true id), ids unique across cameras (a tracker per
+    camera numbers its tracks from 1: key them by camera): each track id is assigned to one true id
     maximising the frames they share (Hungarian), IDF1 = 2 IDTP / (tracker dets + true dets)."""
     if n_track_dets + n_truth_dets == 0:
         return 1.0
-    tracks = sorted({p[0] for p in pairs})
-    truths = sorted({p[1] for p in pairs})
+    tracks = sorted({p[0] for p in pairs}, key=repr)
+    truths = sorted({p[1] for p in pairs}, key=repr)
     if not tracks:
         return 0.0
     ti = {t: i for i, t in enumerate(tracks)}
