@@ -155,8 +155,9 @@ class SiteLearner:
     ``configs``: one environment per site; with more than one, every site runs in its own process
     and one learner sees all of them at once (centralised training on all sites' data). Each call
     of :meth:`train` starts from the given parameters with a fresh optimiser, collects
-    ``steps`` decisions on every site (one PPO rollout of ``rollout_steps``, repeated) and returns
-    the new parameters and the number of agent decisions it learned from.
+    ``steps`` decisions on every site (one PPO rollout of ``rollout_steps``, repeated; 8 epochs of
+    ``minibatch``-sized gradient steps on each) and returns the new parameters and the number of
+    agent decisions it learned from.
     """
 
     def __init__(
@@ -167,6 +168,7 @@ class SiteLearner:
         seed: int = 0,
         rollout_steps: int = 120,
         learning_rate: float = 1e-3,
+        minibatch: int = 256,
     ) -> None:
         from trafficai.control.rl.vec_env import SharedPolicyVecEnv
 
@@ -181,6 +183,7 @@ class SiteLearner:
         self.seed = seed
         self.rollout_steps = rollout_steps
         self.learning_rate = learning_rate
+        self.minibatch = minibatch
         self.model: Any = None
 
     def _make_model(self) -> Any:
@@ -198,7 +201,7 @@ class SiteLearner:
                 self.env,
                 learning_rate=self.learning_rate,
                 n_steps=self.rollout_steps,
-                batch_size=min(256, self.rollout_steps * self.env.num_envs),
+                batch_size=min(self.minibatch, self.rollout_steps * self.env.num_envs),
                 n_epochs=8,
                 gamma=0.95,
                 gae_lambda=0.95,
