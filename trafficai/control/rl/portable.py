@@ -190,10 +190,16 @@ class SiteLearner:
         import torch
         from stable_baselines3 import PPO
         from stable_baselines3.common.logger import Logger
+        from stable_baselines3.common.utils import set_random_seed
 
         from trafficai.control.rl.policies import PhaseScoringPolicy
 
         torch.set_num_threads(1)
+        # The learner seed seeds torch and numpy (weights, sampling, minibatches) but never the
+        # simulations: PPO(seed=s) would call env.seed(s), so every episode would start from SUMO
+        # seed s + slot (the evaluation seeds 1, 2, ... for small s, and the same episode in every
+        # federated round). The episodes keep their configs' seeds (from TRAIN_SEED_BASE).
+        set_random_seed(self.seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*mini-batch size.*", category=UserWarning)
             model = PPO(
@@ -206,7 +212,7 @@ class SiteLearner:
                 gamma=0.95,
                 gae_lambda=0.95,
                 ent_coef=0.01,
-                seed=self.seed,
+                seed=None,
                 device="cpu",
                 verbose=0,
                 policy_kwargs=_policy_kwargs(self.spec),
