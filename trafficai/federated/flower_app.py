@@ -6,7 +6,7 @@ portable policy from those parameters for the round's decision steps and replies
 parameters and the number of agent decisions it learned from. That is everything that travels:
 the model, a few config numbers and that count; never detector data or trajectories (the
 messages are measured, :class:`MeteredStrategy`). The server aggregates with FedAvg, FedAvgM
-(FedAvg with server-side momentum) or FedAdam, each site weighted by its number of agent decisions
+(FedAvg with server-side momentum), each site weighted by its number of agent decisions
 (``num-examples``) or equally (``num-sites``, ``weighting="sites"``); with ``dp_clip`` each node
 clips its update to that L2 norm (``fixedclipping_mod``) and the server adds Gaussian noise of
 ``dp_noise x dp_clip / nodes`` to the average (Flower's ``DifferentialPrivacyClientSideFixedClipping``,
@@ -31,7 +31,6 @@ from flwr.common.serde import recorddict_to_proto
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import (
     DifferentialPrivacyClientSideFixedClipping,
-    FedAdam,
     FedAvg,
     FedAvgM,
     Strategy,
@@ -43,7 +42,6 @@ from trafficai.control.rl.portable import Params, PolicySpec, SiteLearner
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("fedavg", "fedavgm", "fedadam")
 WEIGHTINGS = {"decisions": "num-examples", "sites": "num-sites"}  # weighting -> reply metric
 
 
@@ -163,7 +161,7 @@ def update_norm(new: list[np.ndarray], old: list[np.ndarray]) -> float:
 
 
 def make_strategy(job: FederatedJob) -> Strategy:
-    """The server's aggregation for ``job`` (FedAvg, FedAvgM or FedAdam; DP around it)."""
+    """The server's aggregation for ``job`` (FedAvg or FedAvgM; DP around it)."""
     n = len(job.sites)
     common: dict[str, Any] = {
         "fraction_train": 1.0,
@@ -173,9 +171,7 @@ def make_strategy(job: FederatedJob) -> Strategy:
         "weighted_by_key": WEIGHTINGS[job.weighting],
     }
     inner: Strategy
-    if job.strategy == "fedadam":
-        inner = FedAdam(eta=0.01, eta_l=1.0, beta_1=0.9, beta_2=0.99, tau=1e-3, **common)
-    elif job.strategy == "fedavgm":
+    if job.strategy == "fedavgm":
         inner = FedAvgM(server_learning_rate=1.0, server_momentum=job.server_momentum, **common)
     else:
         inner = FedAvg(**common)
