@@ -165,8 +165,8 @@ def test_dp_needs_equal_weights_and_strategies_are_checked() -> None:
     from trafficai.federated.compare import CompareSettings, check_settings
 
     with pytest.raises(ConfigError, match="--weighting sites"):
-        check_settings(CompareSettings(dp_clip=1.0, dp_noise=0.5, weighting="decisions"), 6)
-    check_settings(CompareSettings(dp_clip=1.0, dp_noise=0.5), 6)  # the default weighs sites equally
+        check_settings(CompareSettings(dp_clip=1.0, dp_noise=0.5), 6)  # the default weighs by decisions
+    check_settings(CompareSettings(dp_clip=1.0, dp_noise=0.5, weighting="sites"), 6)
     with pytest.raises(ConfigError, match="fedavg, fedavgm"):
         check_settings(CompareSettings(strategy="fedsgd"), 6)
     with pytest.raises(ConfigError, match="decisions, sites"):

@@ -65,8 +65,8 @@ class CompareSettings:
     budget: Budget = Budget()
     eval_seeds: tuple[int, ...] = (1, 2)
     eval_end_s: float | None = None  # None: the training episode length
-    strategy: str = "fedavgm"  # measured better than FedAvg (docs/benchmarks.md)
-    weighting: str = "sites"
+    strategy: str = "fedavg"  # FedAvgM measured worse over two learner seeds (docs/benchmarks.md)
+    weighting: str = "decisions"
     server_momentum: float = 0.9
     local_minibatch: int = 256  # a site learner's PPO minibatch (federated nodes and local-only)
     dp_clip: float | None = None
