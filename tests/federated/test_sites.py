@@ -57,6 +57,11 @@ def test_the_command_refuses_it_in_one_line() -> None:
     assert_one_line_error(proc, f"site {NO_SIGNALS}", "no controllable signal")
 
 
+def test_dp_with_weighting_by_decisions_is_refused_in_one_line() -> None:
+    proc = trafficai("federated", GRID, GRID + "@1.5", "--weighting", "decisions", "--dp-clip", "1")
+    assert_one_line_error(proc, "--dp-clip needs --weighting sites")
+
+
 def test_raw_bins_cost_every_detector_every_30_s() -> None:
     info = inspect_site(parse_site(GRID))
     per_bin = sum(bin_bytes(d) for d in info.detectors)

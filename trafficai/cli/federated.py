@@ -33,7 +33,14 @@ def federated(
     ] = None,
     rounds: Annotated[int, typer.Option(help="Federated rounds (PPO updates for every method)")] = 10,
     steps: Annotated[int, typer.Option(help="Decision steps per site per round")] = 120,
-    strategy: Annotated[str, typer.Option(help="fedavg or fedadam")] = "fedavg",
+    strategy: Annotated[str, typer.Option(help="fedavg or fedavgm (FedAvg with server momentum)")] = "fedavg",
+    weighting: Annotated[
+        str, typer.Option(help="Weigh sites by their agent decisions or equally: decisions or sites")
+    ] = "decisions",
+    server_momentum: Annotated[float, typer.Option(help="FedAvgM's server momentum")] = 0.9,
+    local_minibatch: Annotated[
+        int, typer.Option(help="PPO minibatch of a site's own updates (federated nodes, local-only)")
+    ] = 256,
     dp_clip: Annotated[
         float | None, typer.Option(help="Clip each site's update to this L2 norm (DP); noise: --dp-noise")
     ] = None,
@@ -73,6 +80,9 @@ def federated(
         eval_seeds=_seeds(eval_seeds),
         eval_end_s=eval_end,
         strategy=strategy,
+        weighting=weighting,
+        server_momentum=server_momentum,
+        local_minibatch=local_minibatch,
         dp_clip=dp_clip,
         dp_noise=dp_noise,
         learner_seed=seed,

@@ -44,6 +44,8 @@ from trafficai.federated.traffic import raw_bins_bytes
 from trafficai.runtime.session import run_headless
 
 log = logging.getLogger(__name__)
+STRATEGIES = ("fedavg", "fedavgm")  # built by flower_app.make_strategy (importing it imports Flower)
+WEIGHTINGS = ("decisions", "sites")
 TRAIN_SEED_BASE = 1000  # training episodes use SUMO seeds from here; evaluation uses 1, 2, ...
 
 
@@ -63,7 +65,10 @@ class CompareSettings:
     budget: Budget = Budget()
     eval_seeds: tuple[int, ...] = (1, 2)
     eval_end_s: float | None = None  # None: the training episode length
-    strategy: str = "fedavg"
+    strategy: str = "fedavg"  # FedAvgM measured worse over two learner seeds (docs/benchmarks.md)
+    weighting: str = "decisions"
+    server_momentum: float = 0.9
+    local_minibatch: int = 256  # a site learner's PPO minibatch (federated nodes and local-only)
     dp_clip: float | None = None
     dp_noise: float = 0.0
     learner_seed: int = 0
@@ -81,6 +86,7 @@ class Comparison:
     bytes_total: int = 0
     raw_bins_bytes_per_round: int = 0
     rounds_bytes: list[dict[str, int]] = field(default_factory=list)
+    update_norms: list[list[float]] = field(default_factory=list)  # per round, per site
 
 
 def env_of(info: SiteInfo, index: int, budget: Budget, pad_phases: int) -> EnvConfig:
@@ -94,8 +100,10 @@ def env_of(info: SiteInfo, index: int, budget: Budget, pad_phases: int) -> EnvCo
     )
 
 
-def _train_local(config: EnvConfig, spec: PolicySpec, params: Params, budget: Budget, seed: int) -> Params:
-    with SiteLearner([config], spec, seed=seed, rollout_steps=budget.steps) as learner:
+def _train_local(
+    config: EnvConfig, spec: PolicySpec, params: Params, budget: Budget, seed: int, minibatch: int
+) -> Params:
+    with SiteLearner([config], spec, seed=seed, rollout_steps=budget.steps, minibatch=minibatch) as learner:
         new, _ = learner.train(params, budget.rounds * budget.steps)
     return new
 
@@ -157,7 +165,10 @@ def compare(
     models: dict[str, Params] = {}
     local: dict[str, Params] = {}
     if "federated" in settings.methods:
-        stage(f"federated: {budget.rounds} rounds x {len(train)} sites ({settings.strategy})")
+        stage(
+            f"federated: {budget.rounds} rounds x {len(train)} sites ({settings.strategy}, "
+            f"weighted by {settings.weighting})"
+        )
         began = time.perf_counter()
         job = FederatedJob(
             tuple(configs),
@@ -165,10 +176,13 @@ def compare(
             budget.steps,
             start,
             spec,
-            settings.strategy,
-            settings.learner_seed,
-            settings.dp_clip,
-            settings.dp_noise,
+            strategy=settings.strategy,
+            weighting=settings.weighting,
+            server_momentum=settings.server_momentum,
+            local_minibatch=settings.local_minibatch,
+            learner_seed=settings.learner_seed,
+            dp_clip=settings.dp_clip,
+            dp_noise=settings.dp_noise,
             num_cpus=settings.jobs,
         )
         outcome = run_federated(job)
@@ -178,6 +192,7 @@ def compare(
         result.rounds_bytes = [
             {"round": r.round, "down": r.bytes_down, "up": r.bytes_up} for r in outcome.rounds
         ]
+        result.update_norms = [[round(n, 4) for n in r.update_norms] for r in outcome.rounds]
     if "centralised" in settings.methods:
         stage("centralised: one learner on every site's simulation at once")
         began = time.perf_counter()
@@ -188,7 +203,9 @@ def compare(
         began = time.perf_counter()
         with _pool(settings.jobs) as pool:
             futures = {
-                info.site.text: pool.submit(_train_local, c, spec, start, budget, settings.learner_seed + k)
+                info.site.text: pool.submit(
+                    _train_local, c, spec, start, budget, settings.learner_seed + k, settings.local_minibatch
+                )
                 for k, (info, c) in enumerate(zip(train, configs, strict=True))
             }
             local = {site: f.result() for site, f in futures.items()}
@@ -231,6 +248,10 @@ def report(result: Comparison, settings: CompareSettings) -> dict[str, Any]:
         "steps_per_round": settings.budget.steps,
         "env_steps_per_method": settings.budget.rounds * settings.budget.steps * len(result.sites),
         "strategy": settings.strategy,
+        "weighting": settings.weighting,
+        "server_momentum": settings.server_momentum if settings.strategy == "fedavgm" else None,
+        "learner_seed": settings.learner_seed,
+        "local_minibatch": settings.local_minibatch,
         "dp": {"clip": settings.dp_clip, "noise_multiplier": settings.dp_noise} if settings.dp_clip else None,
         "eval_seeds": list(settings.eval_seeds),
         "federated_delay_s": fed,
@@ -244,6 +265,10 @@ def report(result: Comparison, settings: CompareSettings) -> dict[str, Any]:
         "raw_bins_bytes_per_round": result.raw_bins_bytes_per_round,
         "raw_bins_bytes_total": result.raw_bins_bytes_per_round * settings.budget.rounds,
         "rounds_bytes": result.rounds_bytes,
+        "update_norms": result.update_norms,
+        "update_norm_median": float(np.median(flat))
+        if (flat := [n for r in result.update_norms for n in r])
+        else None,
     }
     if fed is not None and cen:
         out["federated_vs_centralised_pct"] = round(100 * (fed - cen) / cen, 2)
@@ -258,5 +283,15 @@ def check_settings(settings: CompareSettings, n_sites: int) -> None:
         raise ConfigError("federated training needs at least two training sites")
     if not 1 <= settings.budget.rounds <= 1000:
         raise ConfigError(f"--rounds {settings.budget.rounds}: must be 1..1000")
-    if settings.strategy not in ("fedavg", "fedadam"):
-        raise ConfigError(f"--strategy {settings.strategy!r}: fedavg or fedadam")
+    if settings.strategy not in STRATEGIES:
+        raise ConfigError(f"--strategy {settings.strategy!r}: choose from {', '.join(STRATEGIES)}")
+    if settings.weighting not in WEIGHTINGS:
+        raise ConfigError(f"--weighting {settings.weighting!r}: choose from {', '.join(WEIGHTINGS)}")
+    if settings.dp_clip is not None and settings.weighting != "sites":
+        raise ConfigError(
+            "--dp-clip needs --weighting sites: its noise (z x C / sites) assumes every site weighs the same"
+        )
+    if not 8 <= settings.local_minibatch <= 4096:
+        raise ConfigError(f"--local-minibatch {settings.local_minibatch}: must be 8..4096")
+    if not 0 <= settings.server_momentum < 1:
+        raise ConfigError(f"--server-momentum {settings.server_momentum:g}: must be in [0, 1)")

@@ -5,10 +5,12 @@ global policy parameters and the training config; the node starts its own simula
 portable policy from those parameters for the round's decision steps and replies with its new
 parameters and the number of agent decisions it learned from. That is everything that travels:
 the model, a few config numbers and that count; never detector data or trajectories (the
-messages are measured, :class:`MeteredStrategy`). The server aggregates with FedAvg (weighted by
-``num-examples``) or FedAdam; with ``dp_clip`` each node clips its update to that L2 norm
-(``fixedclipping_mod``) and the server adds Gaussian noise of ``dp_noise x dp_clip / nodes`` to
-the average (Flower's ``DifferentialPrivacyClientSideFixedClipping``).
+messages are measured, :class:`MeteredStrategy`). The server aggregates with FedAvg, FedAvgM
+(FedAvg with server-side momentum), each site weighted by its number of agent decisions
+(``num-examples``) or equally (``num-sites``, ``weighting="sites"``); with ``dp_clip`` each node
+clips its update to that L2 norm (``fixedclipping_mod``) and the server adds Gaussian noise of
+``dp_noise x dp_clip / nodes`` to the average (Flower's ``DifferentialPrivacyClientSideFixedClipping``,
+whose noise scale assumes equal weights: DP runs weight sites equally).
 
 This module is the only place Flower is imported (import-linter contract).
 """
@@ -27,7 +29,12 @@ from flwr.clientapp import ClientApp
 from flwr.clientapp.mod import fixedclipping_mod
 from flwr.common.serde import recorddict_to_proto
 from flwr.serverapp import Grid, ServerApp
-from flwr.serverapp.strategy import DifferentialPrivacyClientSideFixedClipping, FedAdam, FedAvg, Strategy
+from flwr.serverapp.strategy import (
+    DifferentialPrivacyClientSideFixedClipping,
+    FedAvg,
+    FedAvgM,
+    Strategy,
+)
 from flwr.simulation import run_simulation
 
 from trafficai.control.rl.config import EnvConfig
@@ -35,7 +42,7 @@ from trafficai.control.rl.portable import Params, PolicySpec, SiteLearner
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("fedavg", "fedadam")
+WEIGHTINGS = {"decisions": "num-examples", "sites": "num-sites"}  # weighting -> reply metric
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,9 @@ class FederatedJob:
     initial: Params
     spec: PolicySpec = field(default_factory=PolicySpec)
     strategy: str = "fedavg"
+    weighting: str = "decisions"  # a key of WEIGHTINGS
+    server_momentum: float = 0.9  # FedAvgM's (Hsu et al. 2019), server learning rate 1
+    local_minibatch: int = 256  # PPO minibatch of a node's update (smaller: more local steps)
     learner_seed: int = 0
     dp_clip: float | None = None
     dp_noise: float = 0.0
@@ -59,6 +69,7 @@ class RoundRecord:
     bytes_down: int  # server -> nodes, every message's content
     bytes_up: int  # nodes -> server
     weights: list[float]
+    update_norms: list[float] = field(default_factory=list)  # L2 norm of each reply minus the sent params
     aggregate: Params | None = None
     updates: list[Params] | None = None  # only with keep_updates
 
@@ -86,6 +97,13 @@ def _arrays(params: Iterable[np.ndarray]) -> ArrayRecord:
     return ArrayRecord([np.asarray(p) for p in params])
 
 
+def weight_key(strategy: Strategy) -> str:
+    """The reply metric ``strategy`` weights sites by (looking through a DP wrapper)."""
+    while not hasattr(strategy, "weighted_by_key") and hasattr(strategy, "strategy"):
+        strategy = strategy.strategy
+    return str(getattr(strategy, "weighted_by_key", "num-examples"))
+
+
 class MeteredStrategy(Strategy):
     """Delegates to ``inner``; measures every message and keeps what each round aggregated."""
 
@@ -93,6 +111,7 @@ class MeteredStrategy(Strategy):
         self.inner = inner
         self.keep_updates = keep_updates
         self.records: list[RoundRecord] = []
+        self._sent: list[np.ndarray] = []
 
     def summary(self) -> None:
         self.inner.summary()
@@ -101,6 +120,7 @@ class MeteredStrategy(Strategy):
         self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
     ) -> Iterable[Message]:
         messages = list(self.inner.configure_train(server_round, arrays, config, grid))
+        self._sent = arrays.to_numpy_ndarrays()
         down = sum(content_bytes(m.content) for m in messages)
         self.records.append(RoundRecord(server_round, down, 0, []))
         return messages
@@ -115,9 +135,12 @@ class MeteredStrategy(Strategy):
             if reply.has_error():
                 log.error("round %d: a site failed: %s", server_round, reply.error.reason)
         record.bytes_up = sum(content_bytes(r.content) for r in ok)
-        record.weights = [float(r.content["metrics"]["num-examples"]) for r in ok]  # type: ignore[arg-type]
+        key = weight_key(self.inner)
+        record.weights = [float(r.content["metrics"][key]) for r in ok]  # type: ignore[arg-type]
+        received = [r.content["arrays"].to_numpy_ndarrays() for r in ok]  # type: ignore[union-attr]
+        record.update_norms = [update_norm(p, self._sent) for p in received]
         if self.keep_updates:
-            record.updates = [r.content["arrays"].to_numpy_ndarrays() for r in ok]  # type: ignore[union-attr]
+            record.updates = received
         arrays, metrics = self.inner.aggregate_train(server_round, ok)
         if arrays is not None:
             record.aggregate = arrays.to_numpy_ndarrays()
@@ -132,17 +155,24 @@ class MeteredStrategy(Strategy):
         return self.inner.aggregate_evaluate(server_round, replies)
 
 
-def _strategy(job: FederatedJob, initial: ArrayRecord) -> Strategy:
+def update_norm(new: list[np.ndarray], old: list[np.ndarray]) -> float:
+    """L2 norm of a site's update (its parameters minus those it received), all arrays flattened."""
+    return float(np.sqrt(sum(np.sum((a.astype(np.float64) - b) ** 2) for a, b in zip(new, old, strict=True))))
+
+
+def make_strategy(job: FederatedJob) -> Strategy:
+    """The server's aggregation for ``job`` (FedAvg or FedAvgM; DP around it)."""
     n = len(job.sites)
     common: dict[str, Any] = {
         "fraction_train": 1.0,
         "fraction_evaluate": 0.0,
         "min_train_nodes": n,
         "min_available_nodes": n,
+        "weighted_by_key": WEIGHTINGS[job.weighting],
     }
     inner: Strategy
-    if job.strategy == "fedadam":
-        inner = FedAdam(eta=0.01, eta_l=1.0, beta_1=0.9, beta_2=0.99, tau=1e-3, **common)
+    if job.strategy == "fedavgm":
+        inner = FedAvgM(server_learning_rate=1.0, server_momentum=job.server_momentum, **common)
     else:
         inner = FedAvg(**common)
     if job.dp_clip is not None:
@@ -162,9 +192,11 @@ def train_on_site(message: Message, context: Context) -> Message:
     params = message.content["arrays"].to_numpy_ndarrays()  # type: ignore[union-attr]
     steps = int(config["steps"])  # type: ignore[arg-type]
     learner_seed = int(config["learner-seed"]) + index  # type: ignore[arg-type]
-    with SiteLearner([site], spec, seed=learner_seed, rollout_steps=steps) as learner:
+    minibatch = int(config["minibatch"])  # type: ignore[arg-type]
+    with SiteLearner([site], spec, seed=learner_seed, rollout_steps=steps, minibatch=minibatch) as learner:
         new, examples = learner.train(params, steps)
-    reply = RecordDict({"arrays": _arrays(new), "metrics": MetricRecord({"num-examples": examples})})
+    metrics = MetricRecord({"num-examples": examples, "num-sites": 1})
+    reply = RecordDict({"arrays": _arrays(new), "metrics": metrics})
     return Message(content=reply, reply_to=message)
 
 
@@ -180,13 +212,14 @@ def server_app(job: FederatedJob, outcome: FederatedOutcome) -> ServerApp:
     @app.main()
     def main(grid: Grid, context: Context) -> None:
         initial = _arrays(job.initial)
-        metered = MeteredStrategy(_strategy(job, initial), job.keep_updates)
+        metered = MeteredStrategy(make_strategy(job), job.keep_updates)
         train_config = ConfigRecord(
             {
                 "sites": json.dumps([s.model_dump(mode="json") for s in job.sites]),
                 "steps": job.steps_per_round,
                 "learner-seed": job.learner_seed,
                 "pad-phases": job.spec.pad_phases,
+                "minibatch": job.local_minibatch,
             }
         )
         result = metered.start(grid, initial, num_rounds=job.rounds, train_config=train_config)

@@ -155,8 +155,9 @@ class SiteLearner:
     ``configs``: one environment per site; with more than one, every site runs in its own process
     and one learner sees all of them at once (centralised training on all sites' data). Each call
     of :meth:`train` starts from the given parameters with a fresh optimiser, collects
-    ``steps`` decisions on every site (one PPO rollout of ``rollout_steps``, repeated) and returns
-    the new parameters and the number of agent decisions it learned from.
+    ``steps`` decisions on every site (one PPO rollout of ``rollout_steps``, repeated; 8 epochs of
+    ``minibatch``-sized gradient steps on each) and returns the new parameters and the number of
+    agent decisions it learned from.
     """
 
     def __init__(
@@ -167,6 +168,7 @@ class SiteLearner:
         seed: int = 0,
         rollout_steps: int = 120,
         learning_rate: float = 1e-3,
+        minibatch: int = 256,
     ) -> None:
         from trafficai.control.rl.vec_env import SharedPolicyVecEnv
 
@@ -181,16 +183,23 @@ class SiteLearner:
         self.seed = seed
         self.rollout_steps = rollout_steps
         self.learning_rate = learning_rate
+        self.minibatch = minibatch
         self.model: Any = None
 
     def _make_model(self) -> Any:
         import torch
         from stable_baselines3 import PPO
         from stable_baselines3.common.logger import Logger
+        from stable_baselines3.common.utils import set_random_seed
 
         from trafficai.control.rl.policies import PhaseScoringPolicy
 
         torch.set_num_threads(1)
+        # The learner seed seeds torch and numpy (weights, sampling, minibatches) but never the
+        # simulations: PPO(seed=s) would call env.seed(s), so every episode would start from SUMO
+        # seed s + slot (the evaluation seeds 1, 2, ... for small s, and the same episode in every
+        # federated round). The episodes keep their configs' seeds (from TRAIN_SEED_BASE).
+        set_random_seed(self.seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*mini-batch size.*", category=UserWarning)
             model = PPO(
@@ -198,12 +207,12 @@ class SiteLearner:
                 self.env,
                 learning_rate=self.learning_rate,
                 n_steps=self.rollout_steps,
-                batch_size=min(256, self.rollout_steps * self.env.num_envs),
+                batch_size=min(self.minibatch, self.rollout_steps * self.env.num_envs),
                 n_epochs=8,
                 gamma=0.95,
                 gae_lambda=0.95,
                 ent_coef=0.01,
-                seed=self.seed,
+                seed=None,
                 device="cpu",
                 verbose=0,
                 policy_kwargs=_policy_kwargs(self.spec),
