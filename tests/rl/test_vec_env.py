@@ -58,3 +58,16 @@ def test_a_crashed_worker_is_reported(grid2x2: str) -> None:
                 env.step(np.zeros(8, dtype=np.int64))
     finally:
         env.close()
+
+
+def test_the_learners_seed_never_picks_the_simulations_seeds(grid2x2: str) -> None:
+    # SB3 calls env.seed(learner seed) when a model is built; SUMO seeds must stay the configs'
+    # (42 here), or training would run on SUMO seeds 0, 1, 2, ..., the seeds evaluation uses.
+    env = SharedPolicyVecEnv(EnvConfig(scenario=grid2x2, episode_s=50, seed=42))
+    try:
+        assert env.seed(0) == [None] * env.num_envs
+        env.reset()
+        local = env.workers[0]
+        assert local.episodes.next_seed == 43  # type: ignore[union-attr]  # the first episode ran on 42
+    finally:
+        env.close()

@@ -284,6 +284,15 @@ class SharedPolicyVecEnv(_VecEnvBase):  # type: ignore[misc,valid-type]
 
     # -- VecEnv API ---------------------------------------------------------------------------
 
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
+        """Seeds the action spaces only. SB3 calls this with the learner's seed, and its default
+        would start slot k's first episode at SUMO seed ``seed + k``, after which the episodes count
+        up from there: training on SUMO seeds 0, 1, 2, ..., the very seeds evaluation uses. SUMO
+        seeds come from the env configs alone (``config.seed + worker * WORKER_SEED_STRIDE``)."""
+        if seed is not None:
+            self.action_space.seed(seed)
+        return [None] * self.num_envs
+
     def reset(self) -> NDArray[np.float32]:
         seeds = getattr(self, "_seeds", [None] * self.num_envs)
         for k, worker in enumerate(self.workers):
