@@ -62,6 +62,7 @@ COMMANDS = (
     Command(("vision", "train"), None, "--epochs", "--data"),
     Command(("vision", "eval"), None, "--minutes", "--runtime"),
     Command(("vision", "loop-eval"), "single", "--seeds", "--sources"),
+    Command(("vision", "watch"), "video.mp4", "--interval", "--format"),
     Command(("incidents", "eval"), "single", "--runs", "--levels"),
     Command(("whatif",), "single", "--horizon", "--controller", required=("--at", "60")),
     Command(("history",), "single", "--days", "--controller"),

@@ -19,7 +19,8 @@ def _time(worker: Worker) -> float:
 
 
 def test_branches_fork_from_the_live_worker_and_it_goes_on(worker_factory) -> None:  # type: ignore[no-untyped-def]
-    worker = worker_factory()
+    # paced (30x real time): flat out, tiny's 600 s can end on an idle machine before the fork
+    worker = worker_factory(speed=30.0)
     worker.wait(lambda: bool(worker.of(m.SimFrame)), what="the first frame")
     worker.handle.send(c.Play())
     worker.wait(lambda: _time(worker) >= 120, what="t=120")
