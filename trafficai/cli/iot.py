@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -262,22 +263,25 @@ def iot_faults_eval(
         typer.echo(json.dumps(data))
         return
     if camera_result is not None:
-        for kind, recall in camera_result.recall_by_class.items():
-            ttd = camera_result.median_ttd_s_by_class[kind]
-            out.print(f"camera {kind:14s} recall {recall:6.1%}  median time to detect {ttd:6.0f} s")
+        _print_recalls(camera_result.recall_by_class, camera_result.median_ttd_s_by_class, "camera ", 14)
         out.print(
             f"camera false alarms {camera_result.false_alarms_per_100_camera_hours:.2f} per 100 healthy "
             f"camera-hours ({camera_result.healthy_camera_hours:.1f} h)"
         )
     if result is None:
         return
-    for kind, recall in result.recall_by_class.items():
-        ttd = result.median_ttd_s_by_class[kind]
-        out.print(f"{kind:10s} recall {recall:6.1%}  median time to detect {ttd:6.0f} s")
+    _print_recalls(result.recall_by_class, result.median_ttd_s_by_class, "", 10)
     out.print(
         f"false alarms {result.false_alarms_per_100_detector_hours:.2f} per 100 healthy detector-hours "
         f"({result.healthy_detector_hours:.0f} h); substitution WAPE {result.substitution_wape:.1%}"
     )
+
+
+def _print_recalls(
+    recalls: Mapping[str, float], ttds: Mapping[str, float], prefix: str, width: int
+) -> None:
+    for kind, recall in recalls.items():
+        out.print(f"{prefix}{kind:{width}s} recall {recall:6.1%}  median time to detect {ttds[kind]:6.0f} s")
 
 
 def _camera_eval(
