@@ -27,9 +27,7 @@ fractions; the strongest strategy is the one with the largest undefended increas
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import statistics
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +39,7 @@ import numpy as np
 from trafficai.config import FaultSection, HealthSection, RunConfig, SimConfig
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import resolve_scenario
+from trafficai.runtime.eval_workers import nice_worker
 from trafficai.sensors.consistency import WitnessStandIn
 from trafficai.sensors.health import OK
 from trafficai.sim.backend import SimBackend
@@ -76,11 +75,6 @@ class AttackOutcome:
     mean_delay_s: float
     fallback_signals: tuple[str, ...] = ()
     first_fallback_s: float = math.nan
-
-
-def _nice() -> None:
-    with contextlib.suppress(OSError):
-        os.nice(10)
 
 
 def signals_of_loops(geometry: NetGeometry) -> tuple[str, ...]:
@@ -230,7 +224,7 @@ def evaluate(
             for s in seeds
             for d in (False, True)
         ]
-    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_nice) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=nice_worker) as pool:
         outcomes = list(pool.map(run_one, specs))
     return summarise(scenario_name, tuple(seeds), chosen, outcomes, controller)
 

@@ -15,9 +15,7 @@ onset), median time to detect; over the healthy runs: flags per 100 camera-hours
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import statistics
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +27,7 @@ from typing import Any
 from trafficai.config import FaultSection, RunConfig, SimConfig
 from trafficai.core.events import Event
 from trafficai.core.scenario import resolve_scenario
+from trafficai.runtime.eval_workers import nice_worker
 
 CAMERA_EVAL_KINDS = ("frozen", "blackout", "dropout", "packet-loss", "heartbeat-loss")
 
@@ -49,11 +48,6 @@ class CameraRunOutcome:
     first_flag_s: dict[str, float] = field(default_factory=dict)  # first flag after its onset
     flags: dict[str, int] = field(default_factory=dict)  # flags (transitions) per camera
     hours: float = 0.0
-
-
-def _nice() -> None:
-    with contextlib.suppress(OSError):
-        os.nice(10)
 
 
 def flagged_camera(event: Event, cameras: Sequence[str]) -> str | None:
@@ -159,7 +153,7 @@ def evaluate_cameras(
         for kind in classes:
             faults = fault_mix(cameras, kind, s, per_run, scenario.begin_s, stop)
             specs.append(CameraRunSpec(scenario_name, s, faults, end_s, placement))
-    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_nice) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=nice_worker) as pool:
         outcomes = list(pool.map(run_one, specs))
     return summarise_cameras(scenario_name, tuple(seeds), outcomes, classes, scenario.begin_s)
 

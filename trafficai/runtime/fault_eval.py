@@ -18,9 +18,7 @@ Runs go to a process pool (``workers``, default 2) at ``nice`` 10: one simulatio
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import statistics
 import tempfile
 from collections.abc import Sequence
@@ -34,6 +32,7 @@ import numpy as np
 from trafficai.config import FAULT_KINDS, LOOP_FAULT_KINDS, FaultSection, HealthSection, RunConfig, SimConfig
 from trafficai.core.events import Event
 from trafficai.core.scenario import resolve_scenario
+from trafficai.runtime.eval_workers import nice_worker
 from trafficai.sensors.health import OK
 
 if TYPE_CHECKING:
@@ -66,11 +65,6 @@ class RunOutcome:
     window_counts: list[list[float]] = field(default_factory=list)  # per 5 min, per loop
     hours: float = 0.0
     mean_delay_s: float = math.nan
-
-
-def _nice() -> None:
-    with contextlib.suppress(OSError):
-        os.nice(10)
 
 
 def run_one(spec: RunSpec) -> RunOutcome:
@@ -222,7 +216,7 @@ def evaluate(
             faults = fault_mix(loops, kind, s, per_run, scenario.begin_s, stop)
             device = kind in DEVICE_FAULT_KINDS
             specs.append(RunSpec(scenario_name, s, faults, end_s, substitute=not device, devices=device))
-    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_nice) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=nice_worker) as pool:
         outcomes = list(pool.map(run_one, specs))
     return summarise(scenario_name, tuple(seeds), outcomes, classes, scenario.begin_s)
 

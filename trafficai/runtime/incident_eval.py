@@ -36,6 +36,7 @@ import numpy as np
 
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import resolve_scenario
+from trafficai.runtime.eval_workers import nice_worker
 from trafficai.runtime.incident_camera_eval import cameras_of, evaluate_cameras
 from trafficai.runtime.incident_runs import (
     EXTRA_LOOP_PREFIX,
@@ -53,7 +54,6 @@ from trafficai.sim.net_loader import lane_successors
 
 DETECT_GRACE_S = 60.0
 SUSTAIN_S = 60.0  # the queue must cover the loop this long, without a break, to have "reached" it
-NICE = 10
 EVAL_SEED0, TUNING_SEED0 = 1000, 50_000
 CAMERA_EVAL_SEED0, CAMERA_TUNING_SEED0 = 3000, 60_000
 
@@ -278,10 +278,6 @@ def _cpu(t: os.times_result) -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def _nice_worker() -> None:
-    os.nice(max(0, NICE - os.nice(0)))  # nice 10, not 10 more than a parent already at 10
-
-
 def plan_tasks(plan: EvalPlan, scenario_dir: str) -> tuple[list[RunTask], list[RunTask]]:
     """(tuning tasks, evaluation tasks): per level and seed an incident run and an incident-free one."""
     scenario = resolve_scenario(scenario_dir)
@@ -345,7 +341,7 @@ def run_tasks(tasks: Sequence[RunTask], jobs: int, cache: Path | None = None) ->
         for i in todo:
             keep(i, simulate(tasks[i]))
     else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_nice_worker) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=nice_worker) as pool:
             futures = {pool.submit(simulate, tasks[i]): i for i in todo}
             for future in as_completed(futures):
                 keep(futures[future], future.result())
