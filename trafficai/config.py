@@ -402,6 +402,10 @@ class HealthSection(Frozen):
     # a stop-line loop reading empty this long at red while its area holds a standing vehicle (the
     # queue's front stands over it), then silent while that queue leaves at green: card off
     witness_red_s: float = Field(20.0, gt=0)
+    # ... and "that queue left" needs this many vehicles out of the area in one green, with none
+    # standing in it: a blocked lane's stopped vehicle that drives off at green is still in the area
+    # (not gone) until it crosses the loop, and one vehicle out may be a lane change or a removal
+    witness_red_departures: float = Field(2.0, gt=0)
     witness_idle_s: float = Field(600.0, gt=0)  # an area detector is a witness this long after a vehicle
     expected_alpha: float = Field(1e-4, gt=0, lt=1)  # Poisson: so few counts this improbable
     rate_tau_s: float = Field(900.0, gt=0)  # time constant of a loop's learned count rate

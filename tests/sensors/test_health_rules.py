@@ -130,9 +130,9 @@ def test_a_frozen_reading_is_no_change() -> None:
 
 
 def queue_at_red(t: int) -> tuple[int, int, float, float]:
-    """The area at stop_N: three vehicles standing at red, two moving (the queue left) at green, as
-    fast as carries the vehicles the loop counts (one per 20 s)."""
-    return (3, 3, 0.4, 0.0) if cycle_state(t) == "rGrG" else (2, 0, 0.2, 3.0)
+    """The area at stop_N: three vehicles standing at red; at green two of them are out of it (the
+    queue left over the loop) and one moves on, as fast as carries the vehicles the loop counts."""
+    return (3, 3, 0.4, 0.0) if cycle_state(t) == "rGrG" else (1, 0, 0.1, 6.0)
 
 
 def test_a_loop_empty_under_a_standing_queue_then_silent_as_it_leaves_fails_in_one_cycle() -> None:
@@ -160,4 +160,43 @@ def test_a_queue_behind_a_lane_blocked_inside_the_area_is_no_evidence_at_red() -
     blocked = lambda t: (1, 0, 0.1, 3.0) if t < 600 else (4, 4, 0.5, 0.0)  # noqa: E731
     events = run(monitor, range(0, 1800, 5), lambda t, c: (0.0, c if t < 600 else healthy_day(600)[0]),
                  area_of=blocked)  # fmt: skip
+    assert not [e for e in events if "at red" in e.message], events
+
+
+def blocked_then_reopened(t: int, count: int) -> tuple[int, tuple[int, int, float, float]]:
+    """stop_N's count and area when a vehicle stops inside the area at 600 s (a blocked lane: it
+    stands there through red and green, the others pass it on the next lane, none crosses the loop)
+    and drives off at the green of 900 s: at 900 s it moves, still in the area; at 905 s it crossed
+    the loop (counted) and left the area (taken from a SUMO run: single, block-lane S_app_1)."""
+    frozen = healthy_day(600)[0]
+    if t < 600:
+        return count, (1, 0, 0.1, 3.0)
+    if t < 900:
+        return frozen, (1, 1, 0.1, 0.0)
+    if t == 900:
+        return frozen, (1, 0, 0.1, 6.8)
+    return frozen + 1 + count - healthy_day(905)[0], (0, 0, 0.0, -1.0) if t < 960 else (1, 0, 0.1, 3.0)
+
+
+def test_a_blocked_lane_s_stopped_vehicle_driving_off_at_green_is_no_silent_loop() -> None:
+    """Regression: the vehicle no longer stands but has not left the area yet; the old rule (no
+    vehicle standing any more at green = the queue left) failed this healthy loop at 900 s."""
+    monitor = DetectorHealthMonitor(cross_geometry())
+    events = []
+    for t in range(0, 1500, 5):
+        count, area = blocked_then_reopened(t, healthy_day(t)[0])
+        lanes = [2, 0, 2, 0, 0, 0, 0, 0]
+        speed = [8.0, 8.0, 8.0, -1.0]
+        snap = snapshot(float(t), [count, 0, 0, 0], [0.0] * 4, cycle_state(t), lanes, area=area, speed=speed)
+        events += monitor.observe(snap)
+    assert not [e for e in events if e.object_id == "stop_N" and e.severity == "alarm"], events
+
+
+def test_one_vehicle_out_of_the_area_is_no_queue_that_left() -> None:
+    """One vehicle out of the area at green (a lane change, or a stopped vehicle removed) after a
+    silent red is not enough: a stuck-off loop under a queue of three is (test above)."""
+    lone = lambda t: (1, 1, 0.1, 0.0) if cycle_state(t) == "rGrG" else (0, 0, 0.0, -1.0)  # noqa: E731
+    monitor = DetectorHealthMonitor(cross_geometry())
+    events = run(monitor, range(0, 900, 5), lambda t, c: (0.0, healthy_day(600)[0] if t >= 600 else c),
+                 area_of=lone)  # fmt: skip
     assert not [e for e in events if "at red" in e.message], events

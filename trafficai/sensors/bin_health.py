@@ -10,8 +10,11 @@ Failures (fast, strong evidence):
   it may stand behind a blocked lane, not over the loop);
 - **witness: silent at red** — a stop-line loop read empty through ``witness_red_s`` of red while
   its area detector held a standing vehicle (the queue's front stands over the loop), and then
-  counted nothing while that queue left at green (the area holds no standing vehicle any more). The
-  green half guards against a lane blocked inside the area (an incident): that queue never leaves;
+  counted nothing while that queue left at green: ``witness_red_departures`` vehicles out of the
+  area in one green and none standing in it any more. The green half guards against a lane blocked
+  inside the area (an incident): that queue never leaves, and its stopped vehicle driving off when
+  the block ends is still in the area (moving, not gone) until it crosses the loop; one vehicle out
+  of the area may have changed lanes (or been removed), two in one green are a queue that left;
 - **too few counts** — no vehicle over a stretch of green in which the loop's own recent rate
   (learned from this run, so it follows the time of day) made zero improbable (Poisson);
 - **erratic occupancy** — occupied readings over an empty area in several samples of consecutive
@@ -98,6 +101,7 @@ class LoopEvidence:
         self._red_s = np.zeros(n)
         self._was_red = np.zeros(n, dtype=bool)
         self._red_silent = np.zeros(n, dtype=bool)  # a queue stood over it at red, unseen
+        self._red_left = np.zeros(n)  # vehicles out of the area in this green since then
         self._area_before = np.full(n, np.nan)
         self._stretch_expected = np.zeros(n)
         self._stretch_s = np.zeros(n)
@@ -110,6 +114,7 @@ class LoopEvidence:
         for standing in self.conditions.values():
             standing[i] = False
         self._red_silent[i] = False
+        self._red_left[i] = 0.0
         self.bias.forget(i)
         arrays = (
             self._on_s, self._red_s, self._departed, self._stretch_expected, self._stretch_s, self._spike
@@ -186,7 +191,7 @@ class LoopEvidence:
                 f"left its area over it at green, none counted"
             ),
         )
-        self._silent_at_red(t, dt, hits, occupancy, moving, alive, area_halting)
+        self._silent_at_red(dt, hits, occupancy, moving, alive, area_halting, np.nan_to_num(left))
         if area_speed is not None:
             biased = self.bias.sample(dt, hits, np.where(alive, area_vehicles, np.nan), area_speed, healthy)
             self._raise("bias", biased, ~biased, self.bias.describe)
@@ -199,24 +204,31 @@ class LoopEvidence:
         self._fill_bin(dt, hits, occupancy, speed, moving, alive & (area_vehicles == 0))
 
     def _silent_at_red(
-        self, t: float, dt: float, hits: I64, occupancy: F64, moving: Mask, alive: Mask, halting: F64
+        self, dt: float, hits: I64, occupancy: F64, moving: Mask, alive: Mask, halting: F64, left: F64
     ) -> None:
+        """``left``: vehicles out of the area since the last sample (at green, else 0)."""
         standing = np.nan_to_num(halting, nan=0.0) >= 1
         red_queue = ~moving & alive & self.stop_line & standing & (occupancy <= 0.0)
         self._red_s = run_seconds(self._red_s, dt, red_queue, self._was_red)
         self._was_red = red_queue
         seen = (hits > 0) | (occupancy > 0.0)
         self._red_silent = (self._red_silent | (self._red_s >= self.limits.witness_red_s)) & ~seen
-        left = moving & alive & self._red_silent & np.isfinite(halting) & ~standing
+        # the queue left only once vehicles are out of the area: one that no longer stands but is
+        # still in it (a blocked lane's stopped vehicle driving off) has not crossed the loop yet
+        self._red_left = np.where(moving & self._red_silent, self._red_left + left, 0.0)
+        gone = self._red_left >= self.limits.witness_red_departures
+        out = moving & alive & self._red_silent & np.isfinite(halting) & ~standing & gone
         self._raise(
             "witness red",
-            left,
+            out,
             hits > 0,
             lambda i: (
-                "card off: read empty at red under a standing queue, then counted none of it at green"
+                f"card off: read empty at red under a standing queue, then counted none of the "
+                f"{self._red_left[i]:.0f} vehicles that left at green"
             ),
         )
-        self._red_silent &= ~left
+        self._red_silent &= ~out
+        self._red_left = np.where(out, 0.0, self._red_left)
 
     def _count_test(self, dt: float, hits: I64, eligible: Mask, healthy: Mask) -> None:
         lim = self.limits
