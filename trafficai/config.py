@@ -383,6 +383,12 @@ class CameraHealthSection(Frozen):
     blackout_expected: float = Field(12.0, gt=0)  # ... or (no loops) its own recent rate expected this many
     rate_tau_bins: float = Field(30.0, gt=0)  # time constant of its own learned count rate
     gap_clear_bins: int = Field(4, ge=1)  # a sequence gap is suspect until this many bins arrive in order
+    # timing, against the control center's clock (the end of the loops' latest bin): bins arriving
+    # this long after their end (latency, or a clock behind), or stamped this far ahead of it or off
+    # the loops' bin boundaries (clock skew), in this many bins in a row: suspect
+    late_s: float = Field(45.0, gt=0)
+    skew_s: float = Field(10.0, gt=0)
+    timing_bins: int = Field(2, ge=1)
 
 
 class HealthSection(Frozen):

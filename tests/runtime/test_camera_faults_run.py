@@ -57,3 +57,14 @@ def test_bad_camera_faults_are_one_clear_line(isolated_data_dir) -> None:  # typ
     ]
     for args, needles in cases:
         assert_one_line_error(trafficai(*args), *needles)
+
+
+TIMING = [("latency", "late: bins arrive 60 s"), ("clock-skew", "120 s ahead")]
+
+
+@pytest.mark.parametrize(("fault", "says"), TIMING)
+def test_a_late_or_skewed_camera_is_suspect_on_a_real_run(isolated_data_dir, fault: str, says: str) -> None:  # type: ignore[no-untyped-def]
+    _, events = _run(f"cam_C:{fault}@240")
+    flags = [e for e in events if e.kind == "detector" and e.object_id == "cam_C"]  # type: ignore[attr-defined]
+    assert flags and flags[0].severity == "warning" and says in flags[0].message, flags  # type: ignore[attr-defined]
+    assert 240 < flags[0].time_s <= 240 + 150  # type: ignore[attr-defined]

@@ -157,3 +157,43 @@ def test_injected_camera_faults_act_on_their_camera_from_onset_to_end() -> None:
     )
     assert run_source((FaultSection(device="cam", kind="blackout", at=60),)) == dark  # reproducible
     assert run_source((FaultSection(device="cam", kind="latency", at=0),))[3]["cam"]["approach.N"] == 4
+
+
+def feed_timed(m: CameraHealthMonitor, n: int, late_s: float = 0.0, skew_s: float = 0.0) -> list[str]:
+    """Busy bins with the loops' bins on time; the camera's bin ``k`` arrives ``late_s`` after its
+    end (latency: it is observed once the loops' bin of that later time is in) and carries times
+    shifted by ``skew_s`` (its clock). Latency and skew start at bin 10."""
+    rng = random.Random(5)
+    states, waiting = [], []
+    for k in range(1, n + 1):
+        t_end = 30.0 * k
+        m.loop_bin(t_end, {LOOPS[0]: {"count": 3.0}, LOOPS[1]: {"count": 3.0}})
+        faulty = k >= 10
+        waiting.append((t_end + (late_s if faulty else 0.0), k, t_end + (skew_s if faulty else 0.0)))
+        for _, seq, stamp in [w for w in waiting if w[0] <= t_end]:
+            m.observe("cam", seq, stamp, busy_bin(rng), t_end)
+        waiting = [w for w in waiting if w[0] > t_end]
+        states.append(m.states()["cam"].state)
+    return states
+
+
+def test_late_bins_make_a_camera_suspect_and_on_time_ones_clear_it() -> None:
+    m = monitor()
+    states = feed_timed(m, 20, late_s=60.0)
+    assert states[:9] == [OK] * 9 and states[-1] == SUSPECT
+    assert "late: bins arrive 60 s after their end" in m.states()["cam"].reason
+    assert set(feed_timed(monitor(), 20, late_s=30.0)) == {OK}  # one bin late is within late_s 45
+    m.loop_bin(630.0, {})
+    m.observe("cam", 19, 630.0, {"approach.N": 1.0}, 630.0)  # on time again (19: no sequence gap)
+    assert m.states()["cam"].state == OK
+
+
+def test_a_skewed_camera_clock_is_suspect_ahead_or_off_the_bin_boundaries() -> None:
+    m = monitor()
+    states = feed_timed(m, 20, skew_s=120.0)  # ahead by four bins: on the boundaries, from the future
+    assert states[:9] == [OK] * 9 and states[-1] == SUSPECT
+    assert "120 s ahead" in m.states()["cam"].reason
+    m = monitor()
+    assert feed_timed(m, 20, skew_s=-17.0)[-1] == SUSPECT  # behind, between boundaries
+    assert "off the loops' bins" in m.states()["cam"].reason
+    assert set(feed_timed(monitor(), 20, skew_s=5.0)) == {OK}  # within skew_s 10

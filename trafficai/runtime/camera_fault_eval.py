@@ -29,7 +29,9 @@ from trafficai.core.events import Event
 from trafficai.core.scenario import resolve_scenario
 from trafficai.runtime.eval_workers import nice_worker
 
-CAMERA_EVAL_KINDS = ("frozen", "blackout", "dropout", "packet-loss", "heartbeat-loss")
+CAMERA_EVAL_KINDS = (
+    "frozen", "blackout", "dropout", "packet-loss", "heartbeat-loss", "latency", "clock-skew",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,12 @@ Rules (docs/health.md):
 - **sequence gap** (suspect): a bin arrived whose sequence number skips some (lost messages); it
   clears after ``gap_clear_bins`` bins in order. Heartbeat loss is the control center's heartbeat
   watch (``iot.message_faults.HeartbeatWatch``), for cameras as for loops.
+- **late** (suspect): ``timing_bins`` bins in a row arrived more than ``late_s`` after their end on
+  the control center's clock (the end of the loops' latest bin, which the sensors layer hands over
+  as it closes): latency, or a camera clock running behind (the two look alike from the center).
+- **clock skew** (suspect): ``timing_bins`` bins in a row stamped more than ``skew_s`` ahead of that
+  clock (a bin from the future), or ending more than ``skew_s`` off every loop bin's end (the
+  devices share the loops' 30-s boundaries). Both timing rules clear with the first bin on time.
 
 A bin that never arrives is no evidence either way. Changes are events (kind "detector", as for
 loops: alarm when a camera fails, warning when it becomes suspect, info when it is back) and
@@ -37,7 +43,7 @@ from trafficai.sensors.camera_source import safe_name
 from trafficai.sensors.health import FAILED, IN_SERVICE, OK, SUSPECT, DetectorHealth, HealthChange
 from trafficai.sensors.readings import approaches
 
-RULES = ("frozen", "blackout", "gap")
+RULES = ("frozen", "blackout", "gap", "late", "clock")
 SEVERITY = {FAILED: "alarm", SUSPECT: "warning", OK: "info"}
 
 
@@ -116,6 +122,8 @@ class _Camera:
     loops: deque[float | None]  # per bin: its loops' count (None: no loop evidence)
     max_seq: int = 0
     in_order: int = 0
+    late: int = 0  # bins in a row that arrived late ...
+    skewed: int = 0  # ... or stamped off the control center's clock
     num: float = 0.0  # weighted crossings ...
     den: float = 0.0  # ... per weighted bin: its own recent rate
     reasons: dict[str, str] = field(default_factory=dict)  # standing rule -> why
@@ -131,6 +139,7 @@ class CameraHealthMonitor:
         self._cams = {w.camera: _Camera(w, deque(maxlen=keep), deque(maxlen=keep)) for w in watches}
         self._health = {w.camera: IN_SERVICE for w in watches}
         self._loop_bins: dict[float, Mapping[str, Mapping[str, float]]] = {}
+        self._clock = -math.inf  # the end of the loops' latest bin: the control center's clock
         self.changes: list[HealthChange] = []
 
     def states(self) -> dict[str, DetectorHealth]:
@@ -139,6 +148,7 @@ class CameraHealthMonitor:
     def loop_bin(self, t_end: float, readings: Mapping[str, Mapping[str, float]]) -> None:
         """The loops' readings of the bin ending at ``t_end`` (the same clock as the camera bins')."""
         self._loop_bins[round(t_end, 3)] = readings
+        self._clock = max(self._clock, t_end)
         for old in sorted(self._loop_bins)[:-64]:
             del self._loop_bins[old]
 
@@ -165,6 +175,7 @@ class CameraHealthMonitor:
             if cam.in_order >= lim.gap_clear_bins:
                 cam.reasons.pop("gap", None)
         cam.max_seq = max(cam.max_seq, seq)
+        self._timing(cam, t_end)
         cam.bins.append(dict(values))
         cam.loops.append(self._loop_count(cam, t_end))
         self._judge(cam)
@@ -172,6 +183,29 @@ class CameraHealthMonitor:
             keep = math.exp(-1.0 / lim.rate_tau_bins)
             cam.num, cam.den = cam.num * keep + crossings(values), cam.den * keep + 1.0
         return self._transition(cam, now_s)
+
+    def _timing(self, cam: _Camera, t_end: float) -> None:
+        """The late and clock-skew rules for a bin ending at ``t_end`` (device clock), against the
+        control center's clock; no loop bin yet: no clock, no evidence."""
+        if not math.isfinite(self._clock):
+            return
+        lim = self.limits
+        lag = self._clock - t_end
+        off = min((abs(t_end - k) for k in self._loop_bins), default=0.0)
+        skewed = -lag > lim.skew_s or (lag <= lim.late_s and off > lim.skew_s)
+        cam.late = cam.late + 1 if lag > lim.late_s else 0
+        cam.skewed = cam.skewed + 1 if skewed else 0
+        if cam.late >= lim.timing_bins:
+            cam.reasons.setdefault(
+                "late", f"late: bins arrive {lag:.0f} s after their end (latency, or its clock behind)"
+            )
+        elif cam.late == 0:
+            cam.reasons.pop("late", None)
+        if cam.skewed >= lim.timing_bins:
+            what = f"{-lag:.0f} s ahead of" if -lag > lim.skew_s else f"{off:.0f} s off the loops' bins on"
+            cam.reasons.setdefault("clock", f"clock skew: bins stamped {what} the control center's clock")
+        elif cam.skewed == 0:
+            cam.reasons.pop("clock", None)
 
     def _judge(self, cam: _Camera) -> None:
         lim = self.limits
@@ -196,8 +230,9 @@ class CameraHealthMonitor:
     def _transition(self, cam: _Camera, now_s: float) -> list[Event]:
         camera = cam.watch.camera
         failed = [cam.reasons[r] for r in ("frozen", "blackout") if r in cam.reasons]
-        state = FAILED if failed else SUSPECT if "gap" in cam.reasons else OK
-        reason = "; ".join(failed) if failed else cam.reasons.get("gap", "")
+        suspect = [cam.reasons[r] for r in ("gap", "late", "clock") if r in cam.reasons]
+        state = FAILED if failed else SUSPECT if suspect else OK
+        reason = "; ".join(failed or suspect)
         old = self._health[camera]
         if state == old.state and (state == OK or reason == old.reason):
             return []
