@@ -105,7 +105,7 @@ def biased(hits: np.ndarray, k0: int, b: float) -> np.ndarray:
 
 def first_alarm(run: dict[str, np.ndarray], i: int, hits: np.ndarray, limits: HealthSection) -> float | None:
     """When CountBiasTest flags loop ``i`` fed these counts (None: never)."""
-    test = CountBiasTest.__new__(CountBiasTest)
+    test = CountBiasTest.__new__(CountBiasTest)  # one loop, no geometry: only its per-loop state
     test.n, test.limits = 1, limits
     test.length = run["length"][i : i + 1]
     test.reset()
