@@ -4,6 +4,7 @@ once, what still fails one ConfigError line (never a traceback, never a hang).""
 from __future__ import annotations
 
 import multiprocessing as mp
+import socket
 import subprocess
 import sys
 import textwrap
@@ -124,3 +125,37 @@ def test_concurrent_local_starts_all_succeed_and_exit(tmp_path: Path) -> None:
     for child in children:
         output, _ = child.communicate(timeout=400)
         assert child.returncode == 0, output[-2000:]
+
+
+@pytest.mark.slow
+def test_a_federated_run_whose_ray_cannot_start_exits_with_one_line(tmp_path: Path) -> None:
+    """Before the fix, Ray's start failing inside Flower's simulation thread left the command
+    hanging after its traceback; now the command starts Ray itself: one line, exit 1."""
+    pytest.importorskip("flwr")
+    from tests.conftest import DATA
+
+    taken = socket.socket()
+    taken.bind(("0.0.0.0", 0))
+    taken.listen()
+    root = str(Path(__file__).resolve().parents[2])
+    site = str(DATA / "tiny" / "tiny.sumocfg")
+    env = {"PYTHONPATH": root, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env["RAY_GCS_SERVER_PORT"] = str(taken.getsockname()[1])  # Ray's GCS cannot bind: the start fails
+    args = [site, f"{site}@1.5", "--rounds", "1", "--steps", "8", "--methods", "federated", "--json"]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "trafficai.cli", "federated", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
+    finally:
+        taken.close()
+    assert done.returncode == 1
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("error: ")]
+    assert (
+        errors == [errors[-1]]
+        and "cannot start or reach a local Ray cluster: Failed to start GCS" in errors[0]
+    )
+    assert "Traceback" not in done.stderr

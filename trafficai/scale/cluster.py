@@ -111,10 +111,17 @@ def _start(init: Callable[[], object], where: str, attempts: int) -> None:
             return
         except Exception as exc:  # Ray's start-up timeout is a bare Exception
             shutdown()
-            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            first = _first_line(exc)
             if attempt == attempts:
                 raise ConfigError(f"cannot start or reach {where}: {first}") from exc
             log.warning("starting %s failed (%s); trying once more", where, first)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The message's first line, and the next one when the first only announces it (Ray's
+    "Failed to start GCS.  Last 1 lines of error files:")."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
+    return f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:
