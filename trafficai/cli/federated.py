@@ -35,11 +35,13 @@ def federated(
     ] = None,
     rounds: Annotated[int, typer.Option(help="Federated rounds (PPO updates for every method)")] = 10,
     steps: Annotated[int, typer.Option(help="Decision steps per site per round")] = 120,
-    strategy: Annotated[str, typer.Option(help="fedavg or fedavgm (FedAvg with server momentum)")] = "fedavg",
+    strategy: Annotated[
+        str, typer.Option(help="fedavgm (FedAvg with server momentum, the default) or fedavg")
+    ] = "fedavgm",
     weighting: Annotated[
         str, typer.Option(help="Weigh sites by their agent decisions or equally: decisions or sites")
     ] = "decisions",
-    server_momentum: Annotated[float, typer.Option(help="FedAvgM's server momentum")] = 0.9,
+    server_momentum: Annotated[float, typer.Option(help="FedAvgM's server momentum")] = 0.5,
     local_minibatch: Annotated[
         int, typer.Option(help="PPO minibatch of a site's own updates (federated nodes, local-only)")
     ] = 256,

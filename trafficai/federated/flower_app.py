@@ -54,7 +54,7 @@ class FederatedJob:
     spec: PolicySpec = field(default_factory=PolicySpec)
     strategy: str = "fedavg"
     weighting: str = "decisions"  # a key of WEIGHTINGS
-    server_momentum: float = 0.9  # FedAvgM's (Hsu et al. 2019), server learning rate 1
+    server_momentum: float = 0.5  # FedAvgM's (Hsu et al. 2019), server learning rate 1
     local_minibatch: int = 256  # PPO minibatch of a node's update (smaller: more local steps)
     prox_mu: float = 0.0  # FedProx's proximal term mu/2 ||w - w_global||^2 in each node's PPO loss
     keep_optimizer: bool = False  # each node keeps its Adam state across rounds (never sent)
