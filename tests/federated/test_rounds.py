@@ -57,3 +57,24 @@ def test_centralised_training_pools_every_site() -> None:
         assert learner.env.num_envs == 2  # one slot per signal of each site
         params, examples = learner.train(initial_params(spec), 8)
     assert examples == 16 and len(params) == len(initial_params(spec))
+
+
+def test_nodes_keep_their_optimiser_state_between_rounds_with_fedprox() -> None:
+    """--keep-optimizer: Flower keeps each node's context between rounds, so round 2 restores the
+    Adam state each node saved in round 1 (the state never travels: the replies carry a flag)."""
+    from trafficai.federated.flower_app import FederatedJob, run_federated
+
+    spec = PolicySpec()
+    outcome = run_federated(
+        FederatedJob(
+            sites=_sites(),
+            rounds=2,
+            steps_per_round=8,
+            initial=initial_params(spec, seed=0),
+            spec=spec,
+            keep_optimizer=True,
+            prox_mu=0.5,
+        )
+    )
+    assert [r.restored for r in outcome.rounds] == [[0, 0], [1, 1]]
+    assert all(r.aggregate is not None for r in outcome.rounds)

@@ -3,6 +3,8 @@ centralised and local-only training on the same budget."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,14 +35,25 @@ def federated(
     ] = None,
     rounds: Annotated[int, typer.Option(help="Federated rounds (PPO updates for every method)")] = 10,
     steps: Annotated[int, typer.Option(help="Decision steps per site per round")] = 120,
-    strategy: Annotated[str, typer.Option(help="fedavg or fedavgm (FedAvg with server momentum)")] = "fedavg",
+    strategy: Annotated[
+        str, typer.Option(help="fedavgm (FedAvg with server momentum, the default) or fedavg")
+    ] = "fedavgm",
     weighting: Annotated[
         str, typer.Option(help="Weigh sites by their agent decisions or equally: decisions or sites")
     ] = "decisions",
-    server_momentum: Annotated[float, typer.Option(help="FedAvgM's server momentum")] = 0.9,
+    server_momentum: Annotated[float, typer.Option(help="FedAvgM's server momentum")] = 0.5,
     local_minibatch: Annotated[
         int, typer.Option(help="PPO minibatch of a site's own updates (federated nodes, local-only)")
     ] = 256,
+    prox_mu: Annotated[
+        float, typer.Option(help="FedProx: proximal term mu/2 ||w - w_global||^2 in each site's PPO loss")
+    ] = 0.0,
+    keep_optimizer: Annotated[
+        bool,
+        typer.Option(
+            "--keep-optimizer/--fresh-optimizer", help="Each site keeps its Adam state across rounds"
+        ),
+    ] = False,
     dp_clip: Annotated[
         float | None, typer.Option(help="Clip each site's update to this L2 norm (DP); noise: --dp-noise")
     ] = None,
@@ -83,6 +96,8 @@ def federated(
         weighting=weighting,
         server_momentum=server_momentum,
         local_minibatch=local_minibatch,
+        prox_mu=prox_mu,
+        keep_optimizer=keep_optimizer,
         dp_clip=dp_clip,
         dp_noise=dp_noise,
         learner_seed=seed,
@@ -105,7 +120,8 @@ def federated(
         if not json_out:
             err.print(f"[dim]{text}[/dim]")
 
-    payload = report(compare(train_infos, held_infos, settings, stage), settings)
+    with _federated_cluster("federated" in chosen, settings.jobs):
+        payload = report(compare(train_infos, held_infos, settings, stage), settings)
     if report_path is not None:
         import json
 
@@ -115,6 +131,25 @@ def federated(
         print_json(payload)
         return
     _print(payload)
+
+
+@contextmanager
+def _federated_cluster(needed: bool, cpus: int) -> Iterator[None]:
+    """Start the local Ray cluster of Flower's simulation here, not inside Flower's simulation
+    thread: a start that fails is then one line and exit 1 (Flower's own ``ray.init`` fails in a
+    thread its server app then waits on), and concurrent starts are serialised like every other
+    command's (:func:`trafficai.scale.cluster.connect`). Flower shuts it down at the end."""
+    if not needed:
+        yield
+        return
+    from trafficai.scale.cluster import connect, driver_import_path_env, shutdown
+
+    started = connect(None, cpus, driver_import_path_env())
+    try:
+        yield
+    finally:
+        if started:
+            shutdown()
 
 
 def _fmt(value: float | None) -> str:

@@ -54,8 +54,10 @@ class FederatedJob:
     spec: PolicySpec = field(default_factory=PolicySpec)
     strategy: str = "fedavg"
     weighting: str = "decisions"  # a key of WEIGHTINGS
-    server_momentum: float = 0.9  # FedAvgM's (Hsu et al. 2019), server learning rate 1
+    server_momentum: float = 0.5  # FedAvgM's (Hsu et al. 2019), server learning rate 1
     local_minibatch: int = 256  # PPO minibatch of a node's update (smaller: more local steps)
+    prox_mu: float = 0.0  # FedProx's proximal term mu/2 ||w - w_global||^2 in each node's PPO loss
+    keep_optimizer: bool = False  # each node keeps its Adam state across rounds (never sent)
     learner_seed: int = 0
     dp_clip: float | None = None
     dp_noise: float = 0.0
@@ -70,6 +72,7 @@ class RoundRecord:
     bytes_up: int  # nodes -> server
     weights: list[float]
     update_norms: list[float] = field(default_factory=list)  # L2 norm of each reply minus the sent params
+    restored: list[int] = field(default_factory=list)  # per reply: 1 if its node reused its Adam state
     aggregate: Params | None = None
     updates: list[Params] | None = None  # only with keep_updates
 
@@ -139,6 +142,7 @@ class MeteredStrategy(Strategy):
         record.weights = [float(r.content["metrics"][key]) for r in ok]  # type: ignore[arg-type]
         received = [r.content["arrays"].to_numpy_ndarrays() for r in ok]  # type: ignore[union-attr]
         record.update_norms = [update_norm(p, self._sent) for p in received]
+        record.restored = [int(r.content["metrics"].get("optimizer-restored", 0)) for r in ok]  # type: ignore[union-attr,arg-type]
         if self.keep_updates:
             record.updates = received
         arrays, metrics = self.inner.aggregate_train(server_round, ok)
@@ -193,9 +197,24 @@ def train_on_site(message: Message, context: Context) -> Message:
     steps = int(config["steps"])  # type: ignore[arg-type]
     learner_seed = int(config["learner-seed"]) + index  # type: ignore[arg-type]
     minibatch = int(config["minibatch"])  # type: ignore[arg-type]
-    with SiteLearner([site], spec, seed=learner_seed, rollout_steps=steps, minibatch=minibatch) as learner:
-        new, examples = learner.train(params, steps)
-    metrics = MetricRecord({"num-examples": examples, "num-sites": 1})
+    mu = float(config["prox-mu"])  # type: ignore[arg-type]
+    keep = bool(config["keep-optimizer"])
+    saved = context.state["optimizer"] if keep and "optimizer" in context.state else None
+    with SiteLearner(
+        [site], spec, seed=learner_seed, rollout_steps=steps, minibatch=minibatch, prox_mu=mu
+    ) as learner:
+        new, examples = learner.train(
+            params,
+            steps,
+            optimizer_state=saved.to_numpy_ndarrays() if saved is not None else None,  # type: ignore[union-attr]
+        )
+        if keep:  # the node's own state (Flower keeps it between rounds); it never leaves the node
+            context.state["optimizer"] = _arrays(learner.optimizer_state())
+    # num-examples / num-sites: the weights; optimizer-restored: whether this node's Adam state came
+    # from its previous round (a flag, checked by the tests; the state itself stays on the node)
+    metrics = MetricRecord(
+        {"num-examples": examples, "num-sites": 1, "optimizer-restored": int(saved is not None)}
+    )
     reply = RecordDict({"arrays": _arrays(new), "metrics": metrics})
     return Message(content=reply, reply_to=message)
 
@@ -220,6 +239,8 @@ def server_app(job: FederatedJob, outcome: FederatedOutcome) -> ServerApp:
                 "learner-seed": job.learner_seed,
                 "pad-phases": job.spec.pad_phases,
                 "minibatch": job.local_minibatch,
+                "prox-mu": job.prox_mu,
+                "keep-optimizer": job.keep_optimizer,
             }
         )
         result = metered.start(grid, initial, num_rounds=job.rounds, train_config=train_config)
@@ -236,6 +257,8 @@ def run_federated(job: FederatedJob) -> FederatedOutcome:
         "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
         "init_args": {"num_cpus": job.num_cpus, "include_dashboard": False, "log_to_driver": False},
     }
+    # an already started Ray (the command starts it, trafficai.scale.cluster) is used as it is;
+    # Flower shuts Ray down when the simulation ends
     run_simulation(
         server_app=server_app(job, outcome),
         client_app=client_app(job.dp_clip is not None),

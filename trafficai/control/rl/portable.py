@@ -158,6 +158,12 @@ class SiteLearner:
     ``steps`` decisions on every site (one PPO rollout of ``rollout_steps``, repeated; 8 epochs of
     ``minibatch``-sized gradient steps on each) and returns the new parameters and the number of
     agent decisions it learned from.
+
+    Two options of federated nodes: ``prox_mu`` > 0 adds FedProx's proximal term
+    ``mu/2 ||w - w0||^2`` (w0: the parameters ``train`` started from) to the PPO loss, as its
+    gradient ``mu (w - w0)`` added to every parameter's gradient before each optimiser step (after
+    PPO's clipping of its own gradient); ``optimizer_state`` (from :meth:`optimizer_state` of an
+    earlier call) restores Adam's moments instead of starting them at zero.
     """
 
     def __init__(
@@ -169,6 +175,7 @@ class SiteLearner:
         rollout_steps: int = 120,
         learning_rate: float = 1e-3,
         minibatch: int = 256,
+        prox_mu: float = 0.0,
     ) -> None:
         from trafficai.control.rl.vec_env import SharedPolicyVecEnv
 
@@ -184,7 +191,9 @@ class SiteLearner:
         self.rollout_steps = rollout_steps
         self.learning_rate = learning_rate
         self.minibatch = minibatch
+        self.prox_mu = prox_mu
         self.model: Any = None
+        self._prox: ProximalTerm | None = None
 
     def _make_model(self) -> Any:
         import torch
@@ -221,18 +230,33 @@ class SiteLearner:
         return model
 
     def train(
-        self, params: Sequence[NDArray[np.floating]] | None, steps: int, *, fresh: bool = True
+        self,
+        params: Sequence[NDArray[np.floating]] | None,
+        steps: int,
+        *,
+        fresh: bool = True,
+        optimizer_state: Sequence[NDArray[np.floating]] | None = None,
     ) -> tuple[Params, int]:
-        """Learn for ``steps`` decision steps of every site; ``fresh``: a new optimiser first."""
+        """Learn for ``steps`` decision steps of every site; ``fresh``: a new optimiser first
+        (with ``optimizer_state``: Adam's moments restored into it)."""
         if self.model is None or fresh:
             self.model = self._make_model()
+            if optimizer_state is not None:
+                load_adam_state(self.model.policy.optimizer, optimizer_state)
+            self._prox = ProximalTerm(self.model.policy, self.prox_mu) if self.prox_mu > 0 else None
         if params is not None:
             set_params(self.model.policy, params)
+        if self._prox is not None:
+            self._prox.anchor_here()
         before = int(self.model.num_timesteps)
         self.model.learn(
             total_timesteps=steps * self.env.num_envs, reset_num_timesteps=False, progress_bar=False
         )
         return get_params(self.model.policy), int(self.model.num_timesteps) - before
+
+    def optimizer_state(self) -> Params:
+        """Adam's state after the last :meth:`train` (for ``optimizer_state`` of the next)."""
+        return adam_state(self.model.policy.optimizer)
 
     def close(self) -> None:
         self.env.close()
@@ -242,6 +266,66 @@ class SiteLearner:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+class ProximalTerm:
+    """FedProx's ``mu/2 ||w - w0||^2`` on a policy: its gradient ``mu (w - w0)`` is added to every
+    parameter's gradient by an optimiser step pre-hook; :meth:`anchor_here` sets w0."""
+
+    def __init__(self, policy: Any, mu: float) -> None:
+        self.mu = mu
+        self.params = [p for p in policy.parameters() if p.requires_grad]
+        self.anchor = [p.detach().clone() for p in self.params]
+        self.handle = policy.optimizer.register_step_pre_hook(self._pre_step)
+
+    def anchor_here(self) -> None:
+        self.anchor = [p.detach().clone() for p in self.params]
+
+    def _pre_step(self, *_: object) -> None:
+        for p, p0 in zip(self.params, self.anchor, strict=True):
+            if p.grad is not None:
+                p.grad.add_(p.detach() - p0, alpha=self.mu)
+
+
+def adam_state(optimizer: Any) -> Params:
+    """Adam's per-parameter moments as arrays: [steps, exp_avg_0, exp_avg_sq_0, exp_avg_1, ...]
+    (parameters in the optimiser's order; zeros for one it has not stepped yet)."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    steps, moments = [], []
+    for p in params:
+        state = optimizer.state.get(p, {})
+        steps.append(float(state["step"]) if "step" in state else 0.0)
+        for key in ("exp_avg", "exp_avg_sq"):
+            value = state.get(key)
+            moments.append(
+                value.detach().cpu().numpy().astype(np.float32, copy=True)
+                if value is not None
+                else np.zeros(tuple(p.shape), np.float32)
+            )
+    return [np.asarray(steps, np.float32), *moments]
+
+
+def load_adam_state(optimizer: Any, arrays: Sequence[NDArray[np.floating]]) -> None:
+    """Restore what :func:`adam_state` saved into a fresh Adam over the same parameters."""
+    import torch
+
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    if len(arrays) != 1 + 2 * len(params):
+        raise ModelError(f"{len(arrays)} optimiser arrays for {len(params)} parameters")
+    steps = arrays[0]
+    for i, p in enumerate(params):
+        if steps[i] <= 0:
+            continue
+        avg, avg_sq = arrays[1 + 2 * i], arrays[2 + 2 * i]
+        if tuple(avg.shape) != tuple(p.shape):
+            raise ModelError(
+                f"optimiser state of shape {tuple(avg.shape)} for a parameter of {tuple(p.shape)}"
+            )
+        optimizer.state[p] = {
+            "step": torch.tensor(float(steps[i])),
+            "exp_avg": torch.as_tensor(np.asarray(avg, np.float32)).clone(),
+            "exp_avg_sq": torch.as_tensor(np.asarray(avg_sq, np.float32)).clone(),
+        }
 
 
 class PortableController(Controller):
