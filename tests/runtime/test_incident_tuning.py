@@ -47,6 +47,6 @@ def test_each_incident_free_run_is_scored_with_the_bounds_of_the_others() -> Non
     # the episode's run, judged with the calm run's bound (0 held): its three held vehicles alarm
     assert tuned.false_alarms == 1 and tuned.network_hours > 0
     # the bounds kept for evaluation come from both runs: the episode is then within them
-    assert full["held_bounds"][pair] >= 2.0
+    assert full["held_bounds"][pair, 3] >= 2.0  # held while the downstream loop was quiet 3 bins
     assert score(view, _factory(HeldVehicles, full), [episode], plan).false_alarms == 0
     assert "median" in shown(full)["held_bounds"] and shown(SETTING) == SETTING

@@ -157,17 +157,23 @@ def test_held_vehicles_is_not_judged_across_junctions() -> None:
     assert alarms_of(across, counted(up, down)) == []
 
 
-def test_fitted_bounds_raise_a_pairs_threshold() -> None:
-    # incident-free: the downstream loop sees each vehicle two bins late (a slow section)
+def test_fitted_bounds_raise_a_pairs_threshold_for_as_long_as_it_was_seen_quiet() -> None:
+    # incident-free: the downstream loop sees each vehicle two bins late (a slow section): one
+    # vehicle held while the downstream loop has been quiet 1-3 bins, never longer
     up = [float(k % 4 == 0) for k in range(60)]
     late = [0.0, 0.0, *up[:-2]]
-    bounds = fit_held_bounds([LANE], {"quiet_bins": 1, "held_drift": 0.0}, [counted(up, late)])
-    assert bounds.shape == (1,) and bounds[0] == 1.0  # one vehicle held while the loop was quiet
+    bounds = fit_held_bounds([LANE], {"held_drift": 0.0}, [counted(up, late)], quiet_levels=6)
+    assert bounds.shape == (1, 7)
+    assert list(bounds[0]) == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     settings = {"held_min": 1.0, "quiet_bins": 1, "held_drift": 0.0}
-    assert alarms_of(held(**settings), counted(up, late)) != []
-    fitted = held(**settings, held_bounds=list(bounds), held_margin=0.5)
-    assert fitted.held_threshold[0] == 1.5
+    assert alarms_of(held(**settings), counted(up, late)) != []  # unfitted: the slow section alarms
+    fitted = held(**settings, held_bounds=bounds, held_margin=0.5)
     assert alarms_of(fitted, counted(up, late)) == []
+    # the same section blocked from bin 41: a vehicle held past the 3 quiet bins ever seen there
+    blocked = [0.0 if k >= 40 else d for k, d in enumerate(late)]
+    first = alarms_of(held(**settings, held_bounds=bounds, held_margin=0.5), counted(up, blocked))
+    # the vehicle of bin 41 still held at bin 43, the downstream loop quiet since bin 39: 4 bins
+    assert first == [30.0 * 43]
 
 
 def test_loop_pairs_follow_lanes_and_connections() -> None:

@@ -81,8 +81,8 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
     },
     "held-vehicles": {
         "z": (2.5, 99.0),
-        "held_min": (1.0, 2.0, 3.0),
-        "held_margin": (1.0, 2.0, 3.0),
+        "held_min": (1.0, 2.0),
+        "held_margin": (0.5, 1.0, 2.0),
         "quiet_bins": (3, 4, 6),
     },
 }
@@ -104,6 +104,7 @@ FIXED: dict[str, dict[str, Any]] = {
 # detectors with per-pair bounds fitted on the incident-free tuning runs (each of those runs scored,
 # while tuning, with the bounds of the others)
 FITTED = ("held-vehicles",)
+UNFITTED = ("held_min", "held_margin", "quiet_bins")  # the bounds do not depend on these
 BEST, BASELINES = "held-vehicles", ("california8", "fixed-threshold")
 
 
@@ -313,14 +314,12 @@ def _fitted_score(
 ) -> tuple[dict[str, Any], Score]:
     """``setting`` with its per-pair bounds fitted on every incident-free run of ``recs``, and its
     score on ``recs``: the incident runs with those bounds, each incident-free run with the bounds
-    of the others. Per run maxima do not depend on ``held_min`` or ``held_margin``: ``cache``
-    keeps them across those."""
+    of the others. Per run maxima do not depend on ``UNFITTED``: ``cache`` keeps them across those."""
     free_recs = [r for r in recs if r.task.incident is None]
-    key = tuple(sorted((k, v) for k, v in setting.items() if k not in ("held_min", "held_margin")))
+    key = tuple(sorted((k, v) for k, v in setting.items() if k not in UNFITTED))
     if key not in cache:
-        cache[key] = np.array(
-            [fit_held_bounds(view.pairs, setting, [bins_of(r)]) for r in free_recs]
-        ).reshape(len(free_recs), len(view.pairs))
+        fits = [fit_held_bounds(view.pairs, setting, [bins_of(r)]) for r in free_recs]
+        cache[key] = np.stack(fits) if fits else np.zeros((0, len(view.pairs), 1))
     per_run = cache[key]
     cls = DETECTORS["held-vehicles"]
     full = {**setting, "held_bounds": per_run.max(axis=0) if len(free_recs) else None}
@@ -344,7 +343,10 @@ def shown(setting: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in setting.items() if k != "held_bounds"}
     if setting.get("held_bounds") is not None:
         b = np.asarray(setting["held_bounds"])
-        out["held_bounds"] = f"{b.size} pairs, median {np.median(b):.1f}, max {b.max():.1f} vehicles"
+        out["held_bounds"] = (
+            f"{b.shape[0]} pairs x {b.shape[1] if b.ndim > 1 else 1} quiet times, "
+            f"median {np.median(b):.1f}, max {b.max():.1f} vehicles"
+        )
     return out
 
 
