@@ -341,8 +341,9 @@ def bins_of(rec: Recording) -> list[LoopBin]:
 def shown(setting: dict[str, Any]) -> dict[str, Any]:
     """A setting as reported: fitted per-pair bounds summarised, not listed."""
     out = {k: v for k, v in setting.items() if k != "held_bounds"}
-    if setting.get("held_bounds") is not None:
-        b = np.asarray(setting["held_bounds"])
+    raw = setting.get("held_bounds")
+    b = np.asarray(raw if raw is not None else [], dtype=np.float64)
+    if b.size:
         out["held_bounds"] = (
             f"{b.shape[0]} pairs x {b.shape[1] if b.ndim > 1 else 1} quiet times, "
             f"median {np.median(b):.1f}, max {b.max():.1f} vehicles"
