@@ -4,9 +4,12 @@ false-alarm rate the tuning sees is not flattered by bounds fitted on the same r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tests.sensors.fakes import cross_geometry
+from trafficai.config import IncidentSection
 from trafficai.runtime.incident_eval import EvalPlan, SpacingView, _factory, _fitted_score, score, shown
 from trafficai.runtime.incident_runs import Recording, RunTask
 from trafficai.sensors.incident_detection import HeldVehicles
@@ -50,3 +53,13 @@ def test_each_incident_free_run_is_scored_with_the_bounds_of_the_others() -> Non
     assert full["held_bounds"][pair, 3] >= 2.0  # held while the downstream loop was quiet 3 bins
     assert score(view, _factory(HeldVehicles, full), [episode], plan).false_alarms == 0
     assert "median" in shown(full)["held_bounds"] and shown(SETTING) == SETTING
+
+
+def test_a_missed_incident_names_the_peak_occupancy_of_the_loop_its_queue_reached() -> None:
+    view = SpacingView("100 m", cross_geometry(), {"N_in_0": ("C_S_0",)}, 100.0)
+    rec = incident_free(6, False)
+    block = IncidentSection(kind="block-lane", target="N_in_0", at=300.0, duration=600.0, position=60.0)
+    rec.task = replace(rec.task, incident=block)
+    rec.occupancy[12, 1] = 0.12  # up_N (30 m, upstream of the block) in the bin ending at 390 s
+    rec.occupancy[12, 0] = 0.9  # stop_N is downstream of the block: not the loop the queue reached
+    assert view.reached_loop_note(rec) == ", loop up_N peak occupancy 0.12"

@@ -203,6 +203,25 @@ class SpacingView:
             self._feeders[lane] = {edges_of[x] for x in seen if x in edges_of}
         return self._feeders[lane]
 
+    def reached_loop_note(self, rec: Recording) -> str:
+        """For a missed incident: the peak occupancy, while the lane was blocked, of the loop the
+        queue reached (the nearest loop of this spacing upstream of the block on its lane)."""
+        inc = rec.task.incident
+        if inc is None:
+            return ""
+        e1, lane_i = self.geometry.e1, self.geometry.lanes.index()[inc.target]
+        upstream = [
+            int(i)
+            for i in self.loops
+            if int(e1.lanes[i]) == lane_i and float(e1.positions[i]) < (inc.position or 0.0)
+        ]
+        if not upstream:
+            return ""
+        loop = max(upstream, key=lambda i: float(e1.positions[i]))
+        blocked = (rec.end_s > inc.at) & (rec.end_s <= inc.at + (inc.duration or 0.0))
+        peak = float(rec.occupancy[blocked, loop].max()) if blocked.any() else 0.0
+        return f", loop {e1.ids[loop]} peak occupancy {peak:.2f}"
+
     def queue_reach_m(self, lane: str, position: float) -> float:
         """How long the blocked lane's standing queue must be to reach a loop of this spacing."""
         e1, lanes = self.geometry.e1, self.geometry.lanes
@@ -250,7 +269,7 @@ def score(
         elif reached:
             out.misses.append(
                 f"seed {rec.task.seed} demand {rec.task.demand:g}: {inc.describe()} at {inc.position:g} m, "
-                f"queue {rec.queue_m.max():.0f} m"
+                f"queue {rec.queue_m.max():.0f} m{view.reached_loop_note(rec)}"
             )
     return out
 
