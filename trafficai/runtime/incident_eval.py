@@ -81,7 +81,7 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
     },
     "held-vehicles": {
         "z": (2.5, 99.0),
-        "held_min": (1.0, 2.0),
+        "min_missing": (8.0, 99.0),  # 99: the flow test off
         "held_margin": (0.5, 1.0, 2.0),
         "quiet_bins": (3, 4, 6),
     },
@@ -96,9 +96,9 @@ FIXED: dict[str, dict[str, Any]] = {
         "down_excess": 0.05,
         "persistence": 1,
         "window": 2,
-        "min_missing": 8.0,
         "drift": 1.0,
         "down_occupancy": 0.1,
+        "held_min": 1.0,
     },
 }
 # detectors with per-pair bounds fitted on the incident-free tuning runs (each of those runs scored,
