@@ -44,8 +44,10 @@ def test_incidents_eval_on_a_tiny_configuration_prints_every_detector(tiny: str)
         "camera_tuning": 1,
         "camera_evaluation": 1,
     }
-    # the best is one of ours, never a baseline (flow-balance or baseline-anomaly, by measurement)
-    assert result["best"]["detector"] in {"flow-balance", "baseline-anomaly"}
+    # the best is ours, never a baseline (held-vehicles, by measurement on corridor)
+    assert result["best"]["detector"] == "held-vehicles"
+    held = result["spacings"]["100 m"]["detectors"]["held-vehicles"]["setting"]
+    assert "held_bounds" in held and {"held_min", "held_margin", "quiet_bins"} <= set(held)
     for name in ("california8", "fixed-threshold"):
         assert set(result["baselines"][name]) == {"detection_rate", "mttd_s", "false_alarms_per_network_hour"}
     assert result["false_alarms_per_network_hour"] >= 0

@@ -3,10 +3,19 @@ compression-wave suppression), the fixed threshold, the baseline detector, and t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tests.sensors.fakes import cross_geometry
-from trafficai.sensors.incident_detection import BaselineAnomaly, California8, FixedThreshold, FlowBalance
+from trafficai.sensors.incident_detection import (
+    BaselineAnomaly,
+    California8,
+    FixedThreshold,
+    FlowBalance,
+    HeldVehicles,
+    fit_held_bounds,
+)
 from trafficai.sensors.loop_pairs import LoopBin, LoopPair, loop_pairs
 
 PAIR = LoopPair(0, 1, "up", "down", ("a_0", "b_0"), ("a", "b"), 300.0, (0.0, 0.0))
@@ -20,7 +29,8 @@ def series(up: list[float], down: list[float], speed_up: float = 10.0) -> list[L
 
 
 def alarms_of(
-    detector: California8 | FixedThreshold | BaselineAnomaly | FlowBalance, bins: list[LoopBin]
+    detector: California8 | FixedThreshold | BaselineAnomaly | FlowBalance | HeldVehicles,
+    bins: list[LoopBin],
 ) -> list[float]:
     return [a.time_s for b in bins for a in detector.update(b)]
 
@@ -107,6 +117,63 @@ def test_flow_balance_accumulates_the_vehicles_a_blocked_lane_swallows() -> None
     # a queue of its own over the downstream loop: it counts nothing because it is covered
     covered = FlowBalance([PAIR], min_missing=8.0, drift=1.0, z=99.0)
     assert alarms_of(covered, counted(up, down, occ_down=0.6)) == []
+
+
+LANE = LoopPair(0, 1, "up", "down", ("a_0",), ("a",), 100.0, (0.0, 0.0), no_exit=True)
+
+
+def sparse(blocked_from: int, bins: int = 60) -> tuple[list[float], list[float]]:
+    """A vehicle every other bin upstream, arriving downstream in the same bin, until the lane
+    is blocked between the loops: from then on the downstream loop counts nothing."""
+    up = [float(k % 2 == 0) for k in range(bins)]
+    return up, [u if k < blocked_from else 0.0 for k, u in enumerate(up)]
+
+
+def held(**settings: Any) -> HeldVehicles:
+    return HeldVehicles([LANE], z=99.0, min_missing=99.0, **settings)  # the section test alone
+
+
+def test_held_vehicles_counts_the_vehicles_a_blocked_lane_keeps() -> None:
+    up, down = sparse(blocked_from=30)
+    # blocked at bin 31 (a vehicle in bins 31, 33, 35, 37): less the 0.1 allowance a bin, 3 are
+    # held at bin 37 (3.3), the downstream loop quiet since bin 30
+    times = alarms_of(held(held_min=3.0, quiet_bins=4, held_drift=0.1), counted(up, down))
+    assert times == [30.0 * 37]
+    # the flow test's allowance of a vehicle per bin absorbs the whole deficit at this flow
+    assert alarms_of(FlowBalance([LANE], min_missing=3.0, drift=1.0, z=99.0), counted(up, down)) == []
+
+
+def test_held_vehicles_lets_a_red_signal_hold_and_release() -> None:
+    # 3 vehicles a bin in, out in pulses (two bins of red, then a green bin gives all 9 back)
+    up = [3.0] * 60
+    down = [9.0 if k % 3 == 2 else 0.0 for k in range(60)]
+    assert alarms_of(held(held_min=3.0, quiet_bins=3), counted(up, down)) == []
+    assert alarms_of(held(held_min=3.0, quiet_bins=2), counted(up, down)) != []  # a red of 2 bins
+
+
+def test_held_vehicles_is_not_judged_across_junctions() -> None:
+    up, down = sparse(blocked_from=30)
+    across = HeldVehicles([PAIR], z=99.0, min_missing=99.0, held_min=2.0)  # path of two lanes
+    assert alarms_of(across, counted(up, down)) == []
+
+
+def test_fitted_bounds_raise_a_pairs_threshold_for_as_long_as_it_was_seen_quiet() -> None:
+    # incident-free: the downstream loop sees each vehicle two bins late (a slow section): one
+    # vehicle held while the downstream loop has been quiet 1-3 bins, never longer
+    up = [float(k % 4 == 0) for k in range(60)]
+    late = [0.0, 0.0, *up[:-2]]
+    bounds = fit_held_bounds([LANE], {"held_drift": 0.0}, [counted(up, late)], quiet_levels=6)
+    assert bounds.shape == (1, 7)
+    assert list(bounds[0]) == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    settings = {"held_min": 1.0, "quiet_bins": 1, "held_drift": 0.0}
+    assert alarms_of(held(**settings), counted(up, late)) != []  # unfitted: the slow section alarms
+    fitted = held(**settings, held_bounds=bounds, held_margin=0.5)
+    assert alarms_of(fitted, counted(up, late)) == []
+    # the same section blocked from bin 41: a vehicle held past the 3 quiet bins ever seen there
+    blocked = [0.0 if k >= 40 else d for k, d in enumerate(late)]
+    first = alarms_of(held(**settings, held_bounds=bounds, held_margin=0.5), counted(up, blocked))
+    # the vehicle of bin 41 still held at bin 43, the downstream loop quiet since bin 39: 4 bins
+    assert first == [30.0 * 43]
 
 
 def test_loop_pairs_follow_lanes_and_connections() -> None:

@@ -48,8 +48,8 @@ from trafficai.runtime.incident_runs import (
     draw_incident,
     simulate,
 )
-from trafficai.sensors.incident_detection import DETECTORS, Alarm, PairDetector
-from trafficai.sensors.loop_pairs import LoopBin, LoopPair, loop_pairs
+from trafficai.sensors.incident_detection import DETECTORS, Alarm, PairDetector, fit_held_bounds
+from trafficai.sensors.loop_pairs import F64, LoopBin, LoopPair, loop_pairs
 from trafficai.sim.net_loader import lane_successors
 
 DETECT_GRACE_S = 60.0
@@ -79,13 +79,33 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
         "drift": (0.5, 1.0, 2.0),
         "down_occupancy": (0.1, 0.2),
     },
+    "held-vehicles": {
+        "z": (2.5, 99.0),
+        "min_missing": (8.0, 99.0),  # 99: the flow test off
+        "held_margin": (0.5, 1.0, 2.0),
+        "quiet_bins": (3, 4, 6),
+    },
 }
 # every parameter not in the grid: the detector's default (flow-balance's queue test: baseline-anomaly's
 # setting chosen on corridor, below)
 FIXED: dict[str, dict[str, Any]] = {
     "flow-balance": {"min_occupancy": 0.2, "down_excess": 0.05, "persistence": 1, "window": 2},
+    # held-vehicles: flow-balance's queue and flow tests as chosen on corridor's first tuning runs
+    "held-vehicles": {
+        "min_occupancy": 0.2,
+        "down_excess": 0.05,
+        "persistence": 1,
+        "window": 2,
+        "drift": 1.0,
+        "down_occupancy": 0.1,
+        "held_min": 1.0,
+    },
 }
-BEST, BASELINES = "flow-balance", ("california8", "fixed-threshold")
+# detectors with per-pair bounds fitted on the incident-free tuning runs (each of those runs scored,
+# while tuning, with the bounds of the others)
+FITTED = ("held-vehicles",)
+UNFITTED = ("held_min", "held_margin", "quiet_bins")  # the bounds do not depend on these
+BEST, BASELINES = "held-vehicles", ("california8", "fixed-threshold")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +135,14 @@ class Score:
     false_alarms: int = 0
     network_hours: float = 0.0
     misses: list[str] = field(default_factory=list)
+
+    def add(self, other: Score) -> None:
+        """Count ``other``'s runs in this score too."""
+        for name in ("incidents", "reached", "touched", "detected", "detected_reached", "false_alarms"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.network_hours += other.network_hours
+        self.ttd_s += other.ttd_s
+        self.misses += other.misses
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -175,6 +203,25 @@ class SpacingView:
             self._feeders[lane] = {edges_of[x] for x in seen if x in edges_of}
         return self._feeders[lane]
 
+    def reached_loop_note(self, rec: Recording) -> str:
+        """For a missed incident: the peak occupancy, while the lane was blocked, of the loop the
+        queue reached (the nearest loop of this spacing upstream of the block on its lane)."""
+        inc = rec.task.incident
+        if inc is None:
+            return ""
+        e1, lane_i = self.geometry.e1, self.geometry.lanes.index()[inc.target]
+        upstream = [
+            int(i)
+            for i in self.loops
+            if int(e1.lanes[i]) == lane_i and float(e1.positions[i]) < (inc.position or 0.0)
+        ]
+        if not upstream:
+            return ""
+        loop = max(upstream, key=lambda i: float(e1.positions[i]))
+        blocked = (rec.end_s > inc.at) & (rec.end_s <= inc.at + (inc.duration or 0.0))
+        peak = float(rec.occupancy[blocked, loop].max()) if blocked.any() else 0.0
+        return f", loop {e1.ids[loop]} peak occupancy {peak:.2f}"
+
     def queue_reach_m(self, lane: str, position: float) -> float:
         """How long the blocked lane's standing queue must be to reach a loop of this spacing."""
         e1, lanes = self.geometry.e1, self.geometry.lanes
@@ -186,8 +233,8 @@ class SpacingView:
 
 def replay(detector: PairDetector, rec: Recording) -> list[Alarm]:
     alarms: list[Alarm] = []
-    for k in range(len(rec.end_s)):
-        alarms += detector.update(LoopBin(float(rec.end_s[k]), rec.occupancy[k], rec.speed[k], rec.count[k]))
+    for loop_bin in bins_of(rec):
+        alarms += detector.update(loop_bin)
     return alarms
 
 
@@ -222,7 +269,7 @@ def score(
         elif reached:
             out.misses.append(
                 f"seed {rec.task.seed} demand {rec.task.demand:g}: {inc.describe()} at {inc.position:g} m, "
-                f"queue {rec.queue_m.max():.0f} m"
+                f"queue {rec.queue_m.max():.0f} m{view.reached_loop_note(rec)}"
             )
     return out
 
@@ -256,11 +303,17 @@ def tune(
     view: SpacingView, name: str, recs: Sequence[Recording], plan: EvalPlan
 ) -> tuple[dict[str, Any], Score]:
     """The setting that detects most tuning incidents within the false-alarm budget (ties: the
-    faster, then fewer false alarms); the strictest setting when none is within it."""
+    faster, then fewer false alarms); the strictest setting when none is within it. A fitted
+    detector's per-pair bounds come from the incident-free tuning runs, and each of those runs
+    is scored with the bounds fitted on the others (leave one out)."""
     cls = DETECTORS[name]
+    maxima: dict[tuple[Any, ...], F64] = {}
     best: tuple[tuple[float, ...], dict[str, Any], Score] | None = None
     for setting in _settings(name):
-        s = score(view, _factory(cls, setting), recs, plan)
+        if name in FITTED:
+            setting, s = _fitted_score(view, setting, recs, plan, maxima)
+        else:
+            s = score(view, _factory(cls, setting), recs, plan)
         far = s.false_alarms / max(s.network_hours, 1e-9)
         within = far <= plan.fa_budget_per_hour
         mttd = float(np.mean(s.ttd_s)) if s.ttd_s else 1e9
@@ -269,6 +322,52 @@ def tune(
             best = (key, setting, s)
     assert best is not None
     return best[1], best[2]
+
+
+def _fitted_score(
+    view: SpacingView,
+    setting: dict[str, Any],
+    recs: Sequence[Recording],
+    plan: EvalPlan,
+    cache: dict[tuple[Any, ...], F64],
+) -> tuple[dict[str, Any], Score]:
+    """``setting`` with its per-pair bounds fitted on every incident-free run of ``recs``, and its
+    score on ``recs``: the incident runs with those bounds, each incident-free run with the bounds
+    of the others. Per run maxima do not depend on ``UNFITTED``: ``cache`` keeps them across those."""
+    free_recs = [r for r in recs if r.task.incident is None]
+    key = tuple(sorted((k, v) for k, v in setting.items() if k not in UNFITTED))
+    if key not in cache:
+        fits = [fit_held_bounds(view.pairs, setting, [bins_of(r)]) for r in free_recs]
+        cache[key] = np.stack(fits) if fits else np.zeros((0, len(view.pairs), 1))
+    per_run = cache[key]
+    cls = DETECTORS["held-vehicles"]
+    full = {**setting, "held_bounds": per_run.max(axis=0) if len(free_recs) else None}
+    out = score(view, _factory(cls, full), [r for r in recs if r.task.incident is not None], plan)
+    for i, rec in enumerate(free_recs):
+        others = np.delete(per_run, i, axis=0)
+        bounds = others.max(axis=0) if others.size else None
+        out.add(score(view, _factory(cls, {**setting, "held_bounds": bounds}), [rec], plan))
+    return full, out
+
+
+def bins_of(rec: Recording) -> list[LoopBin]:
+    return [
+        LoopBin(float(rec.end_s[k]), rec.occupancy[k], rec.speed[k], rec.count[k])
+        for k in range(len(rec.end_s))
+    ]
+
+
+def shown(setting: dict[str, Any]) -> dict[str, Any]:
+    """A setting as reported: fitted per-pair bounds summarised, not listed."""
+    out = {k: v for k, v in setting.items() if k != "held_bounds"}
+    raw = setting.get("held_bounds")
+    b = np.asarray(raw if raw is not None else [], dtype=np.float64)
+    if b.size:
+        out["held_bounds"] = (
+            f"{b.shape[0]} pairs x {b.shape[1] if b.ndim > 1 else 1} quiet times, "
+            f"median {np.median(b):.1f}, max {b.max():.1f} vehicles"
+        )
+    return out
 
 
 # -- running --------------------------------------------------------------------------------------
@@ -378,7 +477,7 @@ def evaluate(
             s = score(view, _factory(cls, setting), evaluation, plan)
             rows[name] = {
                 **s.summary(),
-                "setting": setting,
+                "setting": shown(setting),
                 "tuning_false_alarms_per_network_hour": tuned.summary()["false_alarms_per_network_hour"],
                 "misses": s.misses[:10],
             }

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -308,11 +308,129 @@ class FlowBalance(BaselineAnomaly):
         step = np.where(fed, ratio * up_n - down_n - self.drift, -np.inf)
         self.missing = np.maximum(0.0, self.missing + step)
         starved = (self.missing >= self.min_missing) & (occ_down <= self.down_occupancy)
-        learn = ~starved  # (stopping earlier, e.g. at any deficit, biases it: reds stop it, greens not)
+        held = self.section_test(up_n, down_n, ratio, occ_down, evidence)
+        # (stopping earlier, e.g. at any deficit, biases it: reds stop it, greens not)
+        learn = ~(starved | held)
         self.sum_up[learn] += self.beta * (up_n[learn] - self.sum_up[learn])
         self.sum_down[learn] += self.beta * (down_n[learn] - self.sum_down[learn])
         evidence.update(missing_vehicles=self.missing.copy(), ratio=ratio)
-        return queue | starved, evidence
+        return queue | starved | held, evidence
+
+    def section_test(
+        self, up_n: F64, down_n: F64, ratio: F64, occ_down: F64, evidence: dict[str, F64]
+    ) -> Mask:
+        """A further test on the counts (none here; :class:`HeldVehicles` adds one)."""
+        return np.zeros(len(self.pairs), dtype=bool)
+
+
+class HeldVehicles(FlowBalance):
+    """:class:`FlowBalance`'s tests, or vehicles held on a single-lane section: a lane between two
+    loops of its own has no exit, so every vehicle the upstream loop counts must reach the
+    downstream one within a signal cycle. Per pair whose path is one lane, the vehicles held
+    between the loops are accumulated without the flow test's per-bin allowance for merges
+    (``held = max(0, held + ratio x up - down - held_drift)``, the ratio <= 1 learned as the flow
+    test's but with an hour's half-life, ``held_ratio_half_life_bins``, and not while alarmed; 1
+    where the section's edge has one lane, ``LoopPair.no_exit``: no vehicle can leave it),
+    and the alarm is raised when at least ``held_min`` vehicles are held while the downstream loop
+    has counted nothing for ``quiet_bins`` bins (30 s each) and is not under a queue of its own;
+    fitted (``held_bounds``, from :func:`fit_held_bounds` on incident-free runs), a pair also needs
+    ``held_margin`` more than it ever held there after as long a quiet time. A red
+    signal downstream holds vehicles too, but gives them back within a cycle; a blocked lane holds
+    them for good. This is the evidence left where the queue behind a block stands over a loop
+    without covering it: SUMO's loops are points, and a standing queue (5 m cars, 2.5 m gaps)
+    leaves a third of the points uncovered, so the upstream loop reads neither occupancy nor flow.
+    It works on lanes carrying a vehicle every two or three bins, where the flow test's allowance
+    (about a vehicle per bin) absorbs the whole deficit.
+    """
+
+    name = "held-vehicles"
+
+    def __init__(
+        self,
+        pairs: Sequence[LoopPair],
+        held_min: float = 4.0,
+        quiet_bins: int = 4,
+        held_drift: float = 0.1,
+        held_min_rate: float = 0.05,
+        held_bounds: Sequence[float] | Sequence[Sequence[float]] | F64 | None = None,
+        held_margin: float = 1.0,
+        held_ratio_half_life_bins: float = 120.0,
+        **flow_balance: Any,
+    ) -> None:
+        super().__init__(pairs, **flow_balance)
+        self.held_min, self.quiet_bins, self.held_drift = held_min, quiet_bins, held_drift
+        self.held_min_rate = held_min_rate
+        # per pair: at least held_min, and above what incident-free runs held there (when fitted)
+        # per pair and quiet time (bins, the last column for that long or longer): at least
+        # held_min, and above what incident-free runs held there (when fitted)
+        self.held_threshold = np.full((len(self.pairs), 1), float(held_min))
+        if held_bounds is not None:
+            bounds = np.asarray(held_bounds, dtype=np.float64)
+            bounds = bounds[:, None] if bounds.ndim == 1 else bounds
+            if bounds.shape[0] != len(self.pairs):
+                raise ValueError(f"held_bounds: {bounds.shape[0]} rows for {len(self.pairs)} pairs")
+            self.held_threshold = np.maximum(self.held_threshold, bounds + held_margin)
+        self.single = np.array([len(p.lanes) == 1 for p in self.pairs], dtype=bool)
+        self.no_exit = np.array([p.no_exit for p in self.pairs], dtype=bool)
+        # its own, slower transfer ratio: an hour's half-life, so a block's minutes hardly move it
+        self.gamma = 1.0 - 0.5 ** (1.0 / held_ratio_half_life_bins)
+        self.held_up = np.zeros(len(self.pairs))
+        self.held_down = np.zeros(len(self.pairs))
+        self.held = np.zeros(len(self.pairs))
+        self.quiet = np.zeros(len(self.pairs), dtype=np.int64)
+
+    def section_test(
+        self, up_n: F64, down_n: F64, ratio: F64, occ_down: F64, evidence: dict[str, F64]
+    ) -> Mask:
+        # where no vehicle can leave the section, every one counted in must come out
+        own = np.where(self.no_exit, 1.0, np.minimum(self.held_down / np.maximum(self.held_up, _EPS), 1.0))
+        judged = self.single & (self.held_up >= self.held_min_rate) & (self.bins_seen > self.warmup)
+        step = own * up_n - down_n - self.held_drift
+        self.held = np.where(judged, np.maximum(0.0, self.held + step), 0.0)
+        self.quiet = np.where(down_n > 0, 0, self.quiet + 1)
+        hit = (self.held >= self.threshold_now()) & self.quiet_window(occ_down)
+        learn = ~hit
+        self.held_up[learn] += self.gamma * (up_n[learn] - self.held_up[learn])
+        self.held_down[learn] += self.gamma * (down_n[learn] - self.held_down[learn])
+        evidence.update(held_vehicles=self.held.copy(), quiet_bins=self.quiet.astype(np.float64))
+        return hit
+
+    def threshold_now(self) -> F64:
+        """Each pair's threshold for the time its downstream loop has now been quiet."""
+        levels = self.held_threshold.shape[1]
+        column = np.minimum(self.quiet, levels - 1)
+        return self.held_threshold[np.arange(len(self.pairs)), column]  # type: ignore[no-any-return]
+
+    def quiet_window(self, occ_down: F64) -> Mask:
+        """The downstream loop has counted nothing for ``quiet_bins`` and stands under no queue."""
+        return (self.quiet >= self.quiet_bins) & (occ_down <= self.down_occupancy)
+
+
+def fit_held_bounds(
+    pairs: Sequence[LoopPair],
+    settings: dict[str, Any],
+    runs: Iterable[Iterable[LoopBin]],
+    quiet_levels: int = 10,
+) -> F64:
+    """Per pair and quiet time q = 0 .. ``quiet_levels`` bins, the most vehicles
+    :class:`HeldVehicles` (with ``settings``) held while the downstream loop had been quiet for at
+    least q bins (and stood under no queue), over the incident-free ``runs`` (each an iterable of
+    bins, replayed from a fresh state; the warm-up's bins are skipped): the ``held_bounds`` of a
+    fitted detector, an envelope that falls with the quiet time (a busy section's vehicles are
+    not held long; a quiet one's last vehicle may wait a whole red)."""
+    free = {k: v for k, v in settings.items() if k not in ("held_bounds", "held_min", "quiet_bins")}
+    bounds = np.zeros((len(pairs), quiet_levels + 1))
+    levels = np.arange(quiet_levels + 1)
+    for bins in runs:
+        detector = HeldVehicles(pairs, held_min=np.inf, quiet_bins=0, **free)
+        for loop_bin in bins:
+            detector.update(loop_bin)
+            if detector.bins_seen > detector.warmup:
+                occ_down = detector.window_occupancy(detector.window)[detector.down]
+                seen = np.where(detector.quiet_window(occ_down), detector.held, 0.0)
+                long_enough = detector.quiet[:, None] >= levels[None, :]
+                bounds = np.maximum(bounds, np.where(long_enough, seen[:, None], 0.0))
+    return bounds
 
 
 DETECTORS: dict[str, type[PairDetector]] = {
@@ -320,4 +438,5 @@ DETECTORS: dict[str, type[PairDetector]] = {
     FixedThreshold.name: FixedThreshold,
     BaselineAnomaly.name: BaselineAnomaly,
     FlowBalance.name: FlowBalance,
+    HeldVehicles.name: HeldVehicles,
 }

@@ -40,6 +40,7 @@ class LoopPair:
     gap_m: float
     xy: tuple[float, float]  # midpoint of the two loops
     up_at_lane_end: bool = False  # the upstream loop is a stop-line loop: the signal sets its occupancy
+    no_exit: bool = False  # one lane between the loops, on an edge of one lane: no vehicle can leave it
 
     @property
     def id(self) -> str:
@@ -94,8 +95,18 @@ def _pair(geometry: NetGeometry, up: int, down: int, path: tuple[int, ...], gap:
     names = tuple(lanes.ids[i] for i in path)
     edges = tuple(dict.fromkeys(lanes.edges[i] for i in path))
     at_end = float(lanes.lengths[int(e1.lanes[up])]) - float(e1.positions[up]) < LANE_END_M
+    no_exit = len(path) == 1 and sum(1 for e in lanes.edges if e == lanes.edges[path[0]]) == 1
     return LoopPair(
-        up, down, e1.ids[up], e1.ids[down], names, edges, gap, (float(mid[0]), float(mid[1])), at_end
+        up,
+        down,
+        e1.ids[up],
+        e1.ids[down],
+        names,
+        edges,
+        gap,
+        (float(mid[0]), float(mid[1])),
+        at_end,
+        no_exit,
     )
 
 
