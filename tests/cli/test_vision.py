@@ -21,8 +21,10 @@ pytest.importorskip("ultralytics")
         ),
         (["vision", "eval", "--runtime", "bogus"], ("--runtime", "bogus")),
         (["vision", "train", "--data", "/nope.yaml"], ("dataset not found", "/nope.yaml")),
+        (["vision", "card", "--data", "/nope.yaml"], ("dataset not found", "/nope.yaml")),
+        (["vision", "card", "--data", "/nope.yaml", "--splits", "test,bogus"], ("--splits", "bogus")),
     ],
-    ids=["missing weights", "unknown runtime", "missing dataset"],
+    ids=["missing weights", "unknown runtime", "missing dataset", "card dataset", "card split"],
 )
 def test_vision_mistakes_are_one_line(argv: list[str], needles: tuple[str, ...]) -> None:
     proc = trafficai(*argv)

@@ -14,6 +14,7 @@ from typing import IO, Annotated, Any
 import typer
 from rich.table import Table
 
+from trafficai.cli import vision_card
 from trafficai.cli.observe_options import CameraDetectorOpt, CameraFpsOpt
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.errors import ConfigError
@@ -402,6 +403,7 @@ def register(app: typer.Typer) -> None:
     group.command("dataset")(dataset)
     group.command("train")(train)
     group.command("eval")(evaluate)
+    group.command("card")(vision_card.card)
     group.command("loop-eval")(loop_eval)
     group.command("watch")(watch)
     app.add_typer(group, name="vision")
