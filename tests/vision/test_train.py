@@ -55,11 +55,13 @@ def test_a_time_budget_and_init_weights_reach_ultralytics(
     init = tmp_path / "ours.pt"
     init.write_bytes(b"ours")
     monkeypatch.chdir(tmp_path)
-    plan = TrainPlan(data=data, out=Path("rel-out"), time_hours=0.5, init=init, warmup_epochs=1.0)
+    plan = TrainPlan(
+        data=data, out=Path("rel-out"), time_hours=0.5, init=init, warmup_epochs=1.0, batch=16, nbs=16
+    )
     result = train_model(plan)
     model, kwargs = fake[0]
     assert model == str(init)
-    assert kwargs["time"] == 0.5 and kwargs["warmup_epochs"] == 1.0
+    assert kwargs["time"] == 0.5 and kwargs["warmup_epochs"] == 1.0 and kwargs["nbs"] == 16
     # a relative --out must not land under ultralytics' own runs_dir
     assert Path(kwargs["project"]).is_absolute()
     assert Path(kwargs["project"]) == (tmp_path / "rel-out").resolve()
@@ -95,6 +97,7 @@ def test_init_weights_with_other_classes_are_refused(
         ({"time_hours": -1.0}, "--time-hours"),
         ({"epochs": 0}, "--epochs"),
         ({"warmup_epochs": -1.0}, "--warmup-epochs"),
+        ({"batch": 16, "nbs": 8}, "--nbs"),
         ({"init": Path("/nope/ours.pt")}, "--init: weights file not found"),
     ],
 )

@@ -62,6 +62,9 @@ def train(
         Path | None, typer.Option(help="Continue from these weights (same classes) instead of the YAML")
     ] = None,
     warmup_epochs: Annotated[float, typer.Option(help="Learning-rate warm-up epochs")] = 3.0,
+    nbs: Annotated[
+        int, typer.Option(help="Nominal batch: gradients accumulate to it (= --batch: a step per batch)")
+    ] = 64,
 ) -> None:
     """Train a YOLO nano detector from its YAML on the rendered dataset (nothing downloaded)."""
     _need_vision()
@@ -77,6 +80,7 @@ def train(
         time_hours=time_hours,
         init=init,
         warmup_epochs=warmup_epochs,
+        nbs=nbs,
     )
     check_plan(plan)
     result = train_model(plan)

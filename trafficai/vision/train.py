@@ -35,6 +35,7 @@ class TrainPlan:
     time_hours: float | None = None  # wall-time budget: overrides ``epochs``
     init: Path | None = None  # weights to continue from (same classes); None: from the YAML
     warmup_epochs: float = 3.0  # ultralytics' default; a continued run needs less
+    nbs: int = 64  # nominal batch: gradients accumulate to it (ultralytics' default 64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ def check_plan(plan: TrainPlan) -> None:
         raise ConfigError(f"--time-hours: {plan.time_hours:g} is not in (0, 72]")
     if plan.warmup_epochs < 0:
         raise ConfigError(f"--warmup-epochs: {plan.warmup_epochs:g} is negative")
+    if plan.nbs < plan.batch:
+        raise ConfigError(f"--nbs: {plan.nbs} is below --batch {plan.batch}")
     if plan.epochs < 1:
         raise ConfigError(f"--epochs: {plan.epochs} is not a positive number")
     if plan.init is not None and not plan.init.is_file():
@@ -109,6 +112,7 @@ def train_model(plan: TrainPlan) -> TrainResult:
         amp=plan.device != "cpu",
         close_mosaic=plan.close_mosaic,
         warmup_epochs=plan.warmup_epochs,
+        nbs=plan.nbs,
         project=str(run.parent.resolve()),  # relative: ultralytics puts it under its runs_dir
         name=run.name,
         exist_ok=True,
