@@ -62,6 +62,7 @@ def test_a_time_budget_and_init_weights_reach_ultralytics(
     model, kwargs = fake[0]
     assert model == str(init)
     assert kwargs["time"] == 0.5 and kwargs["warmup_epochs"] == 1.0 and kwargs["nbs"] == 16
+    assert kwargs["pretrained"] is True  # ultralytics drops the loaded weights on pretrained=False
     # a relative --out must not land under ultralytics' own runs_dir
     assert Path(kwargs["project"]).is_absolute()
     assert Path(kwargs["project"]) == (tmp_path / "rel-out").resolve()
@@ -75,7 +76,7 @@ def test_without_a_budget_no_time_argument_and_the_yaml(
     train_model(TrainPlan(data=data, out=tmp_path / "out", epochs=2))
     model, kwargs = fake[0]
     assert model == train_module.MODEL_YAML
-    assert "time" not in kwargs and kwargs["epochs"] == 2
+    assert "time" not in kwargs and kwargs["epochs"] == 2 and kwargs["pretrained"] is False
 
 
 def test_init_weights_with_other_classes_are_refused(

@@ -117,7 +117,7 @@ def train_model(plan: TrainPlan) -> TrainResult:
         name=run.name,
         exist_ok=True,
         verbose=False,
-        pretrained=False,
+        pretrained=plan.init is not None,  # False would drop the --init weights (ultralytics 8.4)
         **({"time": plan.time_hours} if plan.time_hours is not None else {}),
     )
     wall = time.perf_counter() - started
