@@ -21,8 +21,10 @@ pytest.importorskip("ultralytics")
         ),
         (["vision", "eval", "--runtime", "bogus"], ("--runtime", "bogus")),
         (["vision", "train", "--data", "/nope.yaml"], ("dataset not found", "/nope.yaml")),
+        (["vision", "card", "--data", "/nope.yaml"], ("dataset not found", "/nope.yaml")),
+        (["vision", "card", "--data", "/nope.yaml", "--splits", "test,bogus"], ("--splits", "bogus")),
     ],
-    ids=["missing weights", "unknown runtime", "missing dataset"],
+    ids=["missing weights", "unknown runtime", "missing dataset", "card dataset", "card split"],
 )
 def test_vision_mistakes_are_one_line(argv: list[str], needles: tuple[str, ...]) -> None:
     proc = trafficai(*argv)
@@ -68,3 +70,16 @@ def test_watch_mistakes_are_one_line(tmp_path: Path) -> None:
     ]
     for argv, needles in cases:
         assert_one_line_error(trafficai(*argv), *needles)
+
+
+def test_train_mistakes_are_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("names: {}\n", encoding="utf-8")
+    cases = [
+        (["--time-hours", "0"], ("--time-hours", "0")),
+        (["--init", str(tmp_path / "nope.pt")], ("--init", "nope.pt")),
+    ]
+    for extra, needles in cases:
+        proc = trafficai("vision", "train", "--data", str(data), *extra)
+        assert proc.returncode == 1
+        assert_one_line_error(proc, *needles)

@@ -14,6 +14,7 @@ from typing import IO, Annotated, Any
 import typer
 from rich.table import Table
 
+from trafficai.cli import vision_card
 from trafficai.cli.observe_options import CameraDetectorOpt, CameraFpsOpt
 from trafficai.cli.output import err, out, print_json, progress_bar
 from trafficai.errors import ConfigError
@@ -53,14 +54,36 @@ def train(
     imgsz: Annotated[int, typer.Option(help="Training image size (px)")] = 320,
     batch: Annotated[int, typer.Option()] = 16,
     device: Annotated[str, typer.Option(help="cpu, or a CUDA device index")] = "cpu",
+    time_hours: Annotated[
+        float | None,
+        typer.Option(help="Wall-time budget in hours (overrides --epochs; the LR is scheduled over it)"),
+    ] = None,
+    init: Annotated[
+        Path | None, typer.Option(help="Continue from these weights (same classes) instead of the YAML")
+    ] = None,
+    warmup_epochs: Annotated[float, typer.Option(help="Learning-rate warm-up epochs")] = 3.0,
+    nbs: Annotated[
+        int, typer.Option(help="Nominal batch: gradients accumulate to it (= --batch: a step per batch)")
+    ] = 64,
 ) -> None:
     """Train a YOLO nano detector from its YAML on the rendered dataset (nothing downloaded)."""
     _need_vision()
-    from trafficai.vision.train import TrainPlan, train_model
+    from trafficai.vision.train import TrainPlan, check_plan, train_model
 
-    result = train_model(
-        TrainPlan(data=data, out=out_dir, epochs=epochs, imgsz=imgsz, batch=batch, device=device)
+    plan = TrainPlan(
+        data=data,
+        out=out_dir,
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        device=device,
+        time_hours=time_hours,
+        init=init,
+        warmup_epochs=warmup_epochs,
+        nbs=nbs,
     )
+    check_plan(plan)
+    result = train_model(plan)
     out.print(f"weights {result.weights} · {result.epochs} epochs · {result.wall_s:.0f} s")
 
 
@@ -384,6 +407,7 @@ def register(app: typer.Typer) -> None:
     group.command("dataset")(dataset)
     group.command("train")(train)
     group.command("eval")(evaluate)
+    group.command("card")(vision_card.card)
     group.command("loop-eval")(loop_eval)
     group.command("watch")(watch)
     app.add_typer(group, name="vision")

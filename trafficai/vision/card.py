@@ -67,3 +67,21 @@ def band_metrics(
         },
         "precision": {k: v[0] / v[1] if v[1] else None for k, v in sorted(precision.items())},
     }
+
+
+def card_metrics(
+    weights: Path, data_yaml: Path, splits: tuple[str, ...], runtime: str = "openvino", imgsz: int = 320
+) -> dict[str, Any]:
+    """The model card's figures for ``weights``: ultralytics mAP50 / mAP50-95 and the band recalls
+    (``runtime``'s detector at confidence 0.25) on each split."""
+    from trafficai.vision.detect import open_detector
+    from trafficai.vision.evaluate import detection_metrics
+
+    detector = open_detector(weights, runtime)
+    result: dict[str, Any] = {"weights": str(weights), "runtime": runtime, "splits": {}}
+    for split in splits:
+        result["splits"][split] = {
+            **detection_metrics(weights, data_yaml, split=split, imgsz=imgsz),
+            **band_metrics(detector, data_yaml.parent, split),
+        }
+    return result

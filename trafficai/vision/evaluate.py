@@ -8,6 +8,7 @@ geometry the counter uses for tracks.
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -310,14 +311,17 @@ def detection_metrics(
     from ultralytics import YOLO  # type: ignore[attr-defined]
 
     settings_off()
-    result = YOLO(str(weights), task="detect").val(
-        data=str(data_yaml),
-        split=split,
-        imgsz=imgsz,
-        batch=16,
-        plots=False,
-        verbose=False,
-        device="cpu",
-        workers=0,
-    )
+    with tempfile.TemporaryDirectory(prefix="trafficai-val-") as scratch:  # not ultralytics' runs_dir
+        result = YOLO(str(weights), task="detect").val(
+            data=str(data_yaml),
+            split=split,
+            imgsz=imgsz,
+            batch=16,
+            plots=False,
+            verbose=False,
+            device="cpu",
+            workers=0,
+            project=scratch,
+            name="val",
+        )
     return {"map50": float(result.box.map50), "map50_95": float(result.box.map)}
