@@ -88,3 +88,7 @@ def test_history_records_days_with_their_type(tmp_path: Path) -> None:
     assert_one_line_error(
         trafficai("history", "single", "--days", "0", "--store", str(store)), "at least 1 day"
     )
+    assert_one_line_error(
+        trafficai("history", "single", "--cameras", "vision", "--store", str(store)),
+        "--cameras: expected one of off | truth",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +72,6 @@ def test_a_scenario_without_routed_vehicles_is_refused(tmp_path: Path) -> None:
     scenario = resolve_scenario("single")
     empty = tmp_path / "empty.rou.xml"
     empty.write_text("<routes/>")
-    from dataclasses import replace
 
     with pytest.raises(ScenarioError, match="no vehicle with a route"):
         read_route_pool(replace(scenario, routes=(empty,)))
@@ -95,3 +96,58 @@ def test_history_is_recorded_seeded_and_varies_day_to_day(tmp_path: Path) -> Non
     assert np.nansum(np.abs(first.flow[0] - first.flow[1])) > 0  # and no two days alike
     record = runs[0].config["history"]
     assert {"day", "day_type", "plan"} <= set(record) and "closures" in record["plan"]
+    assert record["cameras"] == "off"
+    from trafficai.storage.devices import DeviceStore
+
+    with DeviceStore(tmp_path / "a.sqlite") as devices:
+        assert devices.devices(runs[0].id) == [] and devices.bins(runs[0].id) == []  # off: no cameras
+
+
+def test_history_cameras_option_is_checked() -> None:
+    with pytest.raises(ConfigError, match=re.escape("--cameras: expected one of off | truth, got 'vision'")):
+        HistorySpec("single", 1, cameras="vision").check()
+
+
+@pytest.mark.sumo
+def test_history_stores_camera_bins_as_the_camera_devices_do(tmp_path: Path) -> None:
+    from trafficai.iot.devices import camera_device_id
+    from trafficai.sensors.camera_truth import TRUTH_FIRMWARE
+    from trafficai.storage.devices import DeviceStore
+
+    spec = HistorySpec("single", days=1, seed=5, day_s=600.0, cameras="truth")
+    stores = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
+    for path in stores:  # in one process: a second run must not see the first one's vehicles
+        generate_history(spec, path, jobs=1)
+    generate_history(replace(spec, cameras="off"), tmp_path / "off.sqlite", jobs=1)
+    with RunStore(stores[0]) as a, RunStore(tmp_path / "off.sqlite") as off:
+        watched, plain = load_history(a, "single"), load_history(off, "single")
+        assert a.list_runs()[0].kpis == off.list_runs()[0].kpis  # the cameras only watch
+    np.testing.assert_array_equal(watched.flow, plain.flow)
+    with RunStore(stores[0]) as runs:
+        run = runs.list_runs()[0]
+        # (the detectors' zero-length bin at the start is not a camera bin: live devices skip it too)
+        detector_ends = sorted({r.t_end for r in runs.scoped_series(run.id, "detector") if r.t_end > 0})
+        assert run.config["history"]["cameras"] == "truth"
+    with RunStore(stores[1]) as runs:
+        other_run = runs.list_runs()[0].id
+    with DeviceStore(stores[0]) as a, DeviceStore(stores[1]) as b:
+        devices, bins, again = a.devices(run.id), a.bins(run.id), b.bins(other_run)
+    cameras = {d.source for d in devices}
+    assert cameras and all(d.kind == "camera" and d.firmware == TRUTH_FIRMWARE for d in devices)
+    assert {d.device_id for d in devices} == {camera_device_id(c) for c in cameras}
+    # 30 s bins in simulation seconds, on the detector bins' boundaries, numbered from 1 per device
+    for device in devices:
+        mine = [b for b in bins if b.device_id == device.device_id]
+        assert [b.seq for b in mine] == list(range(1, len(mine) + 1))
+        assert [b.t_end for b in mine] == detector_ends
+        assert all(b.t_end - b.t_begin == pytest.approx(30.0) for b in mine)
+    crossed = 0.0
+    for row in bins:
+        approach = {k: v for k, v in row.values.items() if k.startswith("approach.")}
+        classes = sum(v for k, v in row.values.items() if k.startswith("class."))
+        moves = sum(v for k, v in row.values.items() if k.startswith("movement."))
+        assert approach and classes == sum(approach.values()) == moves  # the sums hold
+        assert all(k.split(".")[0] in ("class", "approach", "movement", "queue", "speed") for k in row.values)
+        crossed += sum(approach.values())
+    assert crossed > 50  # vehicles were counted
+    assert [(b.device_id, b.seq, b.values) for b in bins] == [(b.device_id, b.seq, b.values) for b in again]

@@ -11,7 +11,13 @@ from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot, VehicleArrays
 from trafficai.errors import ConfigError
 from trafficai.sensors.cameras import CameraSpec
-from trafficai.vision.loop_cameras import BoxProjector, LoopCameraSettings, VisionCameras, control_cameras
+from trafficai.vision.loop_cameras import (
+    BoxProjector,
+    LoopCameraSettings,
+    MomentCorners,
+    VisionCameras,
+    control_cameras,
+)
 from trafficai.vision.render import Renderer
 from trafficai.vision.scene import vehicle_view
 
@@ -28,6 +34,22 @@ def test_box_projector_gives_the_renderers_boxes_and_occlusion(
     np.testing.assert_allclose(fast.boxes, drawn.boxes, atol=1e-4)
     np.testing.assert_allclose(fast.occlusion, drawn.occlusion, atol=0.05)
     assert float(fast.occlusion.max()) > 0.05  # nearer vehicles hide part of a farther one
+
+
+def test_corners_shared_by_the_cameras_give_the_same_boxes_bit_for_bit(geometry: NetGeometry) -> None:
+    rows = [*QUEUE, ("far", 0.0, 60.0, 180.0, 8.0), ("bus_1", 1.5, 40.0, 180.0, 5.0)]
+    rows += [(f"w{k}", -30.0 - 7.0 * k, -1.6, 90.0, 3.0) for k in range(6)]  # on another approach
+    view = vehicles(rows)
+    shared = MomentCorners()
+    seen = 0
+    for camera in control_cameras(geometry, 5.0):
+        alone = BoxProjector(camera).boxes(view)
+        together = BoxProjector(camera).boxes(view, corners=shared)
+        assert alone.ids == together.ids
+        for field in ("classes", "boxes", "occlusion", "truncation", "ground_xy", "speed"):
+            np.testing.assert_array_equal(getattr(alone, field), getattr(together, field))
+        seen += len(alone)
+    assert seen >= 8  # more than one camera saw vehicles through the one set of corners
 
 
 def _snap(t: float, rows: list[tuple[str, float, float, float, float]]) -> Snapshot:

@@ -20,12 +20,20 @@ def history(
     first_day: Annotated[int, typer.Option(help="Index of the first day (0 is a Monday)")] = 0,
     jobs: Annotated[int, typer.Option(help="Days simulated in parallel (worker processes)")] = 2,
     controller: Annotated[str | None, typer.Option(help="Controller (default: the scenario's)")] = None,
+    cameras: Annotated[
+        str,
+        typer.Option(
+            help="off | truth: also store perfect camera devices' 30 s bins (counts by class, approach "
+            "and movement, queues, speeds; the scenario's cameras, else auto-placed)"
+        ),
+    ] = "off",
     store: Annotated[Path | None, typer.Option("--store", help=STORE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
 ) -> None:
     """Simulate DAYS days headless, each with its own demand (weekday/weekend profile, +-15 % scale,
     shifted peaks, weather slowdowns, random lane closures recorded as ground truth), and store
-    their 30 s detector bins with the day index and type."""
+    their 30 s detector bins with the day index and type (and, with --cameras truth, the camera
+    devices' bins)."""
     import time
 
     from trafficai.control.registry import check_controller
@@ -34,7 +42,7 @@ def history(
 
     if controller:
         check_controller(controller)
-    spec = HistorySpec(scenario, days, seed, day_hours * 3600.0, controller or "", first_day)
+    spec = HistorySpec(scenario, days, seed, day_hours * 3600.0, controller or "", first_day, cameras)
     path = store or default_store_path()
     started = time.perf_counter()
 
@@ -49,6 +57,7 @@ def history(
             {
                 "set": spec.set_id,
                 "store": str(path),
+                "cameras": spec.cameras,
                 "wall_s": wall,
                 "days": [
                     {

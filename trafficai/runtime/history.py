@@ -8,7 +8,9 @@ written as a routes file (:mod:`~trafficai.runtime.day_demand`) and run headless
 closures as scripted incidents. The run store gets one run per day whose config carries a
 ``history`` record: the set (scenario, seed, day length), the day index, its type and the whole
 plan (scale, peaks, weather, closures: the ground truth of incident days). Detector bins are 30 s;
-the lane-area (E2) bins are left out (a fortnight of ``grid4x4`` is still ~600 MB of store).
+the lane-area (E2) bins are left out (a fortnight of ``grid4x4`` is still ~600 MB of store). With
+``cameras="truth"`` each day also stores its perfect camera devices' 30 s bins in the device
+tables (``runtime.history_cameras``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from trafficai.core.scenario import resolve_scenario
 from trafficai.errors import ConfigError, TrafficAIError
 from trafficai.runtime.day_demand import loop_lanes, read_route_pool, write_day_files
 from trafficai.runtime.day_plan import DayPlan, draw_day_plan
+from trafficai.runtime.history_cameras import HISTORY_CAMERAS, HistoryCameras
 from trafficai.storage import RunStore
+from trafficai.storage.devices import DeviceStore
 
 HISTORY_KEY = "history"  # the key of a day's record in its run config
 HISTORY_BIN_S = 30.0
@@ -45,8 +49,12 @@ class HistorySpec:
     day_s: float = DEFAULT_DAY_S
     controller: str = ""  # empty: the scenario's default
     first_day: int = 0
+    cameras: str = "off"  # off | truth: perfect camera devices' bins too (runtime/history_cameras.py)
 
     def check(self) -> None:
+        if self.cameras not in HISTORY_CAMERAS:
+            choices = " | ".join(HISTORY_CAMERAS)
+            raise ConfigError(f"--cameras: expected one of {choices}, got {self.cameras!r}")
         if self.days < 1:
             raise ConfigError(f"--days: at least 1 day, got {self.days}")
         if self.day_s < 600:
@@ -84,6 +92,7 @@ def history_record(spec: HistorySpec, plan: DayPlan) -> dict[str, Any]:
         "bin_s": HISTORY_BIN_S,
         "sample_s": HISTORY_SAMPLE_S,
         "plan": plan.as_record(),
+        "cameras": spec.cameras,
     }
 
 
@@ -108,14 +117,22 @@ def run_day(spec: HistorySpec, day: int, store_path: Path) -> DayResult:
         )
         from trafficai.runtime.session import run_headless
 
+        cameras = HistoryCameras(HISTORY_BIN_S) if spec.cameras == "truth" else None
         with RunStore(store_path) as store:
             result = run_headless(
                 config,
                 store,
+                observers=(cameras,) if cameras is not None else (),
                 annotations={HISTORY_KEY: history_record(spec, plan)},
                 area_detectors=False,
                 sample_interval_s=HISTORY_SAMPLE_S,
             )
+            if cameras is not None:  # the last bin closes at the run's end, as the detectors' does
+                ends = store.network_series(result.run_id).get("t_end")
+                cameras.finish(float(ends[-1]) if ends is not None and len(ends) else 0.0)
+        if cameras is not None:
+            with DeviceStore(store_path) as devices:
+                cameras.store(devices, result.run_id)
     return DayResult(
         day, result.run_id, plan.day_type, plan.has_incident, time.perf_counter() - started, result.kpis
     )

@@ -69,7 +69,8 @@ class SnapshotObserver(Protocol):
 
 
 # An observer may also have ``bind(geometry, scenario)``: called by ``open()`` once SUMO is running
-# (``runtime/incident_watch.IncidentWatch`` builds its loop pairs there).
+# (``runtime/incident_watch.IncidentWatch`` builds its loop pairs there), and ``wants_vehicles =
+# True``: its snapshots carry the vehicles (``runtime/history_cameras.HistoryCameras``).
 
 
 class RunLifecycle:
@@ -90,6 +91,7 @@ class RunLifecycle:
         self.config = config
         self.scenario = scenario
         self.observers = tuple(observers)
+        self._observers_vehicles = any(getattr(o, "wants_vehicles", False) for o in self.observers)
         self.sample_interval_s = sample_interval_s or config.decision_interval_s
         self.tolerant = tolerate_store_errors
         self.store: RunStore | None = None
@@ -172,7 +174,7 @@ class RunLifecycle:
             faults=self.config.faults,
             fault_seed=sim.seed,
             substitute=health_limits(self.config, self.scenario).substitute,
-            vehicles=self._wants_cameras() or self.config.observe.source == "cameras",
+            vehicles=self._wants_vehicles(),
             live_faults=self.live_faults,
             fault_cameras=None,  # camera faults: checked below, once the cameras are placed
         )
@@ -251,6 +253,11 @@ class RunLifecycle:
         """The ids of the run's camera devices (placed at open(); none without cameras)."""
         return frozenset(c.id for c in self._placed)
 
+    def _wants_vehicles(self) -> bool:
+        """Whether SUMO subscribes every vehicle: camera devices, camera observation, or an
+        observer that asks for them."""
+        return self._wants_cameras() or self.config.observe.source == "cameras" or self._observers_vehicles
+
     def _wants_cameras(self) -> bool:
         settings = self._device_settings
         if settings is None or not settings.with_cameras:
@@ -312,7 +319,7 @@ class RunLifecycle:
         step (bins, observers) and the events the sample raised."""
         due = self.backend.step % self._sample_steps == 0
         devices = self.devices
-        cameras = devices is not None and devices.wants_vehicles
+        cameras = (devices is not None and devices.wants_vehicles) or self._observers_vehicles
         every = cameras and devices is not None and devices.wants_every_step  # vision camera devices
         parts = ALL_PARTS if due else frozenset()
         taken = self.loop.step(want_snapshot=due or every, vehicles=cameras and (due or every), parts=parts)

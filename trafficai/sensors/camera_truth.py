@@ -83,6 +83,9 @@ class _Camera:
         self.lanes = covered_lanes(geometry, spec)  # covered lane -> approach edge
         self.exits = {a: frozenset(e) for a, e in junction_exits(geometry, spec.junction).items()}
         self.lane_index = np.array(sorted(self.lanes), np.int64)
+        # covered[lane] for every lane index, and False at the end for -1 (inside a junction)
+        self.covered = np.zeros(len(geometry.lanes.ids) + 1, bool)
+        self.covered[self.lane_index] = True
         self.coverage = coverage_of(geometry, spec.junction, self.lanes.values())
         self.tally = CameraTally(self.coverage)
         self.pending: dict[str, str] = {}  # vehicle id -> the covered approach it was seen on
@@ -131,11 +134,14 @@ class TruthCameraSource:
                 cam.tally.crossing(approach, edge, vehicle_class(vid, kind))
         if not len(vehicles):
             return
-        on_covered = np.isin(lane_of, cam.lane_index)
-        for i in np.flatnonzero(on_covered).tolist():
+        on_covered = np.flatnonzero(cam.covered[lane_of])
+        if not len(on_covered):
+            return
+        for i in on_covered.tolist():
             cam.pending[vehicles.ids[i]] = cam.lanes[int(lane_of[i])]
         speeds: dict[str, list[float]] = {}
-        for i in np.flatnonzero(on_covered & in_view(cam.spec, vehicles.xy)).tolist():
+        seen_now = on_covered[in_view(cam.spec, vehicles.xy[on_covered])]
+        for i in seen_now.tolist():
             lane = int(lane_of[i])
             approach = cam.lanes[lane]
             speed = float(vehicles.speed[i])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,12 +66,16 @@ class CameraSpec:
         return math.degrees(2.0 * math.atan(self.image_height / 2.0 / self.focal_px))
 
 
+@lru_cache(maxsize=4096)
 def camera_axes(camera: CameraSpec) -> tuple[F64, F64, F64]:
-    """Unit vectors (right, down, forward) of the image in network coordinates."""
+    """Unit vectors (right, down, forward) of the image in network coordinates (read-only arrays,
+    computed once per pose: the tracker casts every frame's boxes through them)."""
     h, t = math.radians(camera.heading), math.radians(camera.tilt)
     forward = np.array([math.sin(h) * math.cos(t), math.cos(h) * math.cos(t), -math.sin(t)])
     right = np.array([math.cos(h), -math.sin(h), 0.0])
     down = np.cross(forward, right)
+    for axis in (right, down, forward):
+        axis.flags.writeable = False
     return right, down, forward
 
 

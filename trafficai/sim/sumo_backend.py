@@ -294,6 +294,10 @@ class SumoBackend:
             raise self._wrap(exc, "reading the simulation state failed") from exc
 
     def _vehicles(self) -> VehicleArrays:
+        if self._step == 0 and not self._vehicle_type:
+            # before this run's first step libsumo still answers the previous run's results (a
+            # second run in one process saw the last run's vehicles in its first snapshot)
+            return VehicleArrays()
         results = self.api.vehicle.getAllSubscriptionResults()
         n = len(results)
         if not n:

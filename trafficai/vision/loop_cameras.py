@@ -81,11 +81,15 @@ class BoxProjector:
         self.limit_m = camera.range_m * reach
         self._ids = np.zeros((camera.image_height, camera.image_width), np.uint16)
 
-    def boxes(self, vehicles: VehicleView, conditions: Conditions = CLEAR) -> FrameTruth:
+    def boxes(
+        self, vehicles: VehicleView, conditions: Conditions = CLEAR, corners: MomentCorners | None = None
+    ) -> FrameTruth:
+        """``corners``: the moment's vehicle corners shared by every camera (computed once per
+        frame time instead of once per camera; the same values)."""
         near = np.hypot(*(vehicles.xy - self.projector.origin[:2]).T) <= self.limit_m
         index = np.flatnonzero(near)
         w, h = self.size
-        pixels, depth, ok = self._project(vehicles, index)
+        pixels, depth, ok = self._project(vehicles, index, corners)
         order = [int(i) for i in np.argsort(-depth) if ok[i]]  # far first
         ids = self._ids
         hulls: dict[int, NDArray[Any]] = {}
@@ -94,24 +98,30 @@ class BoxProjector:
             cv2.fillConvexPoly(ids, hull, k + 1)
             hulls[k] = hull
         rows = []
+        limits = np.array([w, h, w, h], np.float64)
+        rects: dict[int, tuple[int, int, int, int]] = {}
+        for k, hull in hulls.items():
+            x, y, bw, bh = cv2.boundingRect(hull)
+            rects[k] = (x, y, bw, bh)
         for k in sorted(hulls):
-            x, y, bw, bh = cv2.boundingRect(hulls[k])
-            seen = float(np.count_nonzero(ids[max(y, 0) : y + bh, max(x, 0) : x + bw] == k + 1))
-            total = max(float(cv2.contourArea(hulls[k])), 1.0)
-            inside = max(_pixels_inside(hulls[k], w, h), 1.0)
             pts = pixels[k]
-            box = np.clip(
-                [pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], 0, [w, h, w, h]
-            )
+            box = np.clip(np.concatenate([pts.min(axis=0), pts.max(axis=0)]), 0, limits)
             if box[2] - box[0] < 1 or box[3] - box[1] < 1:
                 continue
+            x, y, bw, bh = rects[k]
+            seen = float(np.count_nonzero(ids[max(y, 0) : y + bh, max(x, 0) : x + bw] == k + 1))
+            total = max(float(cv2.contourArea(hulls[k])), 1.0)
+            inside = max(_pixels_inside(hulls[k], w, h, rects[k]), 1.0)
             occlusion = 1.0 - min(seen / inside, 1.0)
             rows.append((int(index[k]), box, occlusion, 1.0 - min(inside / total, 1.0)))
-        for hull in hulls.values():  # clear what was drawn (the buffer is reused)
-            x, y, bw, bh = cv2.boundingRect(hull)
+        for x, y, bw, bh in rects.values():  # clear what was drawn (the buffer is reused)
             ids[max(y, 0) : y + bh, max(x, 0) : x + bw] = 0
         picked = np.array([r[0] for r in rows], np.int64)
-        centres = vehicles.centres()[picked] if len(picked) else np.zeros((0, 2))
+        every = corners.centres(vehicles) if corners is not None else None
+        if not len(picked):
+            centres = np.zeros((0, 2))
+        else:
+            centres = (every if every is not None else vehicles.centres())[picked]
         return FrameTruth(
             tuple(vehicles.ids[i] for i in picked),
             vehicles.classes[picked].copy(),
@@ -123,14 +133,18 @@ class BoxProjector:
         )
 
     def _project(
-        self, vehicles: VehicleView, index: NDArray[np.int64]
+        self, vehicles: VehicleView, index: NDArray[np.int64], shared: MomentCorners | None = None
     ) -> tuple[list[F64], F64, NDArray[np.bool_]]:
         """Per kept vehicle: its parts' corner pixels (8 per part), mean depth, and whether it is
         drawn (every corner in front of the camera, some part inside the image)."""
         w, h = self.size
         if len(index) == 0:
             return [], np.zeros(0), np.zeros(0, bool)
-        corners = _all_corners(vehicles, index)
+        if shared is None:
+            corners = _all_corners(vehicles, index)
+        else:
+            every = shared.of(vehicles)
+            corners = [every[i] for i in index.tolist()]
         sizes = np.array([len(c) for c in corners])
         uv, depth = self.projector.project(np.vstack(corners))
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -146,9 +160,12 @@ class BoxProjector:
         return pixels, depths, ok
 
 
-def _pixels_inside(hull: NDArray[np.int32], w: int, h: int) -> float:
-    """Pixels of the filled hull inside the image (as the renderer counts them)."""
-    x, y, bw, bh = cv2.boundingRect(hull)
+def _pixels_inside(
+    hull: NDArray[np.int32], w: int, h: int, rect: tuple[int, int, int, int] | None = None
+) -> float:
+    """Pixels of the filled hull inside the image (as the renderer counts them); ``rect``: the
+    hull's bounding rectangle when already known."""
+    x, y, bw, bh = rect if rect is not None else cv2.boundingRect(hull)
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + bw, w), min(y + bh, h)
     if x1 <= x0 or y1 <= y0:
         return 0.0
@@ -196,6 +213,34 @@ def _all_corners(vehicles: VehicleView, index: NDArray[np.int64]) -> list[F64]:
         for j, r in enumerate(rows.tolist()):
             out[r] = block[j]
     return out
+
+
+class MomentCorners:
+    """Every vehicle's corners at one frame time, computed on first use and shared by the cameras
+    (the corner arithmetic is element by element, so a vehicle's corners are the same values
+    whether computed alone, with the vehicles near one camera, or with all)."""
+
+    def __init__(self) -> None:
+        self._view: VehicleView | None = None
+        self._corners: list[F64] = []
+        self._centres: F64 | None = None
+
+    def of(self, vehicles: VehicleView) -> list[F64]:
+        self._check(vehicles)
+        if not self._corners and len(vehicles):
+            self._corners = _all_corners(vehicles, np.arange(len(vehicles), dtype=np.int64))
+        return self._corners
+
+    def centres(self, vehicles: VehicleView) -> F64:
+        """``vehicles.centres()``, once per moment."""
+        self._check(vehicles)
+        if self._centres is None:
+            self._centres = vehicles.centres()
+        return self._centres
+
+    def _check(self, vehicles: VehicleView) -> None:
+        if self._view is not vehicles:
+            self._view, self._corners, self._centres = vehicles, [], None
 
 
 def control_cameras(geometry: NetGeometry, fps: float) -> tuple[CameraSpec, ...]:
@@ -286,8 +331,9 @@ class VisionCameras:
             fraction = k / n
             t = before_t + (now - before_t) * fraction
             moment = view if k == n else interpolate(before, view, fraction)
+            corners = MomentCorners()
             for camera in self.cameras:
-                self._frame(camera, moment, t)
+                self._frame(camera, moment, t, corners)
         return [self._offline_or_latest(c, now) for c in self.cameras]
 
     def _offline_or_latest(self, camera: _Camera, time_s: float) -> CameraCounts:
@@ -295,14 +341,16 @@ class VisionCameras:
             return CameraCounts.offline(camera.spec.id, time_s, "taken offline (degradation run)")
         return camera.latest
 
-    def _frame(self, camera: _Camera, vehicles: VehicleView, time_s: float) -> None:
+    def _frame(
+        self, camera: _Camera, vehicles: VehicleView, time_s: float, corners: MomentCorners | None = None
+    ) -> None:
         if camera.spec.id in self.offline:
             return
         if self.settings.drop_rate > 0 and camera.rng.random() < self.settings.drop_rate:
             self.frames_dropped += 1
             return
         if isinstance(camera.projector, BoxProjector):
-            truth = camera.projector.boxes(vehicles, self.conditions)
+            truth = camera.projector.boxes(vehicles, self.conditions, corners)
             if len(truth) == 0 and not camera.pipeline.tracker.tracks and camera.latest.lane_vehicles:
                 # nothing in view and nothing tracked: the pipeline would return the same empty
                 # reading (exact shortcut: tracker and counter have nothing to update)

@@ -223,15 +223,14 @@ class GroundTracker:
         """Match tracks ``rows`` to detections ``dets``; the rows left unmatched."""
         if not rows or not dets:
             return rows
-        cost = np.full((len(rows), len(dets)), NO_MATCH)
         idx = np.array(dets)
-        for a, r in enumerate(rows):
-            track = self.tracks[r]
-            if not lost:
-                cost[a] = self._costs(track, ground[idx], scale, idx, time_s)
-                continue
-            for b, i in enumerate(dets):
-                cost[a, b] = self._lost_cost(track, ground[i], scale, i, time_s)
+        if not lost:
+            cost = self._cost_matrix([self.tracks[r] for r in rows], ground[idx], scale, idx, time_s)
+        else:
+            cost = np.full((len(rows), len(dets)), NO_MATCH)
+            for a, r in enumerate(rows):
+                for b, i in enumerate(dets):
+                    cost[a, b] = self._lost_cost(self.tracks[r], ground[i], scale, i, time_s)
         matched = set()
         for a, b in assign(cost, 1.0):
             i = dets[b]
@@ -253,6 +252,29 @@ class GroundTracker:
         sight = scale.sight[idx]
         along = d[:, 0] * sight[:, 0] + d[:, 1] * sight[:, 1]
         across = d[:, 0] * sight[:, 1] - d[:, 1] * sight[:, 0]
+        g_along = np.maximum(s.gate_m, s.pixel_tolerance * scale.along_m[idx]) + grow + young
+        g_across = np.maximum(s.gate_m, s.pixel_tolerance * scale.across_m[idx]) + grow + young
+        cost: F64 = np.hypot(along / g_along, across / g_across)
+        return cost
+
+    def _cost_matrix(
+        self, tracks: list[Track], xy: F64, scale: PixelScale, idx: NDArray[np.int64], time_s: float
+    ) -> F64:
+        """:meth:`_costs` of every track (rows) at once: the same arithmetic element by element,
+        so the same values as one track at a time."""
+        s = self.settings
+        grow = np.empty((len(tracks), 1))
+        young = np.empty((len(tracks), 1))
+        predicted = np.empty((len(tracks), 2))
+        for a, track in enumerate(tracks):
+            unseen = time_s - track.last_s
+            grow[a, 0] = s.unseen_growth_mps * min(max(unseen - 0.25, 0.0), 2.0)
+            young[a, 0] = s.newborn_mps * unseen if track.hits == 1 else 0.0
+            predicted[a] = track.predicted(time_s)
+        d = np.asarray(xy, np.float64).reshape(1, -1, 2) - predicted[:, None, :]
+        sight = scale.sight[idx]
+        along = d[:, :, 0] * sight[:, 0] + d[:, :, 1] * sight[:, 1]
+        across = d[:, :, 0] * sight[:, 1] - d[:, :, 1] * sight[:, 0]
         g_along = np.maximum(s.gate_m, s.pixel_tolerance * scale.along_m[idx]) + grow + young
         g_across = np.maximum(s.gate_m, s.pixel_tolerance * scale.across_m[idx]) + grow + young
         cost: F64 = np.hypot(along / g_along, across / g_across)
