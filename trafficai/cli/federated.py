@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from trafficai.cli.output import err, out, print_json
+from trafficai.cli.parsing import choice_values
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
 
@@ -78,12 +79,7 @@ def federated(
     from trafficai.federated.compare import Budget, CompareSettings, check_settings, compare, report
     from trafficai.federated.sites import inspect_site, parse_site
 
-    chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
-    unknown = [m for m in chosen if m not in METHODS]
-    if unknown or not chosen:
-        raise ConfigError(
-            f"--methods: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(METHODS)}"
-        )
+    chosen = choice_values(methods, "--methods", METHODS)
     if dp_noise < 0 or (dp_clip is not None and dp_clip <= 0):
         raise ConfigError("--dp-clip must be > 0 and --dp-noise >= 0")
     if steps < 8:

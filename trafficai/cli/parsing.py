@@ -12,6 +12,17 @@ def csv_values(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
+def choice_values(value: str | None, what: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated names, each one of ``allowed`` and at least one; else one ConfigError line."""
+    chosen = csv_values(value)
+    unknown = [v for v in chosen if v not in allowed]
+    if unknown or not chosen:
+        raise ConfigError(
+            f"{what}: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(allowed)}"
+        )
+    return chosen
+
+
 def int_values(value: str | None, what: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in csv_values(value))

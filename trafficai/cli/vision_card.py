@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from trafficai.cli.output import out, print_json
+from trafficai.cli.parsing import choice_values
 from trafficai.errors import ConfigError
 from trafficai.extras import require_extra
 
@@ -64,12 +65,7 @@ def card(
     from trafficai.cli.vision import SHIPPED_WEIGHTS
     from trafficai.vision.card import card_metrics
 
-    chosen = tuple(s.strip() for s in splits.split(",") if s.strip())
-    bad = [s for s in chosen if s not in SPLIT_NAMES]
-    if bad or not chosen:
-        raise ConfigError(
-            f"--splits: unknown {', '.join(bad) or 'empty'} (choose from {', '.join(SPLIT_NAMES)})"
-        )
+    chosen = choice_values(splits, "--splits", SPLIT_NAMES)
     if not data.is_file():
         raise ConfigError(f"dataset not found: {data} (make one with 'trafficai vision dataset')")
     if runtime not in ("openvino", "onnx", "torch"):

@@ -360,7 +360,6 @@ class HeldVehicles(FlowBalance):
         super().__init__(pairs, **flow_balance)
         self.held_min, self.quiet_bins, self.held_drift = held_min, quiet_bins, held_drift
         self.held_min_rate = held_min_rate
-        # per pair: at least held_min, and above what incident-free runs held there (when fitted)
         # per pair and quiet time (bins, the last column for that long or longer): at least
         # held_min, and above what incident-free runs held there (when fitted)
         self.held_threshold = np.full((len(self.pairs), 1), float(held_min))
