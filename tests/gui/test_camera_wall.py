@@ -157,3 +157,33 @@ def test_map_draws_each_cameras_frustum(wall_window: MainWindow) -> None:
         # each footprint starts near its camera and reaches out to about its range
         reach = np.hypot(poly[:, 0] - camera.x, poly[:, 1] - camera.y).max()
         assert camera.range_m * 0.8 <= reach <= camera.range_m + 1e-6
+
+
+def test_an_alarms_camera_opens_from_the_events_list(wall_window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QItemSelectionModel, Qt
+
+    from trafficai.core.events import Event
+
+    events = wall_window.events_panel
+    alarm = Event(
+        930.0,
+        "alarm",
+        "incident-detected",
+        "incident suspected on lane N_in_0",
+        "N_in_0",
+        "system",
+        "auto_C_N_in",
+    )
+    stranger = Event(935.0, "alarm", "incident-detected", "incident suspected", "S_in_0", "system", "gone")
+    events.add_events([alarm, stranger])
+    assert not events.camera_button.isEnabled()
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+    events.view.selectionModel().select(events.proxy.index(1, 0), flags)  # newest first: the alarm
+    assert events.camera_button.isEnabled() and "auto_C_N_in" in events.camera_button.toolTip()
+    qtbot.mouseClick(events.camera_button, Qt.MouseButton.LeftButton)
+    wall = wall_window.camera_wall
+    assert wall.large is not None and wall.large.isVisible() and wall.large.camera == "auto_C_N_in"
+    assert "auto_C_N_in" in [c.id for c in wall.bridge.shown]
+    events.view.doubleClicked.emit(events.proxy.index(0, 0))  # a camera this run does not have
+    assert wall.large.camera == "auto_C_N_in"
+    assert "gone" in wall_window.notice.text.text()

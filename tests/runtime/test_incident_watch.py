@@ -28,7 +28,7 @@ def test_alarm_event_names_lane_pair_evidence_and_camera() -> None:
     event = watch.event(Alarm(600.0, mid_block, "baseline-anomaly", {"z_up": 7.5}))
     assert (event.severity, event.kind, event.object_id) == ("alarm", INCIDENT_KIND, "N_in_0")
     assert "between up_N and stop_N" in event.message and "z_up 7.50" in event.message
-    assert "camera cam_C" in event.message
+    assert "camera cam_C" in event.message and event.camera == "cam_C"  # the events list's link
     # a stop-line loop's alarm points past the junction, to the next lane of the pair
     assert watch.event(Alarm(630.0, stop_line, "california8", {})).object_id == "C_N_0"
 
@@ -92,6 +92,7 @@ def test_a_camera_raises_an_alarm_for_a_vehicle_standing_mid_lane() -> None:
         "N_in_0",
     )
     assert "camera cam_N (in view)" in event.message and "42 m before the lane's end" in event.message
+    assert event.camera == "cam_N"
 
 
 def test_a_camera_ignores_moving_vehicles_and_snapshots_without_vehicles() -> None:

@@ -15,6 +15,7 @@ class Event:
     message: str
     object_id: str = ""
     user: str = ""
+    camera: str = ""  # the camera to look through (an incident alarm's), '' for none
 
 
 # A *critical* alarm is an event of severity "alarm": a controller dropped (fallback), the simulation

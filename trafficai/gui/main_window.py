@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self.events_panel.unacked_changed.connect(self._show_open_alarm)
         self.events_panel.acknowledged.connect(self._acknowledged)
         self.events_panel.create_incident.connect(self.send)
+        self.events_panel.show_camera.connect(self.show_camera)
         self.alarm_banner.ack_button.clicked.connect(self.events_panel.acknowledge_oldest_critical)
         self.alarm_banner.show_button.clicked.connect(self._show_events)
 
@@ -474,6 +475,15 @@ class MainWindow(QMainWindow):
         return self.ready.begin_s if self.ready is not None else 0.0
 
     # -- map interaction ----------------------------------------------------------------------
+
+    def show_camera(self, camera: str) -> None:
+        """An alarm's camera, opened large (the camera wall's dock raised with it)."""
+        if camera not in self.camera_wall.views:
+            self.show_notice(f"Camera {camera} not shown", "it is not one of this run's cameras")
+            return
+        self.docks["cameras"].show()
+        self.docks["cameras"].raise_()
+        self.camera_wall.open_camera(camera)
 
     def _picked(self, pick: Pick | None) -> None:
         self.inspector.set_pick(pick)

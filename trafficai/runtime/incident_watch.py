@@ -114,7 +114,7 @@ class IncidentWatch:
             f"the lane's end, {alarm.stopped_s:.0f} s at the head of its queue "
             f"({StoppedVehicleDetector.name}); camera {camera} (in view)"
         )
-        return Event(alarm.time_s, "alarm", INCIDENT_KIND, message, lane, "system")
+        return Event(alarm.time_s, "alarm", INCIDENT_KIND, message, lane, "system", camera)
 
     def nearest_camera(self, x: float, y: float) -> tuple[str, float] | None:
         if not self.cameras:
@@ -134,4 +134,6 @@ class IncidentWatch:
             f"incident suspected on lane {lane} between {pair.up_id} and {pair.down_id} "
             f"({alarm.detector}: {evidence}){seen}"
         )
-        return Event(alarm.time_s, "alarm", INCIDENT_KIND, message, lane, "system")
+        return Event(
+            alarm.time_s, "alarm", INCIDENT_KIND, message, lane, "system", camera[0] if camera else ""
+        )

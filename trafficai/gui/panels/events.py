@@ -196,6 +196,7 @@ class EventsPanel(QWidget):
     unacked_changed = Signal(int)  # unacknowledged alarms
     acknowledged = Signal(object)  # list[Event] just acknowledged (by ``user``)
     create_incident = Signal(object)  # CloseLane for the lane a detected incident names
+    show_camera = Signal(str)  # the camera an event names (an incident alarm's), to open large
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,11 +229,18 @@ class EventsPanel(QWidget):
         self.incident_button = QPushButton("Create incident")
         self.incident_button.setToolTip("Close the lane the selected detected incident names (one click)")
         self.incident_button.clicked.connect(self.create_incident_from_selected)
+        self.camera_button = QPushButton("Show camera")
+        self.camera_button.setToolTip("Open the camera the selected alarm names (or double-click the alarm)")
+        self.camera_button.setEnabled(False)
+        self.camera_button.clicked.connect(self.show_selected_camera)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_camera_button())
+        self.view.doubleClicked.connect(self._row_double_clicked)
         self.count_label = theme.steady(QLabel())
         bar = QHBoxLayout()
         bar.addWidget(self.filter)
         bar.addWidget(self.follow)
         bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.camera_button)
         bar.addWidget(self.incident_button)
         bar.addWidget(self.ack_button)
         bar.addWidget(self.ack_all_button)
@@ -283,13 +291,35 @@ class EventsPanel(QWidget):
         )
         self._acknowledged(self.model.acknowledge(rows, self.user))
 
-    def create_incident_from_selected(self) -> None:
-        """One click: the selected detected incidents' lanes closed, each alarm acknowledged."""
-        chosen = [
+    def selected_events(self) -> list[Event]:
+        return [
             self.model.row_at(self.proxy.mapToSource(i).row()).event
             for i in self.view.selectionModel().selectedRows()
         ]
-        for event in chosen:
+
+    def show_selected_camera(self) -> None:
+        """The first selected event's camera, opened large."""
+        camera = next((e.camera for e in self.selected_events() if e.camera), "")
+        if camera:
+            self.show_camera.emit(camera)
+
+    def _row_double_clicked(self, index: QModelIndex) -> None:
+        event = self.model.row_at(self.proxy.mapToSource(index).row()).event
+        if event.camera:
+            self.show_camera.emit(event.camera)
+
+    def _update_camera_button(self) -> None:
+        camera = next((e.camera for e in self.selected_events() if e.camera), "")
+        self.camera_button.setEnabled(bool(camera))
+        self.camera_button.setToolTip(
+            f"Open camera {camera} large (or double-click the alarm)"
+            if camera
+            else "Open the camera the selected alarm names (or double-click the alarm)"
+        )
+
+    def create_incident_from_selected(self) -> None:
+        """One click: the selected detected incidents' lanes closed, each alarm acknowledged."""
+        for event in self.selected_events():
             if event.kind == DETECTED_INCIDENT and event.object_id:
                 reason = f"confirmed detected incident: {event.message[:120]}"
                 self.create_incident.emit(CloseLane(event.object_id, self.user, reason))
