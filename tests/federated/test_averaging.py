@@ -96,8 +96,9 @@ def _round(strategy: MeteredStrategy, server_round: int, sent: list[np.ndarray],
     grid: Any = _Grid([11, 12])
     list(strategy.configure_train(server_round, ArrayRecord(sent), ConfigRecord({"steps": 8}), grid))
     replies = [_reply(params, weight) for params, weight in updates]
-    for reply in replies:
-        reply.content["metrics"]["num-sites"] = 1  # as train_on_site replies
+    for reply, (_, weight) in zip(replies, updates, strict=True):  # as train_on_site replies
+        reply.content["metrics"]["num-sites"] = 1
+        reply.content["metrics"]["sqrt-examples"] = float(np.sqrt(weight))
     arrays, _ = strategy.aggregate_train(server_round, replies)
     assert arrays is not None
     return arrays.to_numpy_ndarrays()
@@ -124,6 +125,19 @@ def test_weighting_by_sites_is_the_plain_mean() -> None:
             [(p.astype(np.float64) - s).ravel() for p, s in zip(params, start, strict=True)]
         )
         assert norm == pytest.approx(float(np.linalg.norm(flat)), rel=1e-9)
+
+
+def test_weighting_by_sqrt_decisions_is_between_decisions_and_sites() -> None:
+    from trafficai.federated.flower_app import make_strategy
+
+    start = initial_params(PolicySpec(), seed=0)
+    strategy = MeteredStrategy(make_strategy(_job(weighting="sqrt-decisions", strategy="fedavg")), True)
+    updates = _updates(start, np.random.default_rng(6), [16 * 120, 120])
+    got = _round(strategy, 1, start, updates)
+    assert strategy.records[0].weights == pytest.approx([np.sqrt(1920), np.sqrt(120)])  # 4 : 1, not 16 : 1
+    for k, array in enumerate(got):
+        expected = (4 * updates[0][0][k].astype(np.float64) + updates[1][0][k]) / 5
+        np.testing.assert_allclose(array, expected, rtol=0, atol=1e-6)
 
 
 def test_fedavgm_applies_server_momentum_exactly() -> None:

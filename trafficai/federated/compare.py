@@ -45,7 +45,7 @@ from trafficai.runtime.session import run_headless
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("fedavg", "fedavgm")  # built by flower_app.make_strategy (importing it imports Flower)
-WEIGHTINGS = ("decisions", "sites")
+WEIGHTINGS = ("decisions", "sqrt-decisions", "sites")
 TRAIN_SEED_BASE = 1000  # training episodes use SUMO seeds from here; evaluation uses 1, 2, ...
 
 

@@ -7,7 +7,9 @@ parameters and the number of agent decisions it learned from. That is everything
 the model, a few config numbers and that count; never detector data or trajectories (the
 messages are measured, :class:`MeteredStrategy`). The server aggregates with FedAvg, FedAvgM
 (FedAvg with server-side momentum), each site weighted by its number of agent decisions
-(``num-examples``) or equally (``num-sites``, ``weighting="sites"``); with ``dp_clip`` each node
+(``num-examples``), by its square root (``sqrt-examples``, ``weighting="sqrt-decisions"``: a
+network of many signals still counts more, but does not drown a small one) or equally
+(``num-sites``, ``weighting="sites"``); with ``dp_clip`` each node
 clips its update to that L2 norm (``fixedclipping_mod``) and the server adds Gaussian noise of
 ``dp_noise x dp_clip / nodes`` to the average (Flower's ``DifferentialPrivacyClientSideFixedClipping``,
 whose noise scale assumes equal weights: DP runs weight sites equally).
@@ -42,7 +44,8 @@ from trafficai.control.rl.portable import Params, PolicySpec, SiteLearner
 
 log = logging.getLogger(__name__)
 
-WEIGHTINGS = {"decisions": "num-examples", "sites": "num-sites"}  # weighting -> reply metric
+# weighting -> the reply metric the server weighs each site's parameters by
+WEIGHTINGS = {"decisions": "num-examples", "sqrt-decisions": "sqrt-examples", "sites": "num-sites"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +213,15 @@ def train_on_site(message: Message, context: Context) -> Message:
         )
         if keep:  # the node's own state (Flower keeps it between rounds); it never leaves the node
             context.state["optimizer"] = _arrays(learner.optimizer_state())
-    # num-examples / num-sites: the weights; optimizer-restored: whether this node's Adam state came
+    # num-examples / sqrt-examples / num-sites: the weights; optimizer-restored: whether this node's Adam state came
     # from its previous round (a flag, checked by the tests; the state itself stays on the node)
     metrics = MetricRecord(
-        {"num-examples": examples, "num-sites": 1, "optimizer-restored": int(saved is not None)}
+        {
+            "num-examples": examples,
+            "sqrt-examples": float(np.sqrt(examples)),
+            "num-sites": 1,
+            "optimizer-restored": int(saved is not None),
+        }
     )
     reply = RecordDict({"arrays": _arrays(new), "metrics": metrics})
     return Message(content=reply, reply_to=message)
