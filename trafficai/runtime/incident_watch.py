@@ -139,12 +139,18 @@ class IncidentWatch:
         self.cameras = tuple((c.id, c.x, c.y) for c in scenario.cameras)
         self.pairs = loop_pairs(geometry, lane_successors(scenario.net))
         self.binner = LoopBinner(len(geometry.e1))
-        self.detector = self.fitted_detector(scenario) if self.fitted_wanted else None
-        if self.detector is None:
+        self.detector = self.choose_detector(scenario)
+        self.bind_cameras([CameraSpec.from_section(c) for c in scenario.cameras], geometry)
+
+    def choose_detector(self, scenario: Scenario) -> PairDetector:
+        """The detector for :attr:`pairs`: the fitted held-vehicles where wanted and possible, else
+        the requested one (baseline-anomaly by default)."""
+        detector = self.fitted_detector(scenario) if self.fitted_wanted else None
+        if detector is None:
             self.detector_name = LIVE_DETECTOR if self.fitted_wanted else self.requested
             self.settings = self._given_settings()
-            self.detector = DETECTORS[self.detector_name](self.pairs, **self.settings)
-        self.bind_cameras([CameraSpec.from_section(c) for c in scenario.cameras], geometry)
+            detector = DETECTORS[self.detector_name](self.pairs, **self.settings)
+        return detector
 
     def fitted_detector(self, scenario: Scenario) -> PairDetector | None:
         """held-vehicles with the scenario's fitted bounds, or None (a warning says why, unless the
