@@ -31,6 +31,7 @@ def test_a_small_fit_is_written_and_a_live_run_uses_it(tiny: str, tmp_path: Path
     assert data["fit"]["seeds"] == [50000, 50100, 50200] and data["fit"]["levels"] == [0.8, 1.0, 1.2]
     assert len(data["bounds"]) == len(data["pairs"]) == summary["pairs"]
     assert data["pairs_fingerprint"] == summary["pairs_fingerprint"]
-    run = trafficai("run", tiny, "--end", "60", "--detect-incidents", "--incident-bounds", str(out))
+    bounds = ("--detect-incidents", "--incident-bounds", str(out))
+    run = trafficai("--log-level", "info", "run", tiny, "--end", "60", *bounds)
     assert run.returncode == 0, run.stderr
     assert f"incident detection: held-vehicles with the bounds of {out}" in run.stderr
