@@ -189,3 +189,7 @@ def test_a_held_vehicles_alarm_reads_in_words() -> None:
     assert "(held-vehicles: 5.0 vehicles held between the loops, downstream silent 120 s, " in message
     assert "2.5 vehicles missing (transfer ratio 0.93), occupancy_up 0.05" in message
     assert "quiet_bins" not in message and "held_vehicles" not in message
+    # a pair the held and flow tests do not judge (NaN): only the queue test's figures
+    unjudged = {**evidence, "held_vehicles": float("nan"), "missing_vehicles": float("nan")}
+    message = w.event(Alarm(900.0, pair, "held-vehicles", unjudged)).message
+    assert "(held-vehicles: occupancy_up 0.05, baseline_up 0.04, z_up 0.10, occupancy_down 0.00)" in message

@@ -84,13 +84,14 @@ _WORDED = ("held_vehicles", "quiet_bins", "missing_vehicles", "ratio")
 
 def evidence_text(evidence: dict[str, float]) -> str:
     """An alarm's figures for the operator: held-vehicles' and flow-balance's counts in words
-    first (the downstream silence in seconds), then the queue test's figures as ``name value``."""
+    first (the downstream silence in seconds; left out where that test does not judge the pair,
+    NaN), then the queue test's figures as ``name value``."""
     parts = []
-    if "held_vehicles" in evidence:
+    if not math.isnan(evidence.get("held_vehicles", math.nan)):
         silent = evidence.get("quiet_bins", 0.0) * BIN_S
         held = evidence["held_vehicles"]
         parts.append(f"{held:.1f} vehicles held between the loops, downstream silent {silent:.0f} s")
-    if "missing_vehicles" in evidence:
+    if not math.isnan(evidence.get("missing_vehicles", math.nan)):
         ratio = evidence.get("ratio", math.nan)
         parts.append(f"{evidence['missing_vehicles']:.1f} vehicles missing (transfer ratio {ratio:.2f})")
     parts += [f"{k} {v:.2f}" for k, v in evidence.items() if k not in _WORDED]

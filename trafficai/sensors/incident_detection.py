@@ -313,7 +313,8 @@ class FlowBalance(BaselineAnomaly):
         learn = ~(starved | held)
         self.sum_up[learn] += self.beta * (up_n[learn] - self.sum_up[learn])
         self.sum_down[learn] += self.beta * (down_n[learn] - self.sum_down[learn])
-        evidence.update(missing_vehicles=self.missing.copy(), ratio=ratio)
+        # NaN where the flow test does not judge the pair (an alarm there came from another test)
+        evidence.update(missing_vehicles=np.where(fed, self.missing, np.nan), ratio=ratio)
         return queue | starved | held, evidence
 
     def section_test(
@@ -391,7 +392,8 @@ class HeldVehicles(FlowBalance):
         learn = ~hit
         self.held_up[learn] += self.gamma * (up_n[learn] - self.held_up[learn])
         self.held_down[learn] += self.gamma * (down_n[learn] - self.held_down[learn])
-        evidence.update(held_vehicles=self.held.copy(), quiet_bins=self.quiet.astype(np.float64))
+        held = np.where(judged, self.held, np.nan)  # NaN: the held test does not judge the pair
+        evidence.update(held_vehicles=held, quiet_bins=self.quiet.astype(np.float64))
         return hit
 
     def threshold_now(self) -> F64:
