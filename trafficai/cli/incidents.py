@@ -142,6 +142,7 @@ def incidents_fit(
         "quiet_levels": int(b.shape[1]) - 1,
         "bounds_median": round(float(np.median(b)), 2) if b.size else None,
         "bounds_max": round(float(b.max()), 2) if b.size else None,
+        "one_lane_pairs": fitted.fit["one_lane_pairs"],
         "fit": fitted.fit,
     }
     if json_out:
@@ -154,6 +155,12 @@ def incidents_fit(
     )
     if not fitted.pairs:
         err.print(f"{fitted.scenario} has no loop pairs: there is nothing for held-vehicles to watch")
+    elif not fitted.fit["one_lane_pairs"]:
+        err.print(
+            f"warning: none of {fitted.scenario}'s {len(fitted.pairs)} loop pairs is a one-lane section: "
+            "held-vehicles' held test judges none, only its queue and flow tests run "
+            "(mid-block loops would give it pairs)"
+        )
 
 
 def register(app: typer.Typer) -> None:

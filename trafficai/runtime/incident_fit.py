@@ -72,6 +72,8 @@ def fit_scenario(plan: FitPlan, progress: Callable[[str], None] = lambda _: None
         "duration_s": plan.duration_s,
         "warmup_s": plan.warmup_s,
         "wall_s": round(time.perf_counter() - started, 1),
+        # the pairs the held test judges (a one-lane section); elsewhere only the queue and flow tests
+        "one_lane_pairs": sum(1 for p in pairs if len(p.lanes) == 1),
     }
     created = datetime.now(UTC).isoformat(timespec="seconds")
     return HeldBounds(scenario.name, tuple(pair_ids(pairs)), dict(HELD_LIVE_SETTINGS), bounds, fit, created)
