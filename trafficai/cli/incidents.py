@@ -1,4 +1,5 @@
-"""``trafficai incidents eval``: automatic incident detectors measured against simulated truth."""
+"""``trafficai incidents eval``: automatic incident detectors measured against simulated truth;
+``trafficai incidents fit``: the live held-vehicles detector's bounds for a scenario."""
 
 from __future__ import annotations
 
@@ -102,7 +103,68 @@ def _table(result: dict[str, Any]) -> None:
         )
 
 
+def incidents_fit(
+    scenario: Annotated[str, typer.Argument(help="Scenario name, scenario folder or .sumocfg")],
+    runs: Annotated[int, typer.Option(help="Incident-free runs per demand level (0.8, 1.0, 1.2)")] = 24,
+    duration: Annotated[float, typer.Option(help="Simulated seconds per run")] = 1200.0,
+    warmup: Annotated[float, typer.Option(help="Seconds of each run replayed but not fitted")] = 300.0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="First seed (default: incidents eval's incident-free tuning seeds, 50000+)"),
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Parallel simulation processes (run at nice 10)")] = 2,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Bounds file (default: incident_bounds.json by the manifest)")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+) -> None:
+    """Fit the live held-vehicles detector's per-pair bounds on incident-free runs of the
+    scenario (the setting incidents eval chose); live runs with --detect-incidents then use
+    held-vehicles instead of baseline-anomaly wherever the file fits the net's loop pairs."""
+    import numpy as np
+
+    from trafficai.runtime.incident_bounds import save_bounds
+    from trafficai.runtime.incident_eval import TUNING_SEED0
+    from trafficai.runtime.incident_fit import FitPlan, default_out, fit_scenario
+
+    first = TUNING_SEED0 if seed is None else seed
+    plan = FitPlan(scenario, runs, duration_s=duration, warmup_s=warmup, seed0=first, jobs=max(1, jobs))
+    plan.check()
+    path = out_file or default_out(plan)
+    fitted = fit_scenario(plan, (lambda m: err.print(m)) if not json_out else (lambda _: None))
+    save_bounds(fitted, path)
+    b = fitted.bounds
+    summary = {
+        "scenario": fitted.scenario,
+        "file": str(path),
+        "pairs": len(fitted.pairs),
+        "pairs_fingerprint": fitted.fingerprint,
+        "quiet_levels": int(b.shape[1]) - 1,
+        "bounds_median": round(float(np.median(b)), 2) if b.size else None,
+        "bounds_max": round(float(b.max()), 2) if b.size else None,
+        "one_lane_pairs": fitted.fit["one_lane_pairs"],
+        "fit": fitted.fit,
+    }
+    if json_out:
+        print_json(summary)
+        return
+    out.print(
+        f"{fitted.scenario}: bounds for {len(fitted.pairs)} loop pairs x {summary['quiet_levels'] + 1} quiet "
+        f"times (median {_fmt(summary['bounds_median'])}, max {_fmt(summary['bounds_max'])} vehicles) from "
+        f"{len(fitted.fit['seeds'])} runs in {fitted.fit['wall_s']} s -> {path}"
+    )
+    if not fitted.pairs:
+        err.print(f"{fitted.scenario} has no loop pairs: there is nothing for held-vehicles to watch")
+    elif not fitted.fit["one_lane_pairs"]:
+        err.print(
+            f"warning: none of {fitted.scenario}'s {len(fitted.pairs)} loop pairs is a one-lane section: "
+            "held-vehicles' held test judges none, only its queue and flow tests run "
+            "(mid-block loops would give it pairs)"
+        )
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="Automatic incident detection.")
     group.command("eval")(incidents_eval)
+    group.command("fit")(incidents_fit)
     app.add_typer(group, name="incidents")

@@ -80,6 +80,19 @@ def run(
     detect_incidents: Annotated[
         bool, typer.Option("--detect-incidents", help="Automatic incident detection: alarms as events")
     ] = False,
+    incident_detector: Annotated[
+        str | None,
+        typer.Option(
+            help="With --detect-incidents: the loop detector (default: held-vehicles where the scenario "
+            "has fitted bounds, `trafficai incidents fit`, else baseline-anomaly)"
+        ),
+    ] = None,
+    incident_bounds: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --detect-incidents: held-vehicles' bounds file (default: the scenario's own)"
+        ),
+    ] = None,
     cameras: CamerasOpt = None,
     camera_placement: CameraPlacementOpt = None,
     observe: ObserveOpt = None,
@@ -109,7 +122,8 @@ def run(
     )
     audit_faults(config.faults)
     devices = network_settings(broker, iot_dir, cameras, camera_placement)
-    observers = [IncidentWatch()] if detect_incidents else []
+    watch = IncidentWatch(incident_detector, bounds_file=incident_bounds) if detect_incidents else None
+    observers = [watch] if watch is not None else []
     with RunStore() as store:
         apply_retention(store)  # [storage] retention_days: old runs' raw bins go before this one starts
         if as_json:

@@ -55,6 +55,7 @@ from trafficai.sim.net_loader import lane_successors
 DETECT_GRACE_S = 60.0
 SUSTAIN_S = 60.0  # the queue must cover the loop this long, without a break, to have "reached" it
 EVAL_SEED0, TUNING_SEED0 = 1000, 50_000
+DEMAND_LEVELS = (0.8, 1.0, 1.2)  # demand scale factors of every evaluation (and fit) by default
 CAMERA_EVAL_SEED0, CAMERA_TUNING_SEED0 = 3000, 60_000
 
 # the grids searched on the tuning runs (every other parameter: the detector's published default)
@@ -111,7 +112,7 @@ BEST, BASELINES = "held-vehicles", ("california8", "fixed-threshold")
 @dataclass(frozen=True, slots=True)
 class EvalPlan:
     scenario: str
-    levels: tuple[float, ...] = (0.8, 1.0, 1.2)
+    levels: tuple[float, ...] = DEMAND_LEVELS
     runs: int = 40
     tuning_runs: int = 10
     duration_s: float = 1500.0
@@ -383,13 +384,19 @@ def plan_tasks(plan: EvalPlan, scenario_dir: str) -> tuple[list[RunTask], list[R
     start = (plan.warmup_s + 120.0, max(plan.warmup_s + 120.0, plan.duration_s - plan.incident_s - 60.0))
     out: tuple[list[RunTask], list[RunTask]] = ([], [])
     for which, (seed0, n) in enumerate(((TUNING_SEED0, plan.tuning_runs), (EVAL_SEED0, plan.runs))):
-        for li, level in enumerate(plan.levels):
-            for i in range(n):
-                seed = seed0 + 100 * li + i
-                inc = draw_incident(scenario, seed, start, plan.incident_s)
-                out[which].append(RunTask(scenario_dir, seed, level, plan.duration_s, inc))
-                out[which].append(RunTask(scenario_dir, seed, level, plan.duration_s, None))
+        for seed, level in level_seeds(seed0, n, plan.levels):
+            inc = draw_incident(scenario, seed, start, plan.incident_s)
+            out[which].append(RunTask(scenario_dir, seed, level, plan.duration_s, inc))
+            out[which].append(RunTask(scenario_dir, seed, level, plan.duration_s, None))
     return out
+
+
+def level_seeds(seed0: int, n: int, levels: Sequence[float]) -> Iterator[tuple[int, float]]:
+    """(seed, demand level) of ``n`` runs per level: seeds ``seed0 + 100 x level index + i``
+    (the incident-free tuning runs of ``plan_tasks`` are ``level_seeds(TUNING_SEED0, ...)``)."""
+    for li, level in enumerate(levels):
+        for i in range(n):
+            yield seed0 + 100 * li + i, level
 
 
 def camera_tasks(plan: EvalPlan, scenario_dir: str) -> tuple[list[RunTask], list[RunTask]]:
@@ -403,12 +410,10 @@ def camera_tasks(plan: EvalPlan, scenario_dir: str) -> tuple[list[RunTask], list
     out: tuple[list[RunTask], list[RunTask]] = ([], [])
     counts = ((CAMERA_TUNING_SEED0, max(1, plan.camera_runs // 2)), (CAMERA_EVAL_SEED0, plan.camera_runs))
     for which, (seed0, n) in enumerate(counts):
-        for li, level in enumerate(plan.levels):
-            for i in range(n):
-                seed = seed0 + 100 * li + i
-                inc = draw_camera_incident(scenario, seed, start, plan.incident_s)
-                if inc is not None:
-                    out[which].append(RunTask(scenario_dir, seed, level, plan.duration_s, inc))
+        for seed, level in level_seeds(seed0, n, plan.levels):
+            inc = draw_camera_incident(scenario, seed, start, plan.incident_s)
+            if inc is not None:
+                out[which].append(RunTask(scenario_dir, seed, level, plan.duration_s, inc))
     return out
 
 

@@ -9,28 +9,57 @@ Each event names the lane where the incident most likely is (its ``object_id``: 
 center's "Create incident" closes), the evidence and the camera to look through: the nearest one
 for a loop pair's alarm, the camera that saw the vehicle for a camera's. The settings are those
 chosen by ``trafficai incidents eval`` on its tuning runs (docs/benchmarks.md).
+
+Which detector: ``held-vehicles`` (the evaluation's best) where the scenario has a bounds file
+fitted for its loop pairs (``trafficai incidents fit``, ``runtime/incident_bounds.py``), else
+``baseline-anomaly``. A missing, corrupt or mismatched file never stops the run: one warning naming
+the file and the problem, and the fallback. A detector or settings given by the caller win.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.scenario import Scenario
 from trafficai.core.snapshot import Snapshot
-from trafficai.errors import TrafficAIError
+from trafficai.errors import ConfigError, TrafficAIError
+from trafficai.runtime.incident_bounds import HeldBounds, default_bounds_path, load_bounds
 from trafficai.sensors.camera_incidents import CameraAlarm, CameraReadings, StoppedVehicleDetector
 from trafficai.sensors.cameras import CameraSpec
 from trafficai.sensors.incident_detection import DETECTORS, Alarm, PairDetector
-from trafficai.sensors.loop_pairs import LoopBinner, LoopPair, loop_pairs
+from trafficai.sensors.loop_pairs import BIN_S, LoopBinner, LoopPair, loop_pairs
 from trafficai.sim.net_loader import lane_successors
 
+logger = logging.getLogger(__name__)
+
 INCIDENT_KIND = "incident-detected"
-LIVE_DETECTOR = "baseline-anomaly"
-# chosen by `trafficai incidents eval corridor` on its tuning seeds (docs/benchmarks.md)
+FITTED_DETECTOR = "held-vehicles"  # live where the scenario has bounds fitted for its loop pairs
+LIVE_DETECTOR = "baseline-anomaly"  # live elsewhere
+# held-vehicles as `trafficai incidents eval corridor --duration 1200 --warmup 240 --runs 40
+# --tuning-runs 24` chose it on its tuning seeds (100 m loops: DR 0.868, MTTD 203.6 s, 0.656 false
+# alarms per network-hour; docs/benchmarks.md, incident section): the queue test z 2.5 and the flow
+# test as flow-balance's (incident_eval.FIXED), held_min 1, held_margin 1, quiet_bins 3 (90 s).
+# `trafficai incidents fit` fits the per-pair bounds for it and saves it with them.
+HELD_LIVE_SETTINGS: dict[str, Any] = {
+    "z": 2.5,
+    "min_occupancy": 0.2,
+    "down_excess": 0.05,
+    "persistence": 1,
+    "window": 2,
+    "min_missing": 8.0,
+    "drift": 1.0,
+    "down_occupancy": 0.1,
+    "held_min": 1.0,
+    "held_margin": 1.0,
+    "quiet_bins": 3,
+}
+# baseline-anomaly as the same evaluation chose it (docs/benchmarks.md)
 LIVE_SETTINGS: dict[str, Any] = {
     "z": 2.5,
     "min_occupancy": 0.2,
@@ -50,21 +79,47 @@ def incident_lane(pair: LoopPair, upstream_position_m: float, upstream_lane_leng
     return pair.lanes[1] if near_end and len(pair.lanes) > 1 else pair.lanes[0]
 
 
+_WORDED = ("held_vehicles", "quiet_bins", "missing_vehicles", "ratio")
+
+
+def evidence_text(evidence: dict[str, float]) -> str:
+    """An alarm's figures for the operator: held-vehicles' and flow-balance's counts in words
+    first (the downstream silence in seconds; left out where that test does not judge the pair,
+    NaN), then the queue test's figures as ``name value``."""
+    parts = []
+    if not math.isnan(evidence.get("held_vehicles", math.nan)):
+        silent = evidence.get("quiet_bins", 0.0) * BIN_S
+        held = evidence["held_vehicles"]
+        parts.append(f"{held:.1f} vehicles held between the loops, downstream silent {silent:.0f} s")
+    if not math.isnan(evidence.get("missing_vehicles", math.nan)):
+        ratio = evidence.get("ratio", math.nan)
+        parts.append(f"{evidence['missing_vehicles']:.1f} vehicles missing (transfer ratio {ratio:.2f})")
+    parts += [f"{k} {v:.2f}" for k, v in evidence.items() if k not in _WORDED]
+    return ", ".join(parts)
+
+
 class IncidentWatch:
     """``observe(snapshot) -> events``; :meth:`bind` is called by the lifecycle once SUMO is open."""
 
     def __init__(
         self,
-        detector: str = LIVE_DETECTOR,
+        detector: str | None = None,
         settings: dict[str, Any] | None = None,
         camera_settings: dict[str, float] | None = None,
+        bounds_file: Path | None = None,
     ) -> None:
-        if detector not in DETECTORS:
+        """No ``detector`` (or ``held-vehicles`` without ``settings``): the fitted held-vehicles
+        from ``bounds_file`` (default: the scenario's own, ``incident_bounds.default_bounds_path``)
+        where it fits the net, else baseline-anomaly. Otherwise ``detector`` with ``settings``."""
+        if detector is not None and detector not in DETECTORS:
             raise TrafficAIError(f"unknown incident detector {detector!r} (known: {', '.join(DETECTORS)})")
-        self.detector_name = detector
-        self.settings = dict(
-            LIVE_SETTINGS if settings is None and detector == LIVE_DETECTOR else settings or {}
-        )
+        self.fitted_wanted = settings is None and detector in (None, FITTED_DETECTOR)
+        self.requested = detector or LIVE_DETECTOR
+        self.requested_settings = settings
+        self.bounds_file = bounds_file
+        self.detector_name = self.requested
+        self.settings = self._given_settings()
+        self.fitted: HeldBounds | None = None
         self.geometry: NetGeometry | None = None
         self.cameras: tuple[tuple[str, float, float], ...] = ()
         self.pairs: tuple[LoopPair, ...] = ()
@@ -74,14 +129,52 @@ class IncidentWatch:
         self.readings: CameraReadings | None = None
         self.stopped: StoppedVehicleDetector | None = None
 
+    def _given_settings(self) -> dict[str, Any]:
+        if self.requested_settings is not None:
+            return dict(self.requested_settings)
+        return dict(LIVE_SETTINGS) if self.requested == LIVE_DETECTOR or self.fitted_wanted else {}
+
     def bind(self, geometry: NetGeometry, scenario: Scenario) -> None:
-        """A (new) simulation: pairs from its geometry, fresh baselines."""
+        """A (new) simulation: pairs from its geometry, the detector for them, fresh baselines."""
         self.geometry = geometry
         self.cameras = tuple((c.id, c.x, c.y) for c in scenario.cameras)
         self.pairs = loop_pairs(geometry, lane_successors(scenario.net))
         self.binner = LoopBinner(len(geometry.e1))
-        self.detector = DETECTORS[self.detector_name](self.pairs, **self.settings)
+        self.detector = self.choose_detector(scenario)
         self.bind_cameras([CameraSpec.from_section(c) for c in scenario.cameras], geometry)
+
+    def choose_detector(self, scenario: Scenario) -> PairDetector:
+        """The detector for :attr:`pairs`: the fitted held-vehicles where wanted and possible, else
+        the requested one (baseline-anomaly by default)."""
+        detector = self.fitted_detector(scenario) if self.fitted_wanted else None
+        if detector is None:
+            self.detector_name = LIVE_DETECTOR if self.fitted_wanted else self.requested
+            self.settings = self._given_settings()
+            detector = DETECTORS[self.detector_name](self.pairs, **self.settings)
+        return detector
+
+    def fitted_detector(self, scenario: Scenario) -> PairDetector | None:
+        """held-vehicles with the scenario's fitted bounds, or None (a warning says why, unless the
+        scenario simply has no bounds file and none was given)."""
+        path = self.bounds_file or default_bounds_path(scenario)
+        self.fitted = None
+        if self.bounds_file is None and not path.is_file():
+            logger.info("incident detection: %s (no fitted bounds at %s)", LIVE_DETECTOR, path)
+            return None
+        try:
+            fitted = load_bounds(path)
+            problem = fitted.mismatch(self.pairs)
+            if problem:
+                raise ConfigError(f"{path}: fitted for other loops than {scenario.name}'s: {problem}")
+            detector = fitted.detector(self.pairs)
+        except (ConfigError, ValueError, TypeError) as exc:
+            logger.warning("incident detection: %s; using %s instead", exc, LIVE_DETECTOR)
+            return None
+        self.fitted, self.detector_name, self.settings = fitted, FITTED_DETECTOR, dict(fitted.setting)
+        logger.info(
+            "incident detection: %s with the bounds of %s (%d pairs)", FITTED_DETECTOR, path, len(self.pairs)
+        )
+        return detector
 
     def bind_cameras(self, cameras: Sequence[CameraSpec], geometry: NetGeometry) -> None:
         """The cameras whose readings the stopped-vehicle detector judges (none: no camera alarms)."""
@@ -127,7 +220,7 @@ class IncidentWatch:
         assert self.geometry is not None
         e1, lanes = self.geometry.e1, self.geometry.lanes
         lane = incident_lane(pair, float(e1.positions[pair.up]), float(lanes.lengths[int(e1.lanes[pair.up])]))
-        evidence = ", ".join(f"{k} {v:.2f}" for k, v in alarm.evidence.items())
+        evidence = evidence_text(alarm.evidence)
         camera = self.nearest_camera(*pair.xy)
         seen = f"; camera {camera[0]} ({camera[1]:.0f} m)" if camera else "; no camera"
         message = (

@@ -313,7 +313,8 @@ class FlowBalance(BaselineAnomaly):
         learn = ~(starved | held)
         self.sum_up[learn] += self.beta * (up_n[learn] - self.sum_up[learn])
         self.sum_down[learn] += self.beta * (down_n[learn] - self.sum_down[learn])
-        evidence.update(missing_vehicles=self.missing.copy(), ratio=ratio)
+        # NaN where the flow test does not judge the pair (an alarm there came from another test)
+        evidence.update(missing_vehicles=np.where(fed, self.missing, np.nan), ratio=ratio)
         return queue | starved | held, evidence
 
     def section_test(
@@ -391,7 +392,8 @@ class HeldVehicles(FlowBalance):
         learn = ~hit
         self.held_up[learn] += self.gamma * (up_n[learn] - self.held_up[learn])
         self.held_down[learn] += self.gamma * (down_n[learn] - self.held_down[learn])
-        evidence.update(held_vehicles=self.held.copy(), quiet_bins=self.quiet.astype(np.float64))
+        held = np.where(judged, self.held, np.nan)  # NaN: the held test does not judge the pair
+        evidence.update(held_vehicles=held, quiet_bins=self.quiet.astype(np.float64))
         return hit
 
     def threshold_now(self) -> F64:
@@ -410,11 +412,13 @@ def fit_held_bounds(
     settings: dict[str, Any],
     runs: Iterable[Iterable[LoopBin]],
     quiet_levels: int = 10,
+    fit_from_s: float = 0.0,
 ) -> F64:
     """Per pair and quiet time q = 0 .. ``quiet_levels`` bins, the most vehicles
     :class:`HeldVehicles` (with ``settings``) held while the downstream loop had been quiet for at
     least q bins (and stood under no queue), over the incident-free ``runs`` (each an iterable of
-    bins, replayed from a fresh state; the warm-up's bins are skipped): the ``held_bounds`` of a
+    bins, replayed from a fresh state; the detector's warm-up and the bins ending at or before
+    ``fit_from_s`` are replayed but not fitted): the ``held_bounds`` of a
     fitted detector, an envelope that falls with the quiet time (a busy section's vehicles are
     not held long; a quiet one's last vehicle may wait a whole red)."""
     free = {k: v for k, v in settings.items() if k not in ("held_bounds", "held_min", "quiet_bins")}
@@ -424,7 +428,7 @@ def fit_held_bounds(
         detector = HeldVehicles(pairs, held_min=np.inf, quiet_bins=0, **free)
         for loop_bin in bins:
             detector.update(loop_bin)
-            if detector.bins_seen > detector.warmup:
+            if detector.bins_seen > detector.warmup and loop_bin.end_s > fit_from_s:
                 occ_down = detector.window_occupancy(detector.window)[detector.down]
                 seen = np.where(detector.quiet_window(occ_down), detector.held, 0.0)
                 long_enough = detector.quiet[:, None] >= levels[None, :]
