@@ -40,7 +40,11 @@ def federated(
         str, typer.Option(help="fedavgm (FedAvg with server momentum, the default) or fedavg")
     ] = "fedavgm",
     weighting: Annotated[
-        str, typer.Option(help="Weigh sites by their agent decisions, by its square root, or equally: decisions, sqrt-decisions or sites")
+        str,
+        typer.Option(
+            help="Weigh sites by their agent decisions, by its square root, or equally: "
+            "decisions, sqrt-decisions or sites"
+        ),
     ] = "decisions",
     server_momentum: Annotated[float, typer.Option(help="FedAvgM's server momentum")] = 0.5,
     local_minibatch: Annotated[

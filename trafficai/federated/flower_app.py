@@ -213,8 +213,9 @@ def train_on_site(message: Message, context: Context) -> Message:
         )
         if keep:  # the node's own state (Flower keeps it between rounds); it never leaves the node
             context.state["optimizer"] = _arrays(learner.optimizer_state())
-    # num-examples / sqrt-examples / num-sites: the weights; optimizer-restored: whether this node's Adam state came
-    # from its previous round (a flag, checked by the tests; the state itself stays on the node)
+    # num-examples / sqrt-examples / num-sites: the weights (--weighting picks one);
+    # optimizer-restored: whether this node's Adam state came from its previous round (a flag,
+    # checked by the tests; the state itself stays on the node)
     metrics = MetricRecord(
         {
             "num-examples": examples,
