@@ -445,7 +445,7 @@ class HealthSection(Frozen):
     # loops of the approaches a scenario camera covers, while that camera is healthy
     bias_camera: bool = True  # off: every loop is judged against its area detector only
     bias_camera_block_vehicles: float = Field(8.0, gt=0)  # camera crossings per block
-    bias_camera_drift: float = Field(0.05, ge=0)  # CUSUM allowance k
+    bias_camera_drift: float = Field(0.08, ge=0)  # CUSUM allowance k
     bias_camera_threshold: float = Field(0.3, gt=0)  # CUSUM decision interval h
     # the learned ratio starts at 1 with this many camera vehicles of history (both count the same
     # vehicles), so the test judges from the first block
