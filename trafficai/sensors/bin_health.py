@@ -123,7 +123,12 @@ class LoopEvidence:
         if self.camera_bias is not None:
             self.camera_bias.forget(i)
         arrays = (
-            self._on_s, self._red_s, self._departed, self._stretch_expected, self._stretch_s, self._spike
+            self._on_s,
+            self._red_s,
+            self._departed,
+            self._stretch_expected,
+            self._stretch_s,
+            self._spike,
         )
         for array in arrays:
             array[i] = 0.0
@@ -210,22 +215,36 @@ class LoopEvidence:
         self._fill_bin(dt, hits, occupancy, speed, moving, alive & (area_vehicles == 0))
 
     def _count_bias(
-        self, t: float, dt: float, hits: I64, vehicles: F64, speed: F64 | None, healthy: Mask, crossings: F64 | None
+        self,
+        t: float,
+        dt: float,
+        hits: I64,
+        vehicles: F64,
+        speed: F64 | None,
+        healthy: Mask,
+        crossings: F64 | None,
     ) -> None:
         """The count-bias verdict: against the loop's camera where that camera is a witness now,
         else against its area detector (``health_camera_bias``)."""
         camera = self.camera_bias
         if camera is not None and crossings is not None:
-            camera.sample(t, hits, crossings, healthy)
+            others = np.logical_or.reduce([self.conditions[c] for c in FAILURES if c != "bias"])
+            camera.sample(t, hits, crossings, healthy, ~others)  # failed otherwise: no bias evidence
         if speed is None and (camera is None or not camera.active.any()):
             return
-        biased = self.bias.sample(dt, hits, vehicles, speed, healthy) if speed is not None else np.zeros(self.n, bool)
+        biased = (
+            self.bias.sample(dt, hits, vehicles, speed, healthy)
+            if speed is not None
+            else np.zeros(self.n, bool)
+        )
         if camera is None:
             self._raise("bias", biased, ~biased, self.bias.describe)
             return
         active = camera.active.copy()
         biased = np.where(active, camera.flagged, biased)
-        self._raise("bias", biased, ~biased, lambda i: camera.describe(i) if active[i] else self.bias.describe(i))
+        self._raise(
+            "bias", biased, ~biased, lambda i: camera.describe(i) if active[i] else self.bias.describe(i)
+        )
 
     def _silent_at_red(
         self, dt: float, hits: I64, occupancy: F64, moving: Mask, alive: Mask, halting: F64, left: F64

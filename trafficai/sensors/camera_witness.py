@@ -188,9 +188,9 @@ class CameraLaneCounts:
         if len(vehicles):
             on = np.flatnonzero((lane_of >= 0) & (lanes.lane_loop[np.maximum(lane_of, 0)] >= 0))
             if on.size:
-                lane = lane_of[on].astype(np.int64)
-                past = np.hypot(*(vehicles.xy[on] - self.stop_xy[lane]).T) <= self.line_m[lane]
-                for i, ln, over in zip(on.tolist(), lane.tolist(), past.tolist(), strict=True):
+                on_lane = lane_of[on].astype(np.int64)
+                past = np.hypot(*(vehicles.xy[on] - self.stop_xy[on_lane]).T) <= self.line_m[on_lane]
+                for i, ln, over in zip(on.tolist(), on_lane.tolist(), past.tolist(), strict=True):
                     self._on_approach(vehicles.ids[i], ln, over, out)
         return out
 

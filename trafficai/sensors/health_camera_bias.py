@@ -81,19 +81,22 @@ class CameraBiasTest:
         out: Mask = covered & ok[self._camera]
         return out
 
-    def sample(self, t: float, hits: I64, crossings: F64, healthy: Mask) -> None:
-        """One sample: the loops' hits and the cameras' crossings since the last one."""
+    def sample(self, t: float, hits: I64, crossings: F64, healthy: Mask, judged: Mask | None = None) -> None:
+        """One sample: the loops' hits and the cameras' crossings since the last one. ``healthy``:
+        loops whose ratio may be learned; ``judged``: loops whose counts are evidence (None: all) — a
+        loop failed by another rule (locked on, stuck off) counts nothing like a biased one, and its
+        counts from just before that failure are void too."""
         h = np.where(self.covered, hits.astype(np.float64), 0.0)
         c = np.where(self.covered, crossings, 0.0)
         usable = self.usable(h, c)
-        void = self.covered & ~usable
+        void = self.covered & ~(usable if judged is None else usable & judged)
         if void.any():  # what an unhealthy camera counted while it was not yet known is no evidence
             for _t, old_h, old_c in self._buffer:
                 old_h[void] = old_c[void] = 0.0
             for i in np.flatnonzero(void):
                 self.core.drop_block(int(i))
         self._usable_since = np.where(usable, np.minimum(self._usable_since, t), np.inf)
-        self._buffer.append((t, np.where(usable, h, 0.0), np.where(usable, c, 0.0)))
+        self._buffer.append((t, np.where(void, 0.0, h), np.where(void, 0.0, c)))
         guard = self.limits.bias_camera_guard_s
         while self._buffer and self._buffer[0][0] <= t - guard:
             _t, old_h, old_c = self._buffer.popleft()
