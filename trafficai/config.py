@@ -441,6 +441,21 @@ class HealthSection(Frozen):
     bias_history_vehicles: float = Field(40.0, ge=0)
     bias_tau_vehicles: float = Field(300.0, gt=0)  # memory of the learned ratio, in witness vehicles
     bias_max_ratio: float = Field(2.0, gt=1)  # a learned count per witness vehicle past this (or 1/it)
+    # count bias against a camera's count of the loop's lane (camera_witness.py), for the stop-line
+    # loops of the approaches a scenario camera covers, while that camera is healthy
+    bias_camera: bool = True  # off: every loop is judged against its area detector only
+    bias_camera_block_vehicles: float = Field(8.0, gt=0)  # camera crossings per block
+    bias_camera_drift: float = Field(0.08, ge=0)  # CUSUM allowance k
+    bias_camera_threshold: float = Field(0.3, gt=0)  # CUSUM decision interval h
+    # the learned ratio starts at 1 with this many camera vehicles of history (both count the same
+    # vehicles), so the test judges from the first block
+    bias_camera_prior_vehicles: float = Field(20.0, gt=0)
+    bias_camera_max_ratio: float = Field(1.15, gt=1)  # a learned count per camera vehicle past this
+    # a camera's counts are used only once it has stayed healthy this long after them (camera
+    # health needs 4 bins, 2-2.5 min, to fail a frozen or blacked-out camera; its counts before are void)
+    bias_camera_guard_s: float = Field(150.0, ge=0)
+    # a camera that saw no crossing while its loops counted this many is no witness until it sees one
+    bias_camera_dark_vehicles: float = Field(6.0, gt=0)
     substitute: bool = False  # controllers read substitutes for loops flagged failed (substitution.py)
 
     def pems_limits(self) -> dict[str, float]:

@@ -92,6 +92,8 @@ class RunLifecycle:
         self.scenario = scenario
         self.observers = tuple(observers)
         self._observers_vehicles = any(getattr(o, "wants_vehicles", False) for o in self.observers)
+        # the count-bias test's camera witness counts the vehicles of every step (sensors/health.py)
+        self._health_vehicles = bool(scenario.cameras) and health_limits(config, scenario).bias_camera
         self.sample_interval_s = sample_interval_s or config.decision_interval_s
         self.tolerant = tolerate_store_errors
         self.store: RunStore | None = None
@@ -189,7 +191,14 @@ class RunLifecycle:
             raise
         self._sample_steps = max(1, steps_for(self.sample_interval_s, self.sim.backend.step_length_s))
         limits = health_limits(self.config, self.scenario)
-        self.health = DetectorHealthMonitor(self.sim.backend.geometry, limits=limits)
+        self.health = DetectorHealthMonitor(
+            self.sim.backend.geometry,
+            limits=limits,
+            cameras=[CameraSpec.from_section(c) for c in self.scenario.cameras],
+            faults=self.config.faults,
+            begin_s=self.scenario.begin_s,
+        )
+        self._health_vehicles = self.health.wants_vehicles  # no camera covers a loop: no vehicles
         for observer in self.observers:  # observers that need the net (incident detection) get it now
             bind = getattr(observer, "bind", None)
             if bind is not None:
@@ -256,7 +265,12 @@ class RunLifecycle:
     def _wants_vehicles(self) -> bool:
         """Whether SUMO subscribes every vehicle: camera devices, camera observation, or an
         observer that asks for them."""
-        return self._wants_cameras() or self.config.observe.source == "cameras" or self._observers_vehicles
+        return (
+            self._wants_cameras()
+            or self.config.observe.source == "cameras"
+            or self._observers_vehicles
+            or self._health_vehicles
+        )
 
     def _wants_cameras(self) -> bool:
         settings = self._device_settings
@@ -321,13 +335,17 @@ class RunLifecycle:
         devices = self.devices
         cameras = (devices is not None and devices.wants_vehicles) or self._observers_vehicles
         every = cameras and devices is not None and devices.wants_every_step  # vision camera devices
+        every = every or self._health_vehicles  # cameras count crossings for the count-bias test
+        cameras = cameras or self._health_vehicles
         parts = ALL_PARTS if due else frozenset()
         taken = self.loop.step(want_snapshot=due or every, vehicles=cameras and (due or every), parts=parts)
         if taken is None:
             return None, []
         if not due:
-            if devices is not None:
+            if devices is not None and devices.wants_every_step:
                 devices.observe_snapshot(taken)
+            if self.health is not None and self._health_vehicles:
+                self.health.watch_vehicles(taken)
             return None, []
         return taken, self.sample(taken)
 
@@ -349,6 +367,8 @@ class RunLifecycle:
             self.devices.observe_snapshot(snapshot)
         events += self._feed_devices(closed, snapshot.time_s)
         if self.health is not None:
+            if self.devices is not None:
+                self.health.set_camera_health(self.devices.camera_states())
             events.extend(self.health.observe(raw_readings(self.backend, snapshot)))
             substitute_failed_loops(self.backend, self.health)
             events.extend(self._substitution_events(snapshot.time_s))

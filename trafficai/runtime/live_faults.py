@@ -129,6 +129,8 @@ class LiveFaults:
             except StoreError as exc:
                 raise TrafficAIError(f"not injected: the run store cannot record it: {exc}") from exc
         self.plan.update(faults)
+        if life.health is not None:
+            life.health.update_faults(faults)  # camera faults act on the count-bias test's camera counts
         devices = life.devices
         if devices is None:
             return

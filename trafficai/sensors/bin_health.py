@@ -34,6 +34,7 @@ import numpy as np
 from trafficai.config import HealthSection
 from trafficai.core.geometry import NetGeometry
 from trafficai.sensors.health_bias import CountBiasTest
+from trafficai.sensors.health_camera_bias import CameraBiasTest
 from trafficai.sensors.health_rules import (
     F64,
     FULL,
@@ -80,6 +81,7 @@ class LoopEvidence:
         self.stop_line = at_area_end(geometry, self.witness)
         self.pairs = conservation_pairs(geometry)
         self.bias = CountBiasTest(geometry, self.witness, limits)
+        self.camera_bias: CameraBiasTest | None = None  # set by the monitor where cameras count loops
         self.free_flow = np.ones(n, dtype=bool)  # loops on lanes without a signal (set by the monitor)
         self.conditions: dict[str, Mask] = {}
         self.why: dict[str, list[str]] = {}
@@ -109,6 +111,8 @@ class LoopEvidence:
         self._bin = LoopBinSums(n)
         self.bins.clear()
         self.bias.reset()
+        if self.camera_bias is not None:
+            self.camera_bias.reset()
 
     def forget(self, i: int) -> None:
         for standing in self.conditions.values():
@@ -116,8 +120,15 @@ class LoopEvidence:
         self._red_silent[i] = False
         self._red_left[i] = 0.0
         self.bias.forget(i)
+        if self.camera_bias is not None:
+            self.camera_bias.forget(i)
         arrays = (
-            self._on_s, self._red_s, self._departed, self._stretch_expected, self._stretch_s, self._spike
+            self._on_s,
+            self._red_s,
+            self._departed,
+            self._stretch_expected,
+            self._stretch_s,
+            self._spike,
         )
         for array in arrays:
             array[i] = 0.0
@@ -154,10 +165,12 @@ class LoopEvidence:
         area_halting: F64,
         healthy: Mask,
         area_speed: F64 | None = None,
+        crossings: F64 | None = None,
     ) -> None:
         """One sample ``dt`` after the last one: ``hits`` counted in between, the loop readings,
         whether traffic over each loop could move, and its witness's vehicles / halting / mean
-        speed (NaN: none; no speed: no count-bias test)."""
+        speed (NaN: none; no speed: no count-bias test against it); ``crossings``: per loop, the
+        vehicles its camera saw cross its lane's stop line in between (None: no camera counts)."""
         lim = self.limits
         seen = area_vehicles > 0
         self._witness_seen_s = np.where(seen, t, self._witness_seen_s)
@@ -192,9 +205,7 @@ class LoopEvidence:
             ),
         )
         self._silent_at_red(dt, hits, occupancy, moving, alive, area_halting, np.nan_to_num(left))
-        if area_speed is not None:
-            biased = self.bias.sample(dt, hits, np.where(alive, area_vehicles, np.nan), area_speed, healthy)
-            self._raise("bias", biased, ~biased, self.bias.describe)
+        self._count_bias(t, dt, hits, np.where(alive, area_vehicles, np.nan), area_speed, healthy, crossings)
         # a count is due only while vehicles over the loop can move: green, and its area (if any)
         # holds a vehicle that is not standing (a queue blocked at green is no evidence)
         eligible = moving & ((self.witness < 0) | (seen & (area_halting < area_vehicles)))
@@ -202,6 +213,38 @@ class LoopEvidence:
         self._bin.rate_s += np.where(eligible, dt, 0.0)
         self._bin.standing_s += np.where(np.nan_to_num(area_halting, nan=0.0) >= 1, dt, 0.0)
         self._fill_bin(dt, hits, occupancy, speed, moving, alive & (area_vehicles == 0))
+
+    def _count_bias(
+        self,
+        t: float,
+        dt: float,
+        hits: I64,
+        vehicles: F64,
+        speed: F64 | None,
+        healthy: Mask,
+        crossings: F64 | None,
+    ) -> None:
+        """The count-bias verdict: against the loop's camera where that camera is a witness now,
+        else against its area detector (``health_camera_bias``)."""
+        camera = self.camera_bias
+        if camera is not None and crossings is not None:
+            others = np.logical_or.reduce([self.conditions[c] for c in FAILURES if c != "bias"])
+            camera.sample(t, hits, crossings, healthy, ~others)  # failed otherwise: no bias evidence
+        if speed is None and (camera is None or not camera.active.any()):
+            return
+        biased = (
+            self.bias.sample(dt, hits, vehicles, speed, healthy)
+            if speed is not None
+            else np.zeros(self.n, bool)
+        )
+        if camera is None:
+            self._raise("bias", biased, ~biased, self.bias.describe)
+            return
+        active = camera.active.copy()
+        biased = np.where(active, camera.flagged, biased)
+        self._raise(
+            "bias", biased, ~biased, lambda i: camera.describe(i) if active[i] else self.bias.describe(i)
+        )
 
     def _silent_at_red(
         self, dt: float, hits: I64, occupancy: F64, moving: Mask, alive: Mask, halting: F64, left: F64

@@ -25,17 +25,21 @@ gap stays until a sample contradicts it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from trafficai.config import HealthSection
+from trafficai.config import FaultSection, HealthSection
 from trafficai.core.events import Event
 from trafficai.core.geometry import NetGeometry
 from trafficai.core.snapshot import Snapshot
 from trafficai.errors import TrafficAIError
 from trafficai.sensors.bin_health import LoopEvidence
+from trafficai.sensors.camera_witness import CameraLaneCounts
+from trafficai.sensors.cameras import CameraSpec
+from trafficai.sensors.health_camera_bias import CameraBiasTest
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -145,16 +149,35 @@ class DetectorHealthMonitor:
 
     An operator can :meth:`mark` a detector failed (it then reads "failed", reason "marked failed
     by <user>", whatever the rules find) or back in service (its evidence starts again). Every change
-    is also kept in :attr:`changes` until its owner takes it (for the run record)."""
+    is also kept in :attr:`changes` until its owner takes it (for the run record).
+
+    ``cameras``: the scenario's cameras; the stop-line loops of the lanes they cover are judged for
+    count bias against the camera's count of their lane (``health_camera_bias``; needs the
+    snapshots' vehicles, :attr:`wants_vehicles`, best at every step: :meth:`watch_vehicles`), with
+    ``faults`` on those cameras acting on their counts (``begin_s``: the scenario's begin)."""
 
     def __init__(
-        self, geometry: NetGeometry, max_gap_s: float = MAX_GAP_S, limits: HealthSection | None = None
+        self,
+        geometry: NetGeometry,
+        max_gap_s: float = MAX_GAP_S,
+        limits: HealthSection | None = None,
+        cameras: Sequence[CameraSpec] = (),
+        faults: Sequence[FaultSection] = (),
+        begin_s: float = 0.0,
     ) -> None:
         self.geometry = geometry
         self.max_gap_s = max_gap_s
         self.limits = limits or HealthSection()
         self.evidence = LoopEvidence(geometry, self.limits)
         n = len(geometry.e1)
+        self.cameras: CameraLaneCounts | None = None
+        if cameras and self.limits.bias_camera:
+            counts = CameraLaneCounts(geometry, cameras, faults, begin_s)
+            if counts.lanes.covered.any():
+                self.cameras = counts
+                self.evidence.camera_bias = CameraBiasTest(counts.lanes, self.limits)
+        self._crossings = np.zeros(n)  # camera crossings per loop since the last sample
+        self._vehicles_s: float | None = None  # time of the last snapshot the cameras looked at
         self._n = n
         self._lanes = np.asarray(geometry.e1.lanes, dtype=np.int64)
         self._loop_links = _loop_links(geometry)
@@ -179,6 +202,35 @@ class DetectorHealthMonitor:
     def states(self) -> dict[str, DetectorHealth]:
         """Every detector (E1 then E2 ids, in geometry order) and its current health."""
         return dict(self._health)
+
+    @property
+    def wants_vehicles(self) -> bool:
+        """Whether cameras count loops' lanes: the snapshots it sees must carry the vehicles."""
+        return self.cameras is not None
+
+    def watch_vehicles(self, snapshot: Snapshot) -> None:
+        """A snapshot with vehicles between two samples: the cameras count the crossings in it (a
+        camera sees continuously; at 5-s samples a vehicle can drive past a short approach unseen)."""
+        cameras = self.cameras
+        if cameras is None:
+            return
+        t = float(snapshot.time_s)
+        if self._vehicles_s is not None and t <= self._vehicles_s:
+            return  # seen already
+        dt = t - self._vehicles_s if self._vehicles_s is not None else 0.0
+        self._crossings += cameras.sample(snapshot, dt)
+        self._vehicles_s = t
+
+    def set_camera_health(self, states: Mapping[str, DetectorHealth]) -> None:
+        """Camera health's verdicts (camera id -> health): a camera is a witness only while ok."""
+        camera = self.evidence.camera_bias
+        if camera is not None:
+            camera.set_camera_health({c: h.state == OK for c, h in states.items()})
+
+    def update_faults(self, faults: Sequence[FaultSection]) -> None:
+        """The run's faults from now on (injected live): those on cameras act on their counts."""
+        if self.cameras is not None:
+            self.cameras.update_faults(faults)
 
     def mark(self, detector: str, in_service: bool, time_s: float, user: str = "", reason: str = "") -> Event:
         """An operator marks ``detector`` failed or back in service; the event that logs it."""
@@ -221,6 +273,7 @@ class DetectorHealthMonitor:
         t = float(snapshot.time_s)
         count = det.e1_count.astype(np.int64)
         full = det.e1_occupancy >= LOCKED_OCCUPANCY
+        self.watch_vehicles(snapshot)
         if self._time_s is None or t == self._time_s:
             if self._time_s is None:
                 self._start_window(t, count, full)
@@ -231,6 +284,8 @@ class DetectorHealthMonitor:
             self._clear_contradicted(full, np.maximum(hits, 0), np.zeros(self._n, dtype=bool))
             self._start_window(t, count, full)
             self.evidence.reset()
+            if self.cameras is not None:
+                self.cameras.reset()
             return self._transitions(t)
         moving = could_move(self._n, self._loop_links, snapshot.signals.state)
         lane_moving, lane_standing = self._lane_traffic(snapshot)
@@ -259,10 +314,15 @@ class DetectorHealthMonitor:
         healthy = np.array([self._health[d].state == OK for d in self.geometry.e1.ids], dtype=bool)
         occupancy = det.e1_occupancy.astype(np.float64)
         speed = det.e1_speed.astype(np.float64)
-        self.evidence.sample(t, dt, hits, occupancy, speed, moving, vehicles, halting, healthy, speed_e2)
+        crossings = self._crossings if self.cameras is not None else None
+        self.evidence.sample(
+            t, dt, hits, occupancy, speed, moving, vehicles, halting, healthy, speed_e2, crossings
+        )
+        self._crossings = np.zeros(self._n)
 
     def _start_window(self, t: float, count: I64, full: Mask) -> None:
         self._time_s, self._count, self._full = t, count, full
+        self._crossings = np.zeros(self._n)  # crossings before the window are not the loops' hits
         self._locked_s = np.zeros(self._n)
         self._quiet_s = np.zeros(self._n)
         self._window_s, self._window_count = 0.0, np.zeros(self._n, np.int64)

@@ -29,6 +29,7 @@ area move the ratio to 0.85-1.35 on ``single``, never near 2).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,66 +58,138 @@ def cusum_step(plus: F64, minus: F64, x: F64, drift: float) -> tuple[F64, F64]:
     return np.maximum(0.0, plus + x - drift), np.maximum(0.0, minus - x - drift)
 
 
-class CountBiasTest:
-    """Per loop: blocks of count against witness flow, the learned ratio and the CUSUM sums."""
+@dataclass(frozen=True, slots=True)
+class BiasLimits:
+    """One witness's count-bias settings (``HealthSection.bias_*`` for the area detector,
+    ``bias_camera_*`` for a camera). ``prior_vehicles``: witness vehicles of history at ratio 1 the
+    learned ratio starts from (a witness that counts the loop's own vehicles: the test judges from
+    the first block, no history needed)."""
 
-    def __init__(self, geometry: NetGeometry, witness: I64, limits: HealthSection) -> None:
-        n = len(geometry.e1)
+    block_vehicles: float
+    drift: float
+    threshold: float
+    history_vehicles: float
+    tau_vehicles: float
+    max_ratio: float
+    prior_vehicles: float = 0.0
+
+    @classmethod
+    def area(cls, h: HealthSection) -> BiasLimits:
+        return cls(
+            h.bias_block_vehicles, h.bias_drift, h.bias_threshold, h.bias_history_vehicles,
+            h.bias_tau_vehicles, h.bias_max_ratio,
+        )  # fmt: skip
+
+    @classmethod
+    def camera(cls, h: HealthSection) -> BiasLimits:
+        return cls(
+            h.bias_camera_block_vehicles, h.bias_camera_drift, h.bias_camera_threshold,
+            h.bias_camera_prior_vehicles, h.bias_tau_vehicles, h.bias_camera_max_ratio,
+            h.bias_camera_prior_vehicles,
+        )  # fmt: skip
+
+
+class RatioCusum:
+    """Per loop: blocks of its count against a witness count, the learned ratio and the CUSUM sums
+    (the module docstring's test, whatever the witness)."""
+
+    def __init__(self, n: int, limits: BiasLimits) -> None:
         self.n, self.limits = n, limits
-        self.length = witness_lengths(geometry, witness)
-        self.plus, self.minus = np.zeros(n), np.zeros(n)
         self.reset()
 
     def reset(self) -> None:
         """Blocks and the learned ratio start again (a gap in the samples)."""
-        n = self.n
-        self._block_hits, self._block_flow = np.zeros(n), np.zeros(n)
-        self._hits, self._flow = np.zeros(n), np.zeros(n)  # learned: weighted count and flow
+        n, prior = self.n, self.limits.prior_vehicles
+        self.block_hits, self.block_witness = np.zeros(n), np.zeros(n)
+        self._hits, self._witness = np.full(n, prior), np.full(n, prior)  # learned: weighted sums
         self.plus, self.minus = np.zeros(n), np.zeros(n)
 
     def forget(self, i: int) -> None:
+        """Loop ``i`` is judged afresh (back in service): its sums and its block start again."""
         self.plus[i] = self.minus[i] = 0.0
-        self._block_hits[i] = self._block_flow[i] = 0.0
+        self.drop_block(i)
+
+    def drop_block(self, i: int) -> None:
+        self.block_hits[i] = self.block_witness[i] = 0.0
 
     def ratio(self) -> F64:
         """Per loop: the learned count per witness vehicle (NaN before any history)."""
-        out: F64 = np.divide(self._hits, self._flow, out=np.full(self.n, np.nan), where=self._flow > 0)
+        out: F64 = np.divide(self._hits, self._witness, out=np.full(self.n, np.nan), where=self._witness > 0)
         return out
 
-    def sample(self, dt_s: float, hits: I64, vehicles: F64, speed: F64, healthy: Mask) -> Mask:
-        """Add one sample; the loops whose CUSUM is past the threshold after it."""
+    def learned(self) -> Mask:
+        """Per loop: enough witness vehicles learned for the test."""
+        out: Mask = self._witness >= max(self.limits.history_vehicles, 1e-9)
+        return out
+
+    def cusum(self) -> F64:
+        out: F64 = np.maximum(self.plus, self.minus)
+        return out
+
+    def add(self, hits: F64, witness: F64, healthy: Mask) -> Mask:
+        """Add one sample's counts; the loops past the threshold (or at an implausible learned
+        ratio) after it."""
         lim = self.limits
-        self._block_hits += hits
-        self._block_flow += area_flow(dt_s, vehicles, speed, self.length)
-        for i in np.flatnonzero(self._block_flow >= lim.bias_block_vehicles):
+        self.block_hits += hits
+        self.block_witness += witness
+        for i in np.flatnonzero(self.block_witness >= lim.block_vehicles):
             self._close(int(i), bool(healthy[i]))
         ratio = self.ratio()
-        learned = self._flow >= lim.bias_history_vehicles
-        implausible = learned & ((ratio > lim.bias_max_ratio) | (ratio < 1.0 / lim.bias_max_ratio))
-        out: Mask = (np.maximum(self.plus, self.minus) > lim.bias_threshold) | implausible
+        implausible = self.learned() & ((ratio > lim.max_ratio) | (ratio < 1.0 / lim.max_ratio))
+        out: Mask = (self.cusum() > lim.threshold) | implausible
         return out
 
     def _close(self, i: int, healthy: bool) -> None:
         lim = self.limits
-        hits, flow = self._block_hits[i], self._block_flow[i]
-        self._block_hits[i] = self._block_flow[i] = 0.0
-        if self._flow[i] >= lim.bias_history_vehicles:
-            mu = math.log((self._hits[i] + 0.5) / (self._flow[i] + 0.5))
-            x = np.array([math.log((hits + 0.5) / (flow + 0.5)) - mu])
-            p, m = cusum_step(self.plus[i : i + 1], self.minus[i : i + 1], x, lim.bias_drift)
+        hits, witness = self.block_hits[i], self.block_witness[i]
+        self.drop_block(i)
+        if self._witness[i] >= lim.history_vehicles:
+            mu = math.log((self._hits[i] + 0.5) / (self._witness[i] + 0.5))
+            x = np.array([math.log((hits + 0.5) / (witness + 0.5)) - mu])
+            p, m = cusum_step(self.plus[i : i + 1], self.minus[i : i + 1], x, lim.drift)
             self.plus[i], self.minus[i] = float(p[0]), float(m[0])
-        calm = max(self.plus[i], self.minus[i]) < lim.bias_threshold / 2
+        calm = max(self.plus[i], self.minus[i]) < lim.threshold / 2
         if healthy and calm:
-            keep = math.exp(-flow / lim.bias_tau_vehicles)
+            keep = math.exp(-witness / lim.tau_vehicles)
             self._hits[i] = self._hits[i] * keep + hits
-            self._flow[i] = self._flow[i] * keep + flow
+            self._witness[i] = self._witness[i] * keep + witness
 
-    def describe(self, i: int) -> str:
+    def describe(self, i: int, per: str, witness: str) -> str:
+        """Why loop ``i`` is biased: ``per`` (e.g. "through its area detector") says what one witness
+        vehicle is, ``witness`` what it judged against (e.g. "its area detector's flow")."""
         ratio = self.ratio()[i]
-        if not max(self.plus[i], self.minus[i]) > self.limits.bias_threshold:
-            return f"count bias: {ratio:.2f} vehicles counted per vehicle through its area detector"
+        if not self.cusum()[i] > self.limits.threshold:
+            return f"count bias: {ratio:.2f} vehicles counted per vehicle {per}"
         side = "too many" if self.plus[i] >= self.minus[i] else "too few"
         return (
-            f"count bias: {side} vehicles against its area detector's flow "
-            f"(CUSUM {max(self.plus[i], self.minus[i]):.2f}, learned ratio {ratio:.2f})"
+            f"count bias: {side} vehicles against {witness} "
+            f"(CUSUM {self.cusum()[i]:.2f}, learned ratio {ratio:.2f})"
         )
+
+
+class CountBiasTest:
+    """The count-bias test against each loop's area detector (the E2 ending at it)."""
+
+    def __init__(self, geometry: NetGeometry, witness: I64, limits: HealthSection) -> None:
+        self.n, self.limits = len(geometry.e1), limits
+        self.length = witness_lengths(geometry, witness)
+        self.reset()
+
+    def reset(self) -> None:
+        """Blocks and the learned ratio start again (a gap in the samples)."""
+        self.core = RatioCusum(self.n, BiasLimits.area(self.limits))
+
+    def forget(self, i: int) -> None:
+        self.core.forget(i)
+
+    def ratio(self) -> F64:
+        """Per loop: the learned count per witness vehicle (NaN before any history)."""
+        return self.core.ratio()
+
+    def sample(self, dt_s: float, hits: I64, vehicles: F64, speed: F64, healthy: Mask) -> Mask:
+        """Add one sample; the loops whose CUSUM is past the threshold after it."""
+        flow = area_flow(dt_s, vehicles, speed, self.length)
+        return self.core.add(hits.astype(np.float64), flow, healthy)
+
+    def describe(self, i: int) -> str:
+        return self.core.describe(i, "through its area detector", "its area detector's flow")
