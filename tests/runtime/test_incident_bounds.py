@@ -193,3 +193,22 @@ def test_a_held_vehicles_alarm_reads_in_words() -> None:
     unjudged = {**evidence, "held_vehicles": float("nan"), "missing_vehicles": float("nan")}
     message = w.event(Alarm(900.0, pair, "held-vehicles", unjudged)).message
     assert "(held-vehicles: occupancy_up 0.05, baseline_up 0.04, z_up 0.10, occupancy_down 0.00)" in message
+
+
+def test_stop_line_loops_only_get_the_stricter_setting_and_no_fitted_bounds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from trafficai.runtime.incident_watch import STOP_LINE_SETTINGS, live_settings, stop_lines_only
+
+    pairs = cross_pairs()
+    stop_line = tuple(p for p in pairs if p.up_at_lane_end)
+    assert stop_line and len(stop_line) < len(pairs)  # the cross net has both kinds
+    assert not stop_lines_only(pairs) and stop_lines_only(stop_line) and not stop_lines_only(())
+    assert live_settings(pairs) == LIVE_SETTINGS and live_settings(stop_line) == STOP_LINE_SETTINGS
+    save_bounds(fitted_for(stop_line), tmp_path / BOUNDS_NAME)  # fitted for these very pairs
+    w = watch()
+    w.pairs = stop_line
+    detector = w.choose_detector(cross_scenario(tmp_path))
+    assert type(detector) is BaselineAnomaly and w.settings == STOP_LINE_SETTINGS and w.fitted is None
+    [line] = warnings_of(caplog)
+    assert "all at stop lines" in line and "using baseline-anomaly" in line

@@ -155,6 +155,11 @@ def incidents_fit(
     )
     if not fitted.pairs:
         err.print(f"{fitted.scenario} has no loop pairs: there is nothing for held-vehicles to watch")
+    elif fitted.fit.get("stop_lines_only"):
+        err.print(
+            f"warning: {fitted.scenario}'s loops are all at stop lines: live runs will not use these bounds "
+            "(held-vehicles was chosen on mid-block loops; they run baseline-anomaly's stop-line setting)"
+        )
     elif not fitted.fit["one_lane_pairs"]:
         err.print(
             f"warning: none of {fitted.scenario}'s {len(fitted.pairs)} loop pairs is a one-lane section: "

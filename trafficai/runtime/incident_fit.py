@@ -21,7 +21,7 @@ from trafficai.errors import ConfigError
 from trafficai.runtime.incident_bounds import HeldBounds, default_bounds_path, pair_ids
 from trafficai.runtime.incident_eval import DEMAND_LEVELS, TUNING_SEED0, bins_of, level_seeds, run_tasks
 from trafficai.runtime.incident_runs import RunTask
-from trafficai.runtime.incident_watch import HELD_LIVE_SETTINGS
+from trafficai.runtime.incident_watch import HELD_LIVE_SETTINGS, stop_lines_only
 from trafficai.sensors.incident_detection import fit_held_bounds
 from trafficai.sensors.loop_pairs import loop_pairs
 from trafficai.sim.net_loader import lane_successors
@@ -74,6 +74,8 @@ def fit_scenario(plan: FitPlan, progress: Callable[[str], None] = lambda _: None
         "wall_s": round(time.perf_counter() - started, 1),
         # the pairs the held test judges (a one-lane section); elsewhere only the queue and flow tests
         "one_lane_pairs": sum(1 for p in pairs if len(p.lanes) == 1),
+        # no mid-block loop: the live watch does not use these bounds (IncidentWatch.fitted_detector)
+        "stop_lines_only": stop_lines_only(pairs),
     }
     created = datetime.now(UTC).isoformat(timespec="seconds")
     return HeldBounds(scenario.name, tuple(pair_ids(pairs)), dict(HELD_LIVE_SETTINGS), bounds, fit, created)
