@@ -456,6 +456,11 @@ class HealthSection(Frozen):
     bias_camera_guard_s: float = Field(150.0, ge=0)
     # a camera that saw no crossing while its loops counted this many is no witness until it sees one
     bias_camera_dark_vehicles: float = Field(6.0, gt=0)
+    # blocks close only on the loops' counting intervals (SUMO's E1 period, 60 s in every shipped
+    # scenario; 0: at any sample): a vehicle standing on a stop-line loop at an interval's end is
+    # counted when it leaves, so inside an interval the loop's total runs a vehicle or two behind
+    # the camera, and at its end it has caught up
+    bias_camera_close_every_s: float = Field(60.0, ge=0)
     substitute: bool = False  # controllers read substitutes for loops flagged failed (substitution.py)
 
     def pems_limits(self) -> dict[str, float]:

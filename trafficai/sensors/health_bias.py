@@ -126,13 +126,14 @@ class RatioCusum:
         out: F64 = np.maximum(self.plus, self.minus)
         return out
 
-    def add(self, hits: F64, witness: F64, healthy: Mask) -> Mask:
-        """Add one sample's counts; the loops past the threshold (or at an implausible learned
-        ratio) after it."""
+    def add(self, hits: F64, witness: F64, healthy: Mask, may_close: bool = True) -> Mask:
+        """Add one sample's counts (closing full blocks unless ``may_close`` is False); the loops
+        past the threshold (or at an implausible learned ratio) after it."""
         lim = self.limits
         self.block_hits += hits
         self.block_witness += witness
-        for i in np.flatnonzero(self.block_witness >= lim.block_vehicles):
+        full = np.flatnonzero(self.block_witness >= lim.block_vehicles) if may_close else ()
+        for i in full:
             self._close(int(i), bool(healthy[i]))
         ratio = self.ratio()
         implausible = self.learned() & ((ratio > lim.max_ratio) | (ratio < 1.0 / lim.max_ratio))

@@ -27,6 +27,7 @@ keeps judging every loop; so is it before a camera's first ``bias_camera_guard_s
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -57,6 +58,7 @@ class CameraBiasTest:
         self._usable_since = np.full(self.n, np.inf)
         self.flagged = np.zeros(self.n, dtype=bool)
         self.active = np.zeros(self.n, dtype=bool)
+        self._interval = -1  # the loop counting interval of the last sample added to the blocks
 
     def forget(self, i: int) -> None:
         """Loop ``i`` is judged afresh (back in service)."""
@@ -99,9 +101,21 @@ class CameraBiasTest:
         self._buffer.append((t, np.where(void, 0.0, h), np.where(void, 0.0, c)))
         guard = self.limits.bias_camera_guard_s
         while self._buffer and self._buffer[0][0] <= t - guard:
-            _t, old_h, old_c = self._buffer.popleft()
-            self.flagged = self.core.add(old_h, old_c, healthy) & self.covered
+            old_t, old_h, old_c = self._buffer.popleft()
+            closing = self.on_interval_end(old_t)
+            self.flagged = self.core.add(old_h, old_c, healthy, closing) & self.covered
         self.active = usable & (self._usable_since <= t - guard)
+
+    def on_interval_end(self, t: float) -> bool:
+        """``t`` is the first sample in a new loop counting interval (``bias_camera_close_every_s``),
+        where the loops' totals have caught up with the vehicles that stood on them."""
+        every = self.limits.bias_camera_close_every_s
+        if every <= 0:
+            return True
+        interval = math.floor(t / every + 1e-9)
+        new = interval != self._interval
+        self._interval = interval
+        return new
 
     def describe(self, i: int) -> str:
         camera = self.lanes.cameras[int(self._camera[i])]
