@@ -65,6 +65,7 @@ COMMANDS = (
     Command(("vision", "loop-eval"), "single", "--seeds", "--sources"),
     Command(("vision", "watch"), "video.mp4", "--interval", "--format"),
     Command(("incidents", "eval"), "single", "--runs", "--levels"),
+    Command(("incidents", "fit"), "single", "--runs", "--out"),
     Command(("whatif",), "single", "--horizon", "--controller", required=("--at", "60")),
     Command(("history",), "single", "--days", "--controller"),
     Command(("forecast", "train"), "single", None, "--set"),

@@ -97,3 +97,21 @@ def test_a_block_stands_on_a_closed_lane_and_leaves_after_its_duration() -> None
         assert vehicle not in vehicles.ids
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("vehicles", [False, True], ids=["read-directly", "subscribed"])
+def test_a_cleared_block_leaves_and_the_simulation_runs_on(vehicles: bool) -> None:
+    """Clearing a breakdown removes its vehicle; with vehicle subscriptions on (camera devices, the
+    count-bias camera witness), SUMO's next step failed on the removed vehicle's subscription."""
+    backend = open_backend(
+        resolve_scenario(str(DATA / "tiny" / "scenario.toml")), SumoOptions(end_s=60.0), vehicles=vehicles
+    )
+    try:
+        vehicle = backend.add_stopped_vehicle("E_in_0", 100.0, 60.0)
+        _run(backend, 2.0)
+        assert vehicle in backend.vehicle_state()[0].ids
+        backend.remove_vehicle(vehicle)
+        _run(backend, 5.0)
+        assert vehicle not in backend.vehicle_state()[0].ids
+    finally:
+        backend.close()

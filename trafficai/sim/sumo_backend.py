@@ -518,6 +518,8 @@ class SumoBackend:
 
     def remove_vehicle(self, vehicle_id: str) -> None:
         try:
+            if self._vehicles_on:  # SUMO's next step fails on the subscription of a removed vehicle
+                self.api.vehicle.unsubscribe(vehicle_id)
             self.api.vehicle.remove(vehicle_id)
         except Exception as exc:
             raise self._wrap(exc, f"cannot remove vehicle {vehicle_id}") from exc
