@@ -68,3 +68,15 @@ def test_the_train_section_uses_the_same_resolver(user_config: Path, monkeypatch
     assert config.env.scenario == "single"
     with pytest.raises(ConfigError, match=r"^training configuration: field 'timesteps'"):
         resolve_train_config({"timesteps": 0})
+
+
+def test_an_unknown_table_in_the_user_config_is_one_line_naming_it(user_config: Path) -> None:
+    user_config.write_text("[health]\nbias_camera = false\n")  # read by nobody: belongs in [run.health]
+    with pytest.raises(ConfigError, match=r"unknown table \[health\] .*run settings go in \[run.health\]"):
+        resolve_run_config({"scenario": "x"})
+    user_config.write_text("[gui]\ntheme = 'dark'\n")
+    with pytest.raises(ConfigError, match=r"config.toml: unknown table \[gui\] \(known: \[run\], \[train\]"):
+        resolve_run_config({"scenario": "x"})
+    user_config.write_text("[run.health]\nbias_camera = false\n[storage]\nretention_days = 30\n")
+    config = resolve_run_config({"scenario": "x"})
+    assert config.health is not None and config.health.bias_camera is False

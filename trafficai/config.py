@@ -245,6 +245,21 @@ def env_layer(model: type[BaseModel], section: str) -> dict[str, Any]:
     return _merge(shared, scoped if isinstance(scoped, dict) else {})
 
 
+# the user config's tables: each is read by the commands of one section
+USER_CONFIG_TABLES = ("run", "train", "iot", "storage")
+
+
+def check_user_tables(path: Path, user: Mapping[str, Any]) -> None:
+    """A table nobody reads would be ignored in silence: one line naming it (and, for a run
+    setting such as ``[health]``, where it belongs)."""
+    for name in user:
+        if name in USER_CONFIG_TABLES:
+            continue
+        hint = f"; run settings go in [run.{name}]" if name in RunConfig.model_fields else ""
+        known = ", ".join(f"[{t}]" for t in USER_CONFIG_TABLES)
+        raise ConfigError(f"{path}: unknown table [{name}] (known: {known}){hint}")
+
+
 def resolve_config(
     model: type[ModelT],
     section: str,
@@ -261,7 +276,9 @@ def resolve_config(
     layers = _merge({}, drop_none(manifest or {}))
     path = user_config_path()
     if path.exists():
-        table = load_toml(path).get(section, {})
+        user = load_toml(path)
+        check_user_tables(path, user)
+        table = user.get(section, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [{section}] must be a table")
         layers = _merge(layers, table)
