@@ -168,7 +168,7 @@ class CameraLaneCounts:
         out = np.zeros(self.n)
         vehicles, lanes = snapshot.vehicles, self.lanes
         lane_of = vehicles.lane
-        index = {vid: i for i, vid in enumerate(vehicles.ids)}
+        index = dict(zip(vehicles.ids, range(len(vehicles.ids)), strict=True))  # built in C, every step
         for vid, approach in list(self._counted.items()):
             i = index.get(vid)
             if i is None or (lane_of[i] >= 0 and self.edges[int(lane_of[i])] != approach):
