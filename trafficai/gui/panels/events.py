@@ -297,9 +297,13 @@ class EventsPanel(QWidget):
             for i in self.view.selectionModel().selectedRows()
         ]
 
+    def selected_camera(self) -> str:
+        """The camera the first selected event that names one names ('' for none)."""
+        return next((e.camera for e in self.selected_events() if e.camera), "")
+
     def show_selected_camera(self) -> None:
-        """The first selected event's camera, opened large."""
-        camera = next((e.camera for e in self.selected_events() if e.camera), "")
+        """The selected alarm's camera, opened large."""
+        camera = self.selected_camera()
         if camera:
             self.show_camera.emit(camera)
 
@@ -309,7 +313,7 @@ class EventsPanel(QWidget):
             self.show_camera.emit(event.camera)
 
     def _update_camera_button(self) -> None:
-        camera = next((e.camera for e in self.selected_events() if e.camera), "")
+        camera = self.selected_camera()
         self.camera_button.setEnabled(bool(camera))
         self.camera_button.setToolTip(
             f"Open camera {camera} large (or double-click the alarm)"
